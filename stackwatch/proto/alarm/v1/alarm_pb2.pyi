@@ -1,0 +1,115 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from stackwatch.proto.metrics.v1 import metrics_pb2 as _metrics_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class StateValue(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    STATE_VALUE_UNSPECIFIED: _ClassVar[StateValue]
+    STATE_VALUE_OK: _ClassVar[StateValue]
+    STATE_VALUE_ALARM: _ClassVar[StateValue]
+    STATE_VALUE_INSUFFICIENT_DATA: _ClassVar[StateValue]
+STATE_VALUE_UNSPECIFIED: StateValue
+STATE_VALUE_OK: StateValue
+STATE_VALUE_ALARM: StateValue
+STATE_VALUE_INSUFFICIENT_DATA: StateValue
+
+class MetricAlarm(_message.Message):
+    __slots__ = ("alarm_name", "alarm_description", "namespace", "metric_name", "dimensions", "statistic", "extended_statistic", "period", "evaluation_periods", "datapoints_to_alarm", "threshold", "comparison_operator", "treat_missing_data", "alarm_actions", "ok_actions", "insufficient_data_actions", "state_value", "state_updated_timestamp")
+    ALARM_NAME_FIELD_NUMBER: _ClassVar[int]
+    ALARM_DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    METRIC_NAME_FIELD_NUMBER: _ClassVar[int]
+    DIMENSIONS_FIELD_NUMBER: _ClassVar[int]
+    STATISTIC_FIELD_NUMBER: _ClassVar[int]
+    EXTENDED_STATISTIC_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    EVALUATION_PERIODS_FIELD_NUMBER: _ClassVar[int]
+    DATAPOINTS_TO_ALARM_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    COMPARISON_OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    TREAT_MISSING_DATA_FIELD_NUMBER: _ClassVar[int]
+    ALARM_ACTIONS_FIELD_NUMBER: _ClassVar[int]
+    OK_ACTIONS_FIELD_NUMBER: _ClassVar[int]
+    INSUFFICIENT_DATA_ACTIONS_FIELD_NUMBER: _ClassVar[int]
+    STATE_VALUE_FIELD_NUMBER: _ClassVar[int]
+    STATE_UPDATED_TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    alarm_name: str
+    alarm_description: str
+    namespace: str
+    metric_name: str
+    dimensions: _containers.RepeatedCompositeFieldContainer[_metrics_pb2.Dimension]
+    statistic: str
+    extended_statistic: str
+    period: int
+    evaluation_periods: int
+    datapoints_to_alarm: int
+    threshold: float
+    comparison_operator: str
+    treat_missing_data: str
+    alarm_actions: _containers.RepeatedScalarFieldContainer[str]
+    ok_actions: _containers.RepeatedScalarFieldContainer[str]
+    insufficient_data_actions: _containers.RepeatedScalarFieldContainer[str]
+    state_value: StateValue
+    state_updated_timestamp: _timestamp_pb2.Timestamp
+    def __init__(self, alarm_name: _Optional[str] = ..., alarm_description: _Optional[str] = ..., namespace: _Optional[str] = ..., metric_name: _Optional[str] = ..., dimensions: _Optional[_Iterable[_Union[_metrics_pb2.Dimension, _Mapping]]] = ..., statistic: _Optional[str] = ..., extended_statistic: _Optional[str] = ..., period: _Optional[int] = ..., evaluation_periods: _Optional[int] = ..., datapoints_to_alarm: _Optional[int] = ..., threshold: _Optional[float] = ..., comparison_operator: _Optional[str] = ..., treat_missing_data: _Optional[str] = ..., alarm_actions: _Optional[_Iterable[str]] = ..., ok_actions: _Optional[_Iterable[str]] = ..., insufficient_data_actions: _Optional[_Iterable[str]] = ..., state_value: _Optional[_Union[StateValue, str]] = ..., state_updated_timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class PutMetricAlarmRequest(_message.Message):
+    __slots__ = ("alarm",)
+    ALARM_FIELD_NUMBER: _ClassVar[int]
+    alarm: MetricAlarm
+    def __init__(self, alarm: _Optional[_Union[MetricAlarm, _Mapping]] = ...) -> None: ...
+
+class PutMetricAlarmResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class DescribeAlarmsRequest(_message.Message):
+    __slots__ = ("alarm_names", "max_records", "next_token")
+    ALARM_NAMES_FIELD_NUMBER: _ClassVar[int]
+    MAX_RECORDS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    alarm_names: _containers.RepeatedScalarFieldContainer[str]
+    max_records: int
+    next_token: str
+    def __init__(self, alarm_names: _Optional[_Iterable[str]] = ..., max_records: _Optional[int] = ..., next_token: _Optional[str] = ...) -> None: ...
+
+class DescribeAlarmsResponse(_message.Message):
+    __slots__ = ("metric_alarms", "next_token")
+    METRIC_ALARMS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    metric_alarms: _containers.RepeatedCompositeFieldContainer[MetricAlarm]
+    next_token: str
+    def __init__(self, metric_alarms: _Optional[_Iterable[_Union[MetricAlarm, _Mapping]]] = ..., next_token: _Optional[str] = ...) -> None: ...
+
+class DeleteAlarmsRequest(_message.Message):
+    __slots__ = ("alarm_names",)
+    ALARM_NAMES_FIELD_NUMBER: _ClassVar[int]
+    alarm_names: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, alarm_names: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DeleteAlarmsResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ObserveDatapointsRequest(_message.Message):
+    __slots__ = ("account_id", "namespace", "metric_data")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    METRIC_DATA_FIELD_NUMBER: _ClassVar[int]
+    account_id: str
+    namespace: str
+    metric_data: _containers.RepeatedCompositeFieldContainer[_metrics_pb2.MetricDatum]
+    def __init__(self, account_id: _Optional[str] = ..., namespace: _Optional[str] = ..., metric_data: _Optional[_Iterable[_Union[_metrics_pb2.MetricDatum, _Mapping]]] = ...) -> None: ...
+
+class ObserveDatapointsResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

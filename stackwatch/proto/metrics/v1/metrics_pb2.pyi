@@ -1,0 +1,163 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Dimension(_message.Message):
+    __slots__ = ("name", "value")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    value: str
+    def __init__(self, name: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+
+class StatisticSet(_message.Message):
+    __slots__ = ("sample_count", "sum", "minimum", "maximum")
+    SAMPLE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SUM_FIELD_NUMBER: _ClassVar[int]
+    MINIMUM_FIELD_NUMBER: _ClassVar[int]
+    MAXIMUM_FIELD_NUMBER: _ClassVar[int]
+    sample_count: float
+    sum: float
+    minimum: float
+    maximum: float
+    def __init__(self, sample_count: _Optional[float] = ..., sum: _Optional[float] = ..., minimum: _Optional[float] = ..., maximum: _Optional[float] = ...) -> None: ...
+
+class MetricDatum(_message.Message):
+    __slots__ = ("metric_name", "dimensions", "timestamp", "value", "statistic_values", "values", "counts", "unit", "storage_resolution")
+    METRIC_NAME_FIELD_NUMBER: _ClassVar[int]
+    DIMENSIONS_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    STATISTIC_VALUES_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    COUNTS_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    STORAGE_RESOLUTION_FIELD_NUMBER: _ClassVar[int]
+    metric_name: str
+    dimensions: _containers.RepeatedCompositeFieldContainer[Dimension]
+    timestamp: _timestamp_pb2.Timestamp
+    value: float
+    statistic_values: StatisticSet
+    values: _containers.RepeatedScalarFieldContainer[float]
+    counts: _containers.RepeatedScalarFieldContainer[float]
+    unit: str
+    storage_resolution: int
+    def __init__(self, metric_name: _Optional[str] = ..., dimensions: _Optional[_Iterable[_Union[Dimension, _Mapping]]] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., value: _Optional[float] = ..., statistic_values: _Optional[_Union[StatisticSet, _Mapping]] = ..., values: _Optional[_Iterable[float]] = ..., counts: _Optional[_Iterable[float]] = ..., unit: _Optional[str] = ..., storage_resolution: _Optional[int] = ...) -> None: ...
+
+class PutMetricDataRequest(_message.Message):
+    __slots__ = ("namespace", "metric_data")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    METRIC_DATA_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    metric_data: _containers.RepeatedCompositeFieldContainer[MetricDatum]
+    def __init__(self, namespace: _Optional[str] = ..., metric_data: _Optional[_Iterable[_Union[MetricDatum, _Mapping]]] = ...) -> None: ...
+
+class PutMetricDataResponse(_message.Message):
+    __slots__ = ("accepted",)
+    ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    accepted: int
+    def __init__(self, accepted: _Optional[int] = ...) -> None: ...
+
+class GetMetricStatisticsRequest(_message.Message):
+    __slots__ = ("namespace", "metric_name", "dimensions", "start_time", "end_time", "period", "statistics", "extended_statistics", "unit")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    METRIC_NAME_FIELD_NUMBER: _ClassVar[int]
+    DIMENSIONS_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    STATISTICS_FIELD_NUMBER: _ClassVar[int]
+    EXTENDED_STATISTICS_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    metric_name: str
+    dimensions: _containers.RepeatedCompositeFieldContainer[Dimension]
+    start_time: _timestamp_pb2.Timestamp
+    end_time: _timestamp_pb2.Timestamp
+    period: int
+    statistics: _containers.RepeatedScalarFieldContainer[str]
+    extended_statistics: _containers.RepeatedScalarFieldContainer[str]
+    unit: str
+    def __init__(self, namespace: _Optional[str] = ..., metric_name: _Optional[str] = ..., dimensions: _Optional[_Iterable[_Union[Dimension, _Mapping]]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., period: _Optional[int] = ..., statistics: _Optional[_Iterable[str]] = ..., extended_statistics: _Optional[_Iterable[str]] = ..., unit: _Optional[str] = ...) -> None: ...
+
+class Datapoint(_message.Message):
+    __slots__ = ("timestamp", "sample_count", "average", "sum", "minimum", "maximum", "unit", "extended_statistics")
+    class ExtendedStatisticsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    AVERAGE_FIELD_NUMBER: _ClassVar[int]
+    SUM_FIELD_NUMBER: _ClassVar[int]
+    MINIMUM_FIELD_NUMBER: _ClassVar[int]
+    MAXIMUM_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    EXTENDED_STATISTICS_FIELD_NUMBER: _ClassVar[int]
+    timestamp: _timestamp_pb2.Timestamp
+    sample_count: float
+    average: float
+    sum: float
+    minimum: float
+    maximum: float
+    unit: str
+    extended_statistics: _containers.ScalarMap[str, float]
+    def __init__(self, timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sample_count: _Optional[float] = ..., average: _Optional[float] = ..., sum: _Optional[float] = ..., minimum: _Optional[float] = ..., maximum: _Optional[float] = ..., unit: _Optional[str] = ..., extended_statistics: _Optional[_Mapping[str, float]] = ...) -> None: ...
+
+class GetMetricStatisticsResponse(_message.Message):
+    __slots__ = ("label", "datapoints")
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    DATAPOINTS_FIELD_NUMBER: _ClassVar[int]
+    label: str
+    datapoints: _containers.RepeatedCompositeFieldContainer[Datapoint]
+    def __init__(self, label: _Optional[str] = ..., datapoints: _Optional[_Iterable[_Union[Datapoint, _Mapping]]] = ...) -> None: ...
+
+class DimensionFilter(_message.Message):
+    __slots__ = ("name", "value")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    value: str
+    def __init__(self, name: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+
+class ListMetricsRequest(_message.Message):
+    __slots__ = ("namespace", "metric_name", "dimensions", "next_token", "recently_active")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    METRIC_NAME_FIELD_NUMBER: _ClassVar[int]
+    DIMENSIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    RECENTLY_ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    metric_name: str
+    dimensions: _containers.RepeatedCompositeFieldContainer[DimensionFilter]
+    next_token: str
+    recently_active: str
+    def __init__(self, namespace: _Optional[str] = ..., metric_name: _Optional[str] = ..., dimensions: _Optional[_Iterable[_Union[DimensionFilter, _Mapping]]] = ..., next_token: _Optional[str] = ..., recently_active: _Optional[str] = ...) -> None: ...
+
+class Metric(_message.Message):
+    __slots__ = ("namespace", "metric_name", "dimensions")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    METRIC_NAME_FIELD_NUMBER: _ClassVar[int]
+    DIMENSIONS_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    metric_name: str
+    dimensions: _containers.RepeatedCompositeFieldContainer[Dimension]
+    def __init__(self, namespace: _Optional[str] = ..., metric_name: _Optional[str] = ..., dimensions: _Optional[_Iterable[_Union[Dimension, _Mapping]]] = ...) -> None: ...
+
+class ListMetricsResponse(_message.Message):
+    __slots__ = ("metrics", "next_token")
+    METRICS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    metrics: _containers.RepeatedCompositeFieldContainer[Metric]
+    next_token: str
+    def __init__(self, metrics: _Optional[_Iterable[_Union[Metric, _Mapping]]] = ..., next_token: _Optional[str] = ...) -> None: ...
