@@ -1,0 +1,57 @@
+"""How a :class:`~stackwatch.errors.ServiceError` is named on the wire, shared by the three codecs.
+
+The error itself (code, HTTP status, whose fault) comes from :mod:`stackwatch.errors`; this module
+only answers the protocol-independent naming questions:
+
+- query XML wants ``<Type>Sender|Receiver</Type>`` and ``<Code>`` = the query code;
+- json and cbor want ``__type`` = ``<smithy namespace>#<error shape name>``, the message under the
+  member name that shape uses (``Message`` on InternalServiceFault, ``message`` elsewhere), and,
+  because CloudWatch is ``awsQueryCompatible``, the header ``x-amzn-query-error: <Code>;<Type>``
+  from which clients recover the query code.
+
+The shape for a code is the model error shape whose ``error.code`` equals it, preferring one the
+operation declares (``ResourceNotFound`` is DashboardNotFoundError for GetDashboard, ResourceNotFound
+elsewhere). Codes no shape carries (``Throttling``, ``SignatureDoesNotMatch``, ...) are their own
+``__type``.
+"""
+
+from __future__ import annotations
+
+from gateway.awsproto.model import Service
+from stackwatch.errors import ServiceError
+
+QUERY_ERROR_HEADER = "x-amzn-query-error"
+
+
+def fault(error: ServiceError) -> str:
+    """``Sender`` when the client is to blame, else ``Receiver``."""
+    return "Sender" if error.sender_fault else "Receiver"
+
+
+def query_error(error: ServiceError) -> str:
+    """The ``x-amzn-query-error`` header value, e.g. ``InvalidParameterValue;Sender``."""
+    return f"{error.code};{fault(error)}"
+
+
+def error_shape_name(service: Service, code: str, operation_name: str | None) -> str:
+    """The model error shape reported for ``code`` (the code itself when no shape has it)."""
+    names = service.error_shapes.get(code)
+    if not names:
+        return code
+    if len(names) > 1 and operation_name and service.has_operation(operation_name):
+        declared = {s.name for s in service.operation_model(operation_name).error_shapes}
+        for name in names:
+            if name in declared:
+                return name
+    return code if code in names else names[0]
+
+
+def error_type(service: Service, error: ServiceError, operation_name: str | None) -> tuple[str, str]:
+    """The json/cbor ``__type`` value and the member name that carries the message."""
+    shape_name = error_shape_name(service, error.code, operation_name)
+    message_key = "message"
+    if shape_name in service.model.shape_names:
+        members = service.model.shape_for(shape_name).members
+        if "Message" in members and "message" not in members:
+            message_key = "Message"
+    return f"{service.smithy_namespace}#{shape_name}", message_key

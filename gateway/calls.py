@@ -1,0 +1,73 @@
+"""Calls from the gateway to the services: deadlines, principal metadata, retries, error mapping.
+
+A :class:`Backends` holds one long-lived channel and stub per service. :class:`Call` is the view of
+it an operation handler gets for one request: every RPC it makes carries the request's principal in
+metadata and the configured deadline; idempotent calls are retried on ``ServiceUnavailable`` by
+the policy in ``stackwatch.retry``; gRPC failures come back as the AWS ``ServiceError`` the service
+raised (or ``ServiceUnavailable`` when the peer could not be reached).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+
+from stackwatch import errors, retry
+from stackwatch.proto.auth.v1 import auth_pb2, auth_pb2_grpc
+from stackwatch.proto.metrics.v1 import metrics_pb2_grpc
+from stackwatch.rpc import error_from_rpc, open_channel, principal_metadata
+
+
+class Backends:
+    """Channels and stubs to the services, opened once per gateway process."""
+
+    def __init__(self, auth_address: str, ingest_address: str, timeout: float) -> None:
+        self.timeout = timeout
+        self._channels = [open_channel(auth_address), open_channel(ingest_address)]
+        self.auth = auth_pb2_grpc.AuthServiceStub(self._channels[0])
+        self.ingest = metrics_pb2_grpc.IngestServiceStub(self._channels[1])
+
+    async def authenticate(self, request: auth_pb2.AuthenticateRequest) -> auth_pb2.Principal:
+        """Ask the auth service who signed the request (retried: it is a pure lookup)."""
+
+        async def once() -> auth_pb2.Principal:
+            try:
+                response = await self.auth.Authenticate(request, timeout=self.timeout)
+            except grpc.aio.AioRpcError as e:
+                raise error_from_rpc(e) from None
+            return response.principal
+
+        return await retry.idempotent(once, deadline=self.timeout)
+
+    async def close(self) -> None:
+        """Close every channel."""
+        for ch in self._channels:
+            await ch.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """The backends as seen by one authenticated request."""
+
+    backends: Backends
+    principal: auth_pb2.Principal
+
+    async def ingest(self, method: str, request: Any, *, idempotent: bool = True) -> Any:
+        """Call ``IngestService/<method>`` for this principal."""
+        stub_method = getattr(self.backends.ingest, method)
+        metadata = principal_metadata(self.principal)
+
+        async def once() -> Any:
+            try:
+                return await stub_method(request, timeout=self.backends.timeout, metadata=metadata)
+            except grpc.aio.AioRpcError as e:
+                raise error_from_rpc(e) from None
+
+        if not idempotent:
+            return await once()
+        return await retry.idempotent(once, deadline=self.backends.timeout)
+
+
+__all__ = ["Backends", "Call", "errors"]

@@ -1,0 +1,44 @@
+"""Run the ingest service: open the store, start the group committer, serve gRPC."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from services.ingest.commit import GroupCommitter
+from services.ingest.servicer import IngestServicer
+from services.ingest.store import MetricStore
+from stackwatch.clock import Clock, SystemClock
+from stackwatch.config import IngestSettings
+from stackwatch.proto.metrics.v1 import metrics_pb2, metrics_pb2_grpc
+from stackwatch.rpc import ServerHandle, serve
+from stackwatch.store import AsyncEngine, open_engine
+
+LOG = logging.getLogger(__name__)
+SERVICE_NAME = metrics_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name
+
+
+@contextlib.asynccontextmanager
+async def running(settings: IngestSettings, clock: Clock | None = None) -> AsyncIterator[ServerHandle]:
+    """Run the service for the duration of the context; yields the server handle (with its port)."""
+    clock = clock or SystemClock()
+    engine = AsyncEngine(open_engine(settings.store_url), threads=settings.store_threads)
+    store = MetricStore(engine, settings.database)
+    await store.ensure_schema()
+    committer = GroupCommitter(store.insert, clock, max_rows=settings.batch_max_rows,
+                               max_pending_rows=settings.max_pending_rows)
+    writer = asyncio.create_task(committer.run(), name="ingest-group-commit")
+    servicer = IngestServicer(store, committer, clock)
+    handle = await serve(settings.bind, lambda s: metrics_pb2_grpc.add_IngestServiceServicer_to_server(servicer, s),
+                         [SERVICE_NAME])
+    try:
+        yield handle
+    finally:
+        await handle.stop(grace=5.0)
+        committer.close()
+        await writer
+        LOG.info("ingest stopped: %d commits, %d rows, largest batch %d", committer.stats.commits,
+                 committer.stats.rows, committer.stats.largest_batch)
+        engine.close()

@@ -1,0 +1,169 @@
+"""The ingest gRPC servicer: protobuf in, domain calls, store I/O, protobuf out.
+
+Thin by design. Validation and statistics are the pure functions of ``services.ingest.domain``;
+SQL lives in ``services.ingest.store``; group commit in ``services.ingest.commit``. Every RPC
+starts by reading the caller's principal, and every store call is scoped to its account.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+from typing import Any
+
+import grpc
+import orjson
+from google.protobuf import timestamp_pb2
+
+from services.ingest.commit import GroupCommitter
+from services.ingest.domain import (
+    Bucket,
+    RawDatum,
+    datapoint,
+    plan_query,
+    validate_list_filters,
+    validate_metric_identity,
+    validate_put,
+)
+from services.ingest.store import MetricStore
+from stackwatch import errors
+from stackwatch.clock import Clock
+from stackwatch.proto.metrics.v1 import metrics_pb2, metrics_pb2_grpc
+from stackwatch.rpc import require_principal, servicer_errors
+
+LOG = logging.getLogger(__name__)
+
+LIST_PAGE = 500
+TWO_WEEKS = 14 * 86400
+THREE_HOURS = 3 * 3600
+
+
+def _raw(d: metrics_pb2.MetricDatum) -> RawDatum:
+    sv = d.statistic_values if d.HasField("statistic_values") else None
+    return RawDatum(
+        metric_name=d.metric_name,
+        dimensions=tuple((x.name, x.value) for x in d.dimensions),
+        timestamp=(d.timestamp.seconds + d.timestamp.nanos / 1e9) if d.HasField("timestamp") else None,
+        value=d.value if d.HasField("value") else None,
+        statistic_values=(sv.sample_count, sv.sum, sv.minimum, sv.maximum) if sv is not None else None,
+        values=tuple(d.values),
+        counts=tuple(d.counts),
+        unit=d.unit if d.HasField("unit") else None,
+        storage_resolution=d.storage_resolution if d.HasField("storage_resolution") else None,
+    )
+
+
+def _seconds(ts: timestamp_pb2.Timestamp) -> float:
+    return ts.seconds + ts.nanos / 1e9
+
+
+def _account_tag(account: str) -> str:
+    return hashlib.sha256(account.encode()).hexdigest()[:16]
+
+
+def encode_token(account: str, after: tuple[str, str, int]) -> str:
+    """Opaque ListMetrics token: the position after which the next page starts, bound to the account."""
+    doc = {"a": _account_tag(account), "k": [after[0], after[1], str(after[2])]}
+    return base64.urlsafe_b64encode(orjson.dumps(doc)).decode().rstrip("=")
+
+
+def decode_token(account: str, token: str) -> tuple[str, str, int]:
+    """Inverse of :func:`encode_token`; a token of another account or garbage is ``InvalidNextToken``."""
+    try:
+        doc = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        if doc["a"] != _account_tag(account):
+            raise ValueError("token of another account")
+        ns, name, series = doc["k"]
+        return str(ns), str(name), int(series)
+    except (ValueError, KeyError, TypeError, orjson.JSONDecodeError) as e:
+        raise errors.InvalidNextToken("The service couldn't process your request because the "
+                                      "NextToken is invalid.") from e
+
+
+class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
+    """CloudWatch's metric API over gRPC."""
+
+    def __init__(self, store: MetricStore, committer: GroupCommitter, clock: Clock) -> None:
+        self._store = store
+        self._committer = committer
+        self._clock = clock
+
+    @servicer_errors
+    async def PutMetricData(self, request: metrics_pb2.PutMetricDataRequest,
+                            context: grpc.aio.ServicerContext[Any, Any]) -> metrics_pb2.PutMetricDataResponse:
+        """Validate every datum, then wait for the group commit that makes them durable."""
+        principal = require_principal(context)
+        datums = validate_put(request.namespace, [_raw(d) for d in request.metric_data], self._clock.now())
+        await self._committer.submit(principal.account_id, datums)
+        return metrics_pb2.PutMetricDataResponse(accepted=len(datums))
+
+    @servicer_errors
+    async def GetMetricStatistics(self, request: metrics_pb2.GetMetricStatisticsRequest,
+                                  context: grpc.aio.ServicerContext[Any, Any]
+                                  ) -> metrics_pb2.GetMetricStatisticsResponse:
+        """Aggregate one metric into periods, with exact percentiles from the stored values."""
+        principal = require_principal(context)
+        ns, name, dims = validate_metric_identity(
+            request.namespace, request.metric_name, [(d.name, d.value) for d in request.dimensions])
+        plan = plan_query(
+            _seconds(request.start_time), _seconds(request.end_time), request.period, self._clock.now(),
+            statistics=list(request.statistics), extended=list(request.extended_statistics))
+        response = metrics_pb2.GetMetricStatisticsResponse(label=name)
+        if plan.empty:
+            return response
+        from stackwatch.domain.metrics import series_id
+
+        sid = series_id(principal.account_id, ns, name, dims)
+        unit = request.unit if request.HasField("unit") else None
+        rows = await self._store.statistics(principal.account_id, sid, plan.start, plan.end, plan.period, unit)
+        hist = (await self._store.histograms(principal.account_id, sid, plan.start, plan.end, plan.period, unit)
+                if plan.percentiles and rows else {})
+        for b, u, count, total, lo, hi in rows:
+            dp = datapoint(plan, Bucket(b, u, count, total, lo, hi), hist.get((b, u)))
+            response.datapoints.append(_datapoint_pb(dp))
+        return response
+
+    @servicer_errors
+    async def ListMetrics(self, request: metrics_pb2.ListMetricsRequest,
+                          context: grpc.aio.ServicerContext[Any, Any]) -> metrics_pb2.ListMetricsResponse:
+        """One page (500) of the account's metrics matching the filters."""
+        principal = require_principal(context)
+        account = principal.account_id
+        namespace = request.namespace if request.HasField("namespace") else None
+        metric_name = request.metric_name if request.HasField("metric_name") else None
+        filters = validate_list_filters(
+            [(f.name, f.value if f.HasField("value") else None) for f in request.dimensions])
+        now = self._clock.now()
+        if request.HasField("recently_active") and request.recently_active:
+            if request.recently_active != "PT3H":
+                raise errors.InvalidParameterValue(
+                    f"The value {request.recently_active} for parameter RecentlyActive is invalid.")
+            since = int(now) - THREE_HOURS
+        else:
+            since = int(now) - TWO_WEEKS
+        after = decode_token(account, request.next_token) if request.HasField("next_token") else None
+        rows = await self._store.list_metrics(
+            account, namespace=namespace, metric_name=metric_name, dimension_filters=filters,
+            active_since=since, after=after, limit=LIST_PAGE + 1)
+        response = metrics_pb2.ListMetricsResponse()
+        for ns, name, dims, _series in rows[:LIST_PAGE]:
+            response.metrics.append(metrics_pb2.Metric(
+                namespace=ns, metric_name=name,
+                dimensions=[metrics_pb2.Dimension(name=k, value=v) for k, v in dims]))
+        if len(rows) > LIST_PAGE:
+            last = rows[LIST_PAGE - 1]
+            response.next_token = encode_token(account, (last[0], last[1], last[3]))
+        return response
+
+
+def _datapoint_pb(dp: dict[str, Any]) -> metrics_pb2.Datapoint:
+    out = metrics_pb2.Datapoint(unit=dp.get("Unit", "None"))
+    out.timestamp.FromSeconds(int(dp["Timestamp"]))
+    for key, attr in (("SampleCount", "sample_count"), ("Average", "average"), ("Sum", "sum"),
+                      ("Minimum", "minimum"), ("Maximum", "maximum")):
+        if key in dp:
+            setattr(out, attr, dp[key])
+    for k, v in dp.get("ExtendedStatistics", {}).items():
+        out.extended_statistics[k] = v
+    return out

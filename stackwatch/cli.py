@@ -1,0 +1,183 @@
+"""The ``stackwatch`` command.
+
+``stackwatch up``
+    Every component in this one process on local ports, the store embedded (chDB) in a data
+    directory; prints the endpoint and credentials. For trying StackWatch and for development.
+``stackwatch serve <gateway|auth|ingest|alarm|autoscale>``
+    One component, configured by ``STACKWATCH_*`` variables (see ``stackwatch.config``): what each
+    Kubernetes pod runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import secrets
+import signal
+import string
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from stackwatch import logs, tracing
+from stackwatch.config import (
+    AlarmSettings,
+    AuthSettings,
+    AutoscaleSettings,
+    CommonSettings,
+    GatewaySettings,
+    IngestSettings,
+)
+
+LOG = logging.getLogger("stackwatch")
+COMPONENTS = ("gateway", "auth", "ingest", "alarm", "autoscale")
+
+
+def _stop_event() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+@contextlib.asynccontextmanager
+async def _gateway(settings: GatewaySettings) -> AsyncIterator[int]:
+    from gateway.app import start
+
+    runner, port = await start(settings)
+    try:
+        yield port
+    finally:
+        await runner.cleanup()
+
+
+def demo_credentials(data_dir: Path) -> Path:
+    """The demo credentials file of a data directory, generated on first use and kept."""
+    path = data_dir / "demo-credentials.json"
+    if not path.exists():
+        alphabet = string.ascii_uppercase + string.digits
+        access_key = "AKSW" + "".join(secrets.choice(alphabet) for _ in range(16))
+        secret = secrets.token_urlsafe(30)[:40]
+        doc = {"credentials": [{"access_key_id": access_key, "secret_access_key": secret,
+                                "account_id": str(uuid.uuid4()), "user": "demo"}]}
+        path.write_text(json.dumps(doc, indent=2) + "\n")
+        path.chmod(0o600)
+    return path
+
+
+async def up(host: str, port: int, data_dir: Path, credentials: Path | None) -> None:
+    """Run the whole stack in this process until SIGINT/SIGTERM."""
+    from services.auth.main import running as auth_running
+    from services.ingest.main import running as ingest_running
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    creds_file = credentials or demo_credentials(data_dir)
+    store_dir = (data_dir / "store").resolve()
+    stop = _stop_event()
+    async with contextlib.AsyncExitStack() as stack:
+        auth = await stack.enter_async_context(auth_running(AuthSettings(
+            bind="127.0.0.1:0", credentials_file=str(creds_file))))
+        ingest = await stack.enter_async_context(ingest_running(IngestSettings(
+            bind="127.0.0.1:0", store_url=f"chdb://{store_dir}")))
+        gw_port = await stack.enter_async_context(_gateway(GatewaySettings(
+            host=host, port=port, auth_address=f"127.0.0.1:{auth.port}",
+            ingest_address=f"127.0.0.1:{ingest.port}")))
+        endpoint = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{gw_port}"
+        cred = json.loads(Path(creds_file).read_text())["credentials"][0]
+        print(_banner(endpoint, cred, creds_file, store_dir), flush=True)
+        await stop.wait()
+        LOG.info("shutting down")
+
+
+def _banner(endpoint: str, cred: dict[str, str], creds_file: Path, store_dir: Path) -> str:
+    return f"""
+StackWatch is up.
+  CloudWatch endpoint : {endpoint}
+  store (chDB)        : {store_dir}
+  credentials file    : {creds_file}
+  account             : {cred['account_id']} (user {cred.get('user', '')})
+
+Use it with any AWS client:
+  export AWS_ACCESS_KEY_ID={cred['access_key_id']}
+  export AWS_SECRET_ACCESS_KEY={cred['secret_access_key']}
+  export AWS_DEFAULT_REGION=us-east-1
+  aws --endpoint-url {endpoint} cloudwatch put-metric-data --namespace MyApp \\
+      --metric-name Latency --dimensions Service=web --unit Milliseconds --value 42
+  aws --endpoint-url {endpoint} cloudwatch list-metrics --namespace MyApp
+Press Ctrl-C to stop.
+"""
+
+
+async def serve(component: str) -> None:
+    """Run one component configured from the environment until SIGINT/SIGTERM."""
+    stop = _stop_event()
+    async with contextlib.AsyncExitStack() as stack:
+        if component == "gateway":
+            await stack.enter_async_context(_gateway(GatewaySettings()))
+        elif component == "auth":
+            from services.auth.main import running as auth_running
+
+            await stack.enter_async_context(auth_running(AuthSettings()))
+        elif component == "ingest":
+            from services.ingest.main import running as ingest_running
+
+            await stack.enter_async_context(ingest_running(IngestSettings()))
+        elif component == "alarm":
+            from services.alarm.main import running as alarm_running
+
+            await stack.enter_async_context(alarm_running(AlarmSettings()))
+        else:
+            from services.autoscale.main import running as autoscale_running
+
+            await stack.enter_async_context(autoscale_running(AutoscaleSettings()))
+        await stop.wait()
+        LOG.info("%s shutting down", component)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``stackwatch`` console script."""
+    parser = argparse.ArgumentParser(prog="stackwatch", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_up = sub.add_parser("up", help="run every component in one process on the embedded store")
+    p_up.add_argument("--host", default="127.0.0.1", help="gateway listen address (default 127.0.0.1)")
+    p_up.add_argument("--port", type=int, default=8080, help="gateway port (default 8080; 0 = any free port)")
+    p_up.add_argument("--data-dir", type=Path, default=Path(os.environ.get("STACKWATCH_DATA_DIR", "./data")),
+                      help="where the embedded store and demo credentials live (default ./data)")
+    p_up.add_argument("--credentials", type=Path, default=None,
+                      help="static credentials JSON file (default: a generated demo credential)")
+    p_serve = sub.add_parser("serve", help="run one component, configured by STACKWATCH_* variables")
+    p_serve.add_argument("component", choices=COMPONENTS)
+    args = parser.parse_args(argv)
+
+    common = CommonSettings()
+    logs.configure(common.log_level, "text" if args.command == "up" and "STACKWATCH_LOG_FORMAT" not in os.environ
+                   else common.log_format)
+    service_name = "stackwatch" if args.command == "up" else f"stackwatch-{args.component}"
+    tracing.configure(common.tracing, service_name)
+    try:
+        if args.command == "up":
+            asyncio.run(up(args.host, args.port, args.data_dir, args.credentials))
+        else:
+            asyncio.run(serve(args.component))
+    except KeyboardInterrupt:
+        pass
+    except Exception as e:  # a clear last word instead of a traceback for configuration mistakes
+        from stackwatch.errors import StackWatchError
+
+        if isinstance(e, StackWatchError | OSError):
+            LOG.error("%s", e)
+            return 1
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""Typed settings, one class per component, read once from ``STACKWATCH_*`` environment variables.
+
+Each component's ``main`` builds its settings object and hands the values down as arguments; no
+other module reads the environment. ``stackwatch up`` builds the same objects in code, with ports
+of its own choosing, so the one-process stack and the per-pod deployment share one description.
+
+Variables (prefix, then the field name in upper case), for example::
+
+    STACKWATCH_GATEWAY_PORT=8080
+    STACKWATCH_GATEWAY_AUTH_ADDRESS=auth:50051
+    STACKWATCH_INGEST_STORE_URL=clickhouse://clickhouse:9000
+    STACKWATCH_AUTH_CREDENTIALS_FILE=/etc/stackwatch/credentials.json
+    STACKWATCH_LOG_LEVEL=INFO
+    STACKWATCH_TRACING=otlp
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CommonSettings(BaseSettings):
+    """Settings every component shares (prefix ``STACKWATCH_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="STACKWATCH_", frozen=True, extra="ignore")
+
+    log_level: str = "INFO"
+    """Python logging level name."""
+    log_format: Literal["json", "text"] = "json"
+    """``json`` writes one JSON object per line (for log collectors); ``text`` is for humans."""
+    tracing: Literal["none", "otlp", "console"] = "none"
+    """Where OpenTelemetry spans go: nowhere (default), an OTLP collector configured by the
+    standard ``OTEL_EXPORTER_OTLP_*`` variables, or stderr."""
+
+
+class GatewaySettings(BaseSettings):
+    """The HTTP gateway (prefix ``STACKWATCH_GATEWAY_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="STACKWATCH_GATEWAY_", frozen=True, extra="ignore")
+
+    host: str = "0.0.0.0"
+    """Address to listen on."""
+    port: int = 8080
+    """HTTP port for the CloudWatch API."""
+    auth_address: str = "127.0.0.1:50051"
+    """``host:port`` of the auth service."""
+    ingest_address: str = "127.0.0.1:50052"
+    """``host:port`` of the ingest service."""
+    rpc_timeout: float = Field(default=10.0, gt=0)
+    """Deadline in seconds for each call to a service."""
+    max_body_bytes: int = Field(default=1_048_576 * 2, gt=0)
+    """Largest request body accepted as sent (possibly gzipped)."""
+    max_decoded_bytes: int = Field(default=1_048_576 + 65_536, gt=0)
+    """Largest body after gunzip. CloudWatch's PutMetricData limit is 1 MB."""
+    max_concurrent_requests: int = Field(default=512, gt=0)
+    """Requests in flight beyond this answer ``ServiceUnavailable`` (SDKs retry it)."""
+
+
+class AuthSettings(BaseSettings):
+    """The auth service (prefix ``STACKWATCH_AUTH_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="STACKWATCH_AUTH_", frozen=True, extra="ignore")
+
+    bind: str = "0.0.0.0:50051"
+    """gRPC listen address."""
+    credentials_file: str | None = None
+    """Path of the static credentials JSON file."""
+    cache_ttl: float = Field(default=300.0, gt=0)
+    """Seconds a known key stays cached."""
+    negative_ttl: float = Field(default=30.0, ge=0)
+    """Seconds an unknown key stays cached as unknown."""
+
+
+class IngestSettings(BaseSettings):
+    """The ingest service (prefix ``STACKWATCH_INGEST_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="STACKWATCH_INGEST_", frozen=True, extra="ignore")
+
+    bind: str = "0.0.0.0:50052"
+    """gRPC listen address."""
+    store_url: str = "clickhouse://127.0.0.1:9000"
+    """``clickhouse://host:port`` (server, native protocol) or ``chdb:///data/dir`` (embedded)."""
+    database: str = "stackwatch_metrics"
+    """Database that holds the metric tables."""
+    batch_max_rows: int = Field(default=100_000, gt=0)
+    """Most datums written by one group-committed INSERT."""
+    max_pending_rows: int = Field(default=1_000_000, gt=0)
+    """Datums waiting for a commit beyond which PutMetricData answers ``Throttling``."""
+    store_threads: int = Field(default=4, gt=0)
+    """Threads doing blocking store I/O."""
+
+
+class ServiceSettings(BaseSettings):
+    """A service that has no configuration of its own yet (alarm, autoscale)."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    bind: str = "0.0.0.0:50053"
+    """gRPC listen address."""
+
+
+class AlarmSettings(ServiceSettings):
+    """The alarm service (prefix ``STACKWATCH_ALARM_``); not implemented yet."""
+
+    model_config = SettingsConfigDict(env_prefix="STACKWATCH_ALARM_", frozen=True, extra="ignore")
+
+    bind: str = "0.0.0.0:50053"
+    """gRPC listen address."""
+
+
+class AutoscaleSettings(ServiceSettings):
+    """The autoscale service (prefix ``STACKWATCH_AUTOSCALE_``); not implemented yet."""
+
+    model_config = SettingsConfigDict(env_prefix="STACKWATCH_AUTOSCALE_", frozen=True, extra="ignore")
+
+    bind: str = "0.0.0.0:50054"
+    """gRPC listen address."""

@@ -1,0 +1,61 @@
+"""A grpc.aio server with health checking, reflection and a graceful stop.
+
+``serve(bind, register, service_names)`` creates the server inside the running loop, lets
+``register(server)`` add the servicers, registers ``grpc.health.v1`` (overall ``""`` and one entry
+per service name, SERVING once started) and reflection, and starts listening. ``stop()`` first
+reports NOT_SERVING everywhere (so load balancers drain), then stops with a grace period.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from stackwatch.rpc._channel import CHANNEL_OPTIONS
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclass
+class ServerHandle:
+    """A running server: its bound port and its health servicer."""
+
+    server: grpc.aio.Server
+    port: int
+    health: health.aio.HealthServicer
+    service_names: tuple[str, ...]
+
+    async def set_serving(self, serving: bool) -> None:
+        """Report SERVING (or NOT_SERVING) for every registered service."""
+        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        for name in ("", *self.service_names):
+            await self.health.set(name, status)
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Drain: NOT_SERVING first, then stop accepting and wait up to ``grace`` seconds."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+
+
+async def serve(bind: str, register: Callable[[grpc.aio.Server], None], service_names: Sequence[str]) -> ServerHandle:
+    """Start a server on ``bind`` (``host:port``; port 0 picks a free one)."""
+    server = grpc.aio.server(options=CHANNEL_OPTIONS)
+    register(server)
+    hs = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(hs, server)
+    reflection.enable_server_reflection(
+        (*service_names, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    port = server.add_insecure_port(bind)
+    if port == 0:
+        raise OSError(f"cannot bind gRPC server to {bind}")
+    await server.start()
+    handle = ServerHandle(server, port, hs, tuple(service_names))
+    await handle.set_serving(True)
+    LOG.info("gRPC server listening on %s (services: %s)", bind.rsplit(":", 1)[0] + f":{port}",
+             ", ".join(service_names))
+    return handle

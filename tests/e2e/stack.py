@@ -1,0 +1,83 @@
+"""The whole stack (auth, ingest, gateway) on ephemeral ports, in a thread with its own event loop.
+
+boto3 is synchronous, so the stack cannot share the test's thread: :class:`Stack` runs the same
+``running()`` contexts ``stackwatch up`` uses on a private loop in a daemon thread, and the tests
+talk to it over real HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+from services.auth.main import running as auth_running
+from services.ingest.main import running as ingest_running
+from stackwatch.config import AuthSettings, GatewaySettings, IngestSettings
+
+TENANTS = {
+    "a": {"access_key_id": "AKIATENANTA000000001", "secret_access_key": "secret-of-tenant-a-0000000000000000000000",
+          "account_id": "0d5f0c4e-5b7e-4a53-9d2f-aaaaaaaaaaaa", "user": "alice"},
+    "b": {"access_key_id": "AKIATENANTB000000002", "secret_access_key": "secret-of-tenant-b-0000000000000000000000",
+          "account_id": "6f1c2b9a-3e4d-4c2b-8a1f-bbbbbbbbbbbb", "user": "bob"},
+}
+
+
+class Stack:
+    """A running stack; ``endpoint`` is its CloudWatch URL."""
+
+    def __init__(self, store_url: str, database: str, workdir: Path, **gateway: Any) -> None:
+        self.store_url = store_url
+        self.database = database
+        self.creds_file = workdir / "credentials.json"
+        self.creds_file.write_text(json.dumps({"credentials": list(TENANTS.values())}))
+        self.gateway_options = gateway
+        self.endpoint = ""
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name="stackwatch-stack", daemon=True)
+
+    def start(self) -> Stack:
+        """Start and wait until the gateway listens."""
+        self._thread.start()
+        if not self._ready.wait(60):
+            raise RuntimeError("stack did not start within 60 s")
+        if self._error:
+            raise RuntimeError("stack failed to start") from self._error
+        return self
+
+    def stop(self) -> None:
+        """Stop gracefully and join the thread."""
+        if self._loop and self._stop:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(30)
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except BaseException as e:  # noqa: BLE001 - reported to the starting thread
+            self._error = e
+            self._ready.set()
+
+    async def _main(self) -> None:
+        from gateway.app import start
+
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        async with contextlib.AsyncExitStack() as stack:
+            auth = await stack.enter_async_context(auth_running(AuthSettings(
+                bind="127.0.0.1:0", credentials_file=str(self.creds_file))))
+            ingest = await stack.enter_async_context(ingest_running(IngestSettings(
+                bind="127.0.0.1:0", store_url=self.store_url, database=self.database)))
+            runner, port = await start(GatewaySettings(
+                host="127.0.0.1", port=0, auth_address=f"127.0.0.1:{auth.port}",
+                ingest_address=f"127.0.0.1:{ingest.port}", **self.gateway_options))
+            stack.push_async_callback(runner.cleanup)
+            self.endpoint = f"http://127.0.0.1:{port}"
+            self._ready.set()
+            await self._stop.wait()
