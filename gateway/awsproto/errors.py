@@ -17,6 +17,8 @@ elsewhere). Codes no shape carries (``Throttling``, ``SignatureDoesNotMatch``, .
 
 from __future__ import annotations
 
+from botocore.model import StructureShape
+
 from gateway.awsproto.model import Service
 from stackwatch.errors import ServiceError
 
@@ -51,7 +53,8 @@ def error_type(service: Service, error: ServiceError, operation_name: str | None
     shape_name = error_shape_name(service, error.code, operation_name)
     message_key = "message"
     if shape_name in service.model.shape_names:
-        members = service.model.shape_for(shape_name).members
+        shape = service.model.shape_for(shape_name)
+        members = shape.members if isinstance(shape, StructureShape) else {}
         if "Message" in members and "message" not in members:
             message_key = "Message"
     return f"{service.smithy_namespace}#{shape_name}", message_key

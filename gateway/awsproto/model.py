@@ -26,7 +26,7 @@ from stackwatch import errors
 
 @functools.cache
 def service_model(name: str) -> ServiceModel:
-    """botocore's model for ``name`` (``cloudwatch``, ``autoscaling``), loaded once per process."""
+    """The botocore model for ``name`` (``cloudwatch``, ``autoscaling``), loaded once per process."""
     return botocore.session.get_session().get_service_model(name)
 
 
@@ -53,12 +53,12 @@ class Service:
     name: str
     signing_name: str
     api_version: str
-    target_prefix: str | None
-    xml_namespace: str
-    smithy_namespace: str
-    protocols: frozenset[Protocol]
-    invalid_value: type[errors.ServiceError]
-    missing_parameter: type[errors.ServiceError]
+    target_prefix: str | None = field(repr=False)
+    xml_namespace: str = field(repr=False)
+    smithy_namespace: str = field(repr=False)
+    protocols: frozenset[Protocol] = field(repr=False)
+    invalid_value: type[errors.ServiceError] = field(repr=False)
+    missing_parameter: type[errors.ServiceError] = field(repr=False)
     model: ServiceModel = field(repr=False, compare=False)
     error_shapes: Mapping[str, tuple[str, ...]] = field(repr=False, compare=False)
 
@@ -67,7 +67,7 @@ class Service:
         return name in _operation_names(self.name)
 
     def operation_model(self, name: str) -> OperationModel:
-        """botocore's model of operation ``name`` (cached by botocore)."""
+        """The botocore model of operation ``name`` (cached by botocore)."""
         return self.model.operation_model(name)
 
 

@@ -1,0 +1,1 @@
+"""Protocol tests: botocore is the oracle for our wire codecs."""

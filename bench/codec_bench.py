@@ -1,0 +1,108 @@
+"""Codec throughput on the payloads that matter: a 1000-datum PutMetricData, a 1440-point response.
+
+Run ``python bench/codec_bench.py``. It prints the best-of-N wall time, in milliseconds, of:
+
+- parsing a 1000-datum PutMetricData (2 dimensions each) per protocol, from the exact bytes
+  botocore's client serializer produces (detection included, as the gateway does it);
+- serializing the same 1000-datum structure with our outbound walk (the input shape serialized as
+  if it were a response: the same code path a large response takes);
+- serializing a 1440-datapoint GetMetricStatistics response per protocol.
+
+It is a measurement, not a test: nothing fails; compare the figures with the budgets in the
+module ``gateway.awsproto`` was written against (parse < 10 ms json/cbor, < ~30 ms query).
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.parse
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import botocore.serialize
+
+from gateway import awsproto
+from gateway.awsproto import _outbound, json10, query, rpcv2cbor
+from gateway.awsproto.request import HttpRequest, Protocol
+
+ROUNDS = 30
+START = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def best_ms(fn: Callable[[], Any], rounds: int = ROUNDS) -> float:
+    """The fastest of ``rounds`` runs of ``fn``, in ms (after one warm-up run)."""
+    fn()
+    best = float("inf")
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best * 1000
+
+
+def put_metric_data(n: int = 1000) -> dict[str, Any]:
+    """A PutMetricData input with ``n`` datums of 2 dimensions each."""
+    return {"Namespace": "StackWatch/Bench", "MetricData": [
+        {"MetricName": f"Latency{i % 10}",
+         "Dimensions": [{"Name": "Service", "Value": f"api-{i % 7}"}, {"Name": "Host", "Value": f"h{i}"}],
+         "Timestamp": START + timedelta(seconds=i, microseconds=i * 7 % 1000),
+         "Value": 42.5 + i, "Unit": "Milliseconds", "StorageResolution": 60}
+        for i in range(n)]}
+
+
+def statistics_result(n: int = 1440) -> dict[str, Any]:
+    """A GetMetricStatistics result with ``n`` one-minute datapoints, five statistics each."""
+    return {"Label": "Latency", "Datapoints": [
+        {"Timestamp": START + timedelta(minutes=i), "SampleCount": 60.0, "Average": 12.5 + i / 7,
+         "Sum": 750.0 + i, "Minimum": 1.25, "Maximum": 99.5 + i, "Unit": "Milliseconds"}
+        for i in range(n)]}
+
+
+def wire_request(protocol: Protocol, params: dict[str, Any]) -> HttpRequest:
+    """The request botocore's client would send for PutMetricData ``params``."""
+    op = awsproto.CLOUDWATCH.operation_model("PutMetricData")
+    s = botocore.serialize.create_serializer(protocol.value).serialize_to_request(params, op)
+    body = s["body"]
+    if isinstance(body, dict):
+        body = urllib.parse.urlencode(list(body.items())).encode()
+    return HttpRequest.build(s["method"], s["url_path"], s["headers"], body=body)
+
+
+def main() -> None:
+    """Print the figures."""
+    cw = awsproto.CLOUDWATCH
+    params = put_metric_data()
+    put_shape = cw.operation_model("PutMetricData").input_shape
+    assert put_shape is not None
+    stats_op = cw.operation_model("GetMetricStatistics")
+    result = statistics_result()
+    writers = {Protocol.QUERY: query.WRITER, Protocol.JSON: json10.WRITER, Protocol.CBOR: rpcv2cbor.WRITER}
+    print("PutMetricData, 1000 datums x 2 dimensions")
+    for protocol in Protocol:
+        req = wire_request(protocol, params)
+
+        def parse(req: HttpRequest = req) -> None:
+            awsproto.parse_request(awsproto.detect(req), req)
+
+        write = _outbound.handler(writers[protocol], cw.name, put_shape)
+
+        def serialize(write: Callable[[Any], Any] = write) -> None:
+            write(params)
+
+        print(f"  {protocol.value:20} body {len(req.body):>7} B   parse {best_ms(parse):6.2f} ms   "
+              f"serialize (walk) {best_ms(serialize):6.2f} ms")
+    print("GetMetricStatistics response, 1440 datapoints")
+    for protocol in Protocol:
+        detected = awsproto.Detected(cw, protocol, "GetMetricStatistics")
+        out = awsproto.serialize_response(detected, stats_op, result, "rid")
+
+        def respond(detected: awsproto.Detected = detected) -> None:
+            awsproto.serialize_response(detected, stats_op, result, "rid")
+
+        ms = best_ms(respond)
+        print(f"  {protocol.value:20} body {len(out.body):>7} B   serialize {ms:6.2f} ms")
+
+
+if __name__ == "__main__":
+    main()

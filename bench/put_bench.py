@@ -1,0 +1,232 @@
+"""PutMetricData throughput and GetMetricStatistics latency through the whole stack.
+
+Starts Debian's clickhouse-server on a free port (temporary data dir), then ``stackwatch serve``
+auth, ingest and gateway as separate processes, like pods, all on this machine. Clients send
+what current boto3 sends: JSON 1.0 bodies of ``--datums`` datums, gzipped (boto3 compresses
+bodies over 10 KiB), each request freshly SigV4-signed. Bodies are serialized once up front by
+botocore's own serializer, so the clients spend their CPU on signing and HTTP, not on building
+dicts: we measure the server, not boto3.
+
+Prints datapoints per second acknowledged (each 200 means the data is in ClickHouse), request
+latency p50/p99, every process's RSS at the start, middle and end of the run, then the latency of
+GetMetricStatistics over one day of 1-minute data (1,440 datapoints, with and without p99).
+
+    .venv/bin/python bench/put_bench.py --seconds 60 --clients 8
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import botocore.session
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.clickhouse_server import ClickHouseServer  # noqa: E402
+
+AK, SK = "AKIABENCH00000000001", "bench-secret-0000000000000000000000000000"
+ACCOUNT = "b0000000-0000-4000-8000-000000000001"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def serializer_and_model():
+    session = botocore.session.get_session()
+    model = session.get_service_model("cloudwatch")
+    from botocore.serialize import create_serializer
+
+    return create_serializer("json"), model
+
+
+def build_bodies(n_bodies: int, datums: int, worker: int) -> list[bytes]:
+    ser, model = serializer_and_model()
+    op = model.operation_model("PutMetricData")
+    now = datetime.now(UTC).replace(microsecond=0)
+    bodies = []
+    for b in range(n_bodies):
+        data = [{"MetricName": f"Metric{i % 20}",
+                 "Dimensions": [{"Name": "Host", "Value": f"w{worker}-h{(i // 20) % 50}"},
+                                {"Name": "Service", "Value": "api"}],
+                 "Timestamp": now - timedelta(seconds=random.randint(0, 600)),
+                 "Value": random.random() * 100, "Unit": "Milliseconds"} for i in range(datums)]
+        req = ser.serialize_to_request({"Namespace": f"Bench/{b % 4}", "MetricData": data}, op)
+        bodies.append(gzip.compress(req["body"] if isinstance(req["body"], bytes) else req["body"].encode(), 6))
+    return bodies
+
+
+def signed_headers(endpoint: str, target: str, body: bytes, gz: bool) -> dict[str, str]:
+    headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"GraniteServiceVersion20100801.{target}",
+               "x-amzn-query-mode": "true"}
+    if gz:
+        headers["Content-Encoding"] = "gzip"
+    req = AWSRequest(method="POST", url=endpoint + "/", data=body, headers=headers)
+    SigV4Auth(Credentials(AK, SK), "monitoring", "us-east-1").add_auth(req)
+    return dict(req.headers.items())
+
+
+async def put_load(endpoint: str, clients: int, seconds: float, datums: int, procs: dict[str, int]) -> None:
+    bodies = [build_bodies(4, datums, w) for w in range(clients)]
+    latencies: list[float] = []
+    ok = failed = 0
+    errors: dict[str, int] = {}
+    rss: dict[str, list[float]] = {name: [rss_mb(pid)] for name, pid in procs.items()}
+    deadline = time.monotonic() + seconds
+
+    async def worker(w: int, session: aiohttp.ClientSession) -> None:
+        nonlocal ok, failed
+        i = 0
+        while time.monotonic() < deadline:
+            body = bodies[w][i % len(bodies[w])]
+            i += 1
+            t0 = time.perf_counter()
+            async with session.post(endpoint + "/", data=body,
+                                    headers=signed_headers(endpoint, "PutMetricData", body, True)) as resp:
+                text = await resp.read()
+            latencies.append(time.perf_counter() - t0)
+            if resp.status == 200:
+                ok += 1
+            else:
+                failed += 1
+                key = f"{resp.status} {text[:120]!r}"
+                errors[key] = errors.get(key, 0) + 1
+
+    async def sampler() -> None:
+        await asyncio.sleep(seconds / 2)
+        for name, pid in procs.items():
+            rss[name].append(rss_mb(pid))
+
+    started = time.monotonic()
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients)) as session:
+        await asyncio.gather(sampler(), *(worker(w, session) for w in range(clients)))
+    elapsed = time.monotonic() - started
+    for name, pid in procs.items():
+        rss[name].append(rss_mb(pid))
+    latencies.sort()
+    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+    dps = ok * datums / elapsed
+    print(f"\nPutMetricData: {clients} clients x {datums} datums/request, {elapsed:.1f} s")
+    print(f"  requests ok {ok}, failed {failed}  {dict(list(errors.items())[:3]) if errors else ''}")
+    print(f"  throughput  {dps:,.0f} datapoints/s  = {dps * 60 / 1e6:.2f} M datapoints/min")
+    print(f"  latency     p50 {q[49] * 1000:.1f} ms   p99 {q[98] * 1000:.1f} ms   max {latencies[-1] * 1000:.1f} ms")
+    for name, values in rss.items():
+        print(f"  RSS {name:<10} start/mid/end MB: " + " / ".join(f"{v:.0f}" for v in values))
+
+
+async def stats_latency(endpoint: str, calls: int) -> None:
+    ser, model = serializer_and_model()
+    put = model.operation_model("PutMetricData")
+    end = datetime.now(UTC).replace(second=0, microsecond=0)
+    start = end - timedelta(days=1)
+    dims = [{"Name": "Host", "Value": "one"}]
+    day = [{"MetricName": "Day", "Dimensions": dims, "Timestamp": start + timedelta(minutes=m), "Value": float(m % 97)}
+           for m in range(1440)]
+    day += [{"MetricName": "Day", "Dimensions": dims, "Timestamp": start + timedelta(minutes=m, seconds=30),
+             "Values": [1.0, 2.0, 3.0, float(m % 50)], "Counts": [5.0, 3.0, 1.0, 1.0]} for m in range(1440)]
+    async with aiohttp.ClientSession() as session:
+        for i in range(0, len(day), 1000):  # one day of 1-minute data, a Value and a Values/Counts per minute
+            body = ser.serialize_to_request({"Namespace": "Bench/Day", "MetricData": day[i:i + 1000]}, put)["body"]
+            async with session.post(endpoint + "/", data=body,
+                                    headers=signed_headers(endpoint, "PutMetricData", body, False)) as r:
+                assert r.status == 200, await r.text()
+        get = model.operation_model("GetMetricStatistics")
+        for label, extra in (("basic stats", {}), ("basic + p99", {"ExtendedStatistics": ["p99"]})):
+            body = ser.serialize_to_request({
+                "Namespace": "Bench/Day", "MetricName": "Day", "Dimensions": [{"Name": "Host", "Value": "one"}],
+                "StartTime": start, "EndTime": end, "Period": 60,
+                "Statistics": ["SampleCount", "Average", "Maximum"], **extra}, get)["body"]
+            times, points = [], 0
+            for _ in range(calls):
+                t0 = time.perf_counter()
+                async with session.post(endpoint + "/", data=body,
+                                        headers=signed_headers(endpoint, "GetMetricStatistics", body, False)) as r:
+                    doc = json.loads(await r.read())
+                times.append(time.perf_counter() - t0)
+                points = len(doc.get("Datapoints", []))
+            times.sort()
+            print(f"GetMetricStatistics, 1 day at 60 s ({points} datapoints), {label}: "
+                  f"p50 {statistics.median(times) * 1000:.1f} ms  p99 {times[int(len(times) * 0.99) - 1] * 1000:.1f} ms")
+
+
+def start_component(name: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([str(ROOT / ".venv" / "bin" / "stackwatch"), "serve", name],
+                            env={**os.environ, **env}, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+
+
+def wait_port(port: int, timeout: float = 30) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"port {port} did not open")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--datums", type=int, default=1000)
+    parser.add_argument("--stats-calls", type=int, default=50)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, ClickHouseServer(Path(tmp) / "ch") as ch:
+        tmpdir = Path(tmp)
+        creds = tmpdir / "creds.json"
+        creds.write_text(json.dumps({"credentials": [
+            {"access_key_id": AK, "secret_access_key": SK, "account_id": ACCOUNT, "user": "bench"}]}))
+        pa, pi, pg = free_port(), free_port(), free_port()
+        env = {"STACKWATCH_LOG_LEVEL": "WARNING", "STACKWATCH_AUTH_BIND": f"127.0.0.1:{pa}",
+               "STACKWATCH_AUTH_CREDENTIALS_FILE": str(creds), "STACKWATCH_INGEST_BIND": f"127.0.0.1:{pi}",
+               "STACKWATCH_INGEST_STORE_URL": ch.url, "STACKWATCH_GATEWAY_HOST": "127.0.0.1",
+               "STACKWATCH_GATEWAY_PORT": str(pg), "STACKWATCH_GATEWAY_AUTH_ADDRESS": f"127.0.0.1:{pa}",
+               "STACKWATCH_GATEWAY_INGEST_ADDRESS": f"127.0.0.1:{pi}"}
+        procs = {name: start_component(name, env, tmpdir / f"{name}.log") for name in ("auth", "ingest", "gateway")}
+        try:
+            for port in (pa, pi, pg):
+                wait_port(port)
+            endpoint = f"http://127.0.0.1:{pg}"
+            pids = {name: p.pid for name, p in procs.items()}
+            pids["clickhouse"] = ch.pid
+            asyncio.run(put_load(endpoint, args.clients, args.seconds, args.datums, pids))
+            asyncio.run(stats_latency(endpoint, args.stats_calls))
+        finally:
+            for p in procs.values():
+                p.terminate()
+            for name, p in procs.items():
+                p.wait(15)
+                tail = (tmpdir / f"{name}.log").read_text()[-2000:]
+                if p.returncode not in (0, -15) or "Traceback" in tail:
+                    print(f"--- {name} log tail ---\n{tail}")
+
+
+if __name__ == "__main__":
+    main()

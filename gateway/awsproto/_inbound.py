@@ -1,0 +1,238 @@
+"""The one request walk shared by the three parsers: shapes in, typed and validated params out.
+
+Each protocol decodes its body into raw values and supplies a :class:`~._reader.Reader` that
+knows how to read them. This module walks the raw tree along the operation's botocore input
+shape, converting every value through the reader and checking the model's constraints::
+
+    query.QueryReader ──┐
+    json10.JsonReader ──┼─> handler(reader, service, shape) ──> Handler(raw) -> value
+    rpcv2cbor.CborReader┘   compiled once per (reader, service, shape name), cached
+
+Handlers are closures built once per shape and cached on the reader, so parsing a request is
+plain function calls with no per-node dispatch on shape types. Recursive shapes get a forwarding
+placeholder while they compile.
+
+Validation happens during the walk. A failure raises :class:`~._reader.Invalid`, which collects
+the query-style path (``MetricData.member.3.Dimensions.member.1.Name``, whatever the protocol,
+since CloudWatch is query-compatible) segment by segment as it unwinds, and is finally turned
+into the service's error class (:attr:`Service.invalid_value` / :attr:`Service.missing_parameter`)
+by :func:`parse_input`. Checked: required members, types, enums, string/blob length, list/map
+size, numeric ranges (the model's plus int32/int64), one member per union. Not checked:
+``pattern`` (the models' regexes are Java's) and non-finite doubles (the domain decides about
+NaN). Structure members the model does not define are ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from botocore.model import ListShape, MapShape, Shape, StructureShape
+
+from gateway.awsproto._reader import MISSING, Invalid, Reader
+from gateway.awsproto._shapes import Handler, compiled, entry_names, item_name, query_name
+from gateway.awsproto.model import Service
+
+_INT_RANGE = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
+
+
+def parse_input(service: Service, reader: Reader, shape: StructureShape, raw: Any) -> dict[str, Any]:
+    """Walk ``raw`` along ``shape``; the typed params, or the service's validation error raised."""
+    try:
+        params: dict[str, Any] = handler(reader, service.name, shape)(raw)
+    except Invalid as e:
+        raise e.to_error(service) from None
+    return params
+
+
+def handler(reader: Reader, service_name: str, shape: Shape) -> Handler:
+    """The cached handler that parses raw values of ``shape``."""
+    builder = _BUILDERS.get(shape.type_name)
+    if builder is None:
+        return compiled(reader.handlers, service_name, shape, lambda: _scalar(reader, shape))
+    return compiled(reader.handlers, service_name, shape, lambda: builder(reader, service_name, shape))
+
+
+def _structure(reader: Reader, service_name: str, shape: StructureShape) -> Handler:
+    table: dict[str, tuple[str, str, Handler]] = {}
+    for name, member in shape.members.items():
+        table[reader.wire_name(name, member)] = (
+            name, query_name(name, member), handler(reader, service_name, member))
+    required = [(name, query_name(name, shape.members[name])) for name in shape.required_members]
+    union = shape.is_tagged_union
+    fields_of, undefined = reader.structure, reader.undefined
+
+    def parse(raw: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for wire, value in fields_of(raw).items():
+            entry = table.get(wire)
+            if entry is None or value is None or value is undefined:
+                continue
+            try:
+                out[entry[0]] = entry[2](value)
+            except Invalid as e:
+                e.segments.append(entry[1])
+                raise
+        for name, segment in required:
+            if name not in out:
+                raise _at(Invalid(MISSING, missing=True), segment)
+        if union and len(out) != 1:
+            raise Invalid("Exactly one member of {path} must be set.")
+        return out
+
+    return parse
+
+
+def _list(reader: Reader, service_name: str, shape: ListShape) -> Handler:
+    item = handler(reader, service_name, shape.member)
+    items_of = reader.list_items(shape)
+    name = item_name(shape)
+    prefix = "" if name is None else name + "."
+    check_size = _size_check(shape)
+
+    def parse(raw: Any) -> list[Any]:
+        out: list[Any] = []
+        append = out.append
+        for label, value in items_of(raw):
+            try:
+                append(item(value))
+            except Invalid as e:
+                e.segments.append(f"{prefix}{label}")
+                raise
+        if check_size is not None:
+            check_size(len(out))
+        return out
+
+    return parse
+
+
+def _map(reader: Reader, service_name: str, shape: MapShape) -> Handler:
+    key_of = handler(reader, service_name, shape.key)
+    value_of = handler(reader, service_name, shape.value)
+    items_of = reader.map_items(shape)
+    entry, key_name, value_name = entry_names(shape)
+    prefix = "" if entry is None else entry + "."
+    check_size = _size_check(shape)
+
+    def parse(raw: Any) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        for label, key, value in items_of(raw):
+            try:
+                typed_key = _required(key_of, key)
+            except Invalid as e:
+                e.segments.append(f"{prefix}{label}.{key_name}")
+                raise
+            try:
+                out[typed_key] = _required(value_of, value)
+            except Invalid as e:
+                e.segments.append(f"{prefix}{label}.{value_name}")
+                raise
+        if check_size is not None:
+            check_size(len(out))
+        return out
+
+    return parse
+
+
+_BUILDERS: dict[str, Callable[[Reader, str, Any], Handler]] = {
+    "structure": _structure, "list": _list, "map": _map}
+
+
+def _required(convert: Handler, raw: Any) -> Any:
+    if raw is None:
+        raise Invalid(MISSING, missing=True)
+    return convert(raw)
+
+
+def _at(error: Invalid, segment: str) -> Invalid:
+    error.segments.append(segment)
+    return error
+
+
+def _size_check(shape: Shape) -> Callable[[int], None] | None:
+    low, high = shape.metadata.get("min", 0), shape.metadata.get("max")
+    if low <= 0 and high is None:
+        return None
+
+    def check(size: int) -> None:
+        if size < low:
+            raise Invalid(f"The collection {{path}} must not have a size less than {low}.")
+        if high is not None and size > high:
+            raise Invalid(f"The collection {{path}} must not have a size greater than {high}.")
+
+    return check
+
+
+def _scalar(reader: Reader, shape: Shape) -> Handler:
+    kind, meta = shape.type_name, shape.metadata
+    if kind == "string":
+        if meta.get("enum"):
+            return _enum(reader.string, meta["enum"])
+        return _length(reader.string, meta.get("min", 0), meta.get("max"), "character")
+    if kind in _INT_RANGE:
+        return _range(reader.integer, meta.get("min"), meta.get("max"), *_INT_RANGE[kind])
+    if kind in ("double", "float"):
+        return _range(reader.double, meta.get("min"), meta.get("max"), None, None)
+    if kind == "boolean":
+        return reader.boolean
+    if kind == "timestamp":
+        return reader.timestamp
+    if kind == "blob":
+        return _length(reader.blob, meta.get("min", 0), meta.get("max"), "byte")
+    raise NotImplementedError(f"shape type {kind} ({shape.name}) is not supported")
+
+
+def _enum(convert: Handler, values: list[str]) -> Handler:
+    allowed = frozenset(values)
+    listed = ", ".join(values).replace("{", "{{").replace("}", "}}")
+    template = "The value {value} for parameter {path} must be one of: " + listed + "."
+
+    def parse(raw: Any) -> Any:
+        value = convert(raw)
+        if value in allowed:
+            return value
+        raise Invalid(template, value)
+
+    return parse
+
+
+def _length(convert: Handler, low: int, high: int | None, unit: str) -> Handler:
+    if low <= 0 and high is None:
+        return convert
+
+    def parse(raw: Any) -> Any:
+        value = convert(raw)
+        size = len(value)
+        if size < low:
+            raise Invalid(f"The parameter {{path}} must be at least {_count(low, unit)} long.")
+        if high is not None and size > high:
+            raise Invalid(f"The parameter {{path}} must be at most {_count(high, unit)} long.")
+        return value
+
+    return parse
+
+
+def _count(number: int, unit: str) -> str:
+    return f"{number} {unit}" if number == 1 else f"{number} {unit}s"
+
+
+def _range(convert: Handler, low: float | None, high: float | None,
+           type_low: int | None, type_high: int | None) -> Handler:
+    lo = max(x for x in (low, type_low, float("-inf")) if x is not None)
+    hi = min(x for x in (high, type_high, float("inf")) if x is not None)
+    if lo == float("-inf") and hi == float("inf"):
+        return convert
+
+    def parse(raw: Any) -> Any:
+        value = convert(raw)
+        if lo <= value <= hi:
+            return value
+        if low is not None and value < low:
+            raise Invalid(f"The value {{value}} for parameter {{path}} must be at least {low}.", value)
+        if high is not None and value > high:
+            raise Invalid(f"The value {{value}} for parameter {{path}} must be at most {high}.", value)
+        if value != value:  # NaN compares false with any bound: leave it to the domain
+            return value
+        raise Invalid(value=raw)
+
+    return parse

@@ -1,0 +1,277 @@
+"""The ingest service's tables and every SQL statement it runs.
+
+ingest owns one database (``stackwatch_metrics`` by default) with two tables:
+
+``raw``       one row per datum, full precision: MergeTree partitioned by day, sorted by
+              (account, series, ts), so one metric's range is one contiguous read. A datum is
+              kept as its statistic set (count, sum, min, max) plus its values and counts, which
+              percentiles need. ``ts`` is the second the datum falls in (floor), ``ts_ms`` the
+              milliseconds within it.
+``catalog``   one identity per metric for ListMetrics: ReplacingMergeTree(last_seen) sorted by
+              (account, namespace, metric, series). ``last_seen`` is the wall-clock time the data
+              was *received* (the ``now`` given to :meth:`MetricStore.insert`), not the datum's
+              timestamp: ListMetrics shows metrics that received data in the last two weeks (or
+              three hours for RecentlyActive=PT3H), whatever timestamps that data carried.
+
+Writes. :meth:`MetricStore.insert` is the group-commit unit: the caller coalesces many requests
+into one call, which becomes one INSERT into ``catalog`` (a row per distinct series) followed by
+one INSERT into ``raw``, both built column by column on the store's thread. The catalog goes
+first: if the raw insert then fails, the caller is told and retries, and the only trace is a
+catalog row for a metric whose data arrives with the retry; the other order could leave data
+that ListMetrics never shows.
+
+Reads. Every query filters on the account first (it leads every sort key), and every value,
+including each tenant-chosen namespace, metric name and dimension, is a quoted parameter. The
+catalog is read with ``GROUP BY ... HAVING max(last_seen) >= since``, so duplicates that
+ReplacingMergeTree has not merged yet never show, on any engine version.
+
+The SQL is the subset both ClickHouse 18.16 and current releases run; only the DDL varies, through
+the engine's :class:`~stackwatch.store.Dialect` (LowCardinality and codecs on modern engines).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from stackwatch.domain.metrics import Datum, series_id
+from stackwatch.store import AsyncEngine, Dialect, identifier
+
+Row = tuple[str, Datum]
+StatRow = tuple[int, str, float, float, float, float]
+MetricRow = tuple[str, str, list[tuple[str, str]], int]
+
+RAW_COLUMNS = ("account", "namespace", "metric", "dim_names", "dim_values", "series", "unit", "resolution",
+               "ts", "ts_ms", "count", "sum", "min", "max", "values", "counts")
+CATALOG_COLUMNS = ("account", "namespace", "metric", "series", "dim_names", "dim_values", "last_seen")
+
+
+def raw_ddl(db: str, d: Dialect) -> str:
+    """``CREATE TABLE`` of the raw datapoints."""
+    lc = d.low_cardinality
+    return f"""
+CREATE TABLE IF NOT EXISTS {db}.raw (
+    account {lc('String')},
+    namespace {lc('String')},
+    metric {lc('String')},
+    dim_names Array({lc('String')}),
+    dim_values Array(String){d.codec('ZSTD')},
+    series UInt64,
+    unit {lc('String')},
+    resolution UInt8,
+    ts DateTime('UTC'){d.codec('DoubleDelta', 'ZSTD')},
+    ts_ms UInt16,
+    count Float64{d.codec('Gorilla', 'ZSTD')},
+    sum Float64{d.codec('Gorilla', 'ZSTD')},
+    min Float64{d.codec('Gorilla', 'ZSTD')},
+    max Float64{d.codec('Gorilla', 'ZSTD')},
+    values Array(Float64){d.codec('ZSTD')},
+    counts Array(Float64){d.codec('ZSTD')}
+) ENGINE = MergeTree
+PARTITION BY toYYYYMMDD(ts)
+ORDER BY (account, series, ts)"""
+
+
+def catalog_ddl(db: str, d: Dialect) -> str:
+    """``CREATE TABLE`` of the metric catalog."""
+    lc = d.low_cardinality
+    return f"""
+CREATE TABLE IF NOT EXISTS {db}.catalog (
+    account {lc('String')},
+    namespace {lc('String')},
+    metric {lc('String')},
+    series UInt64,
+    dim_names Array({lc('String')}),
+    dim_values Array(String),
+    last_seen DateTime('UTC')
+) ENGINE = ReplacingMergeTree(last_seen)
+ORDER BY (account, namespace, metric, series)"""
+
+
+def split_timestamp(t: float) -> tuple[int, int]:
+    """Epoch seconds -> (the second it falls in, milliseconds within it, at most 999)."""
+    s = math.floor(t)
+    ms = round((t - s) * 1000)
+    return s, (ms if ms < 1000 else 999)
+
+
+def build_columns(batch: Sequence[Row], now: float) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+    """The raw and catalog columns for one insert: (raw, catalog).
+
+    One pass over the batch; each distinct (account, namespace, metric, dimensions) is hashed
+    once and gives one catalog row whose ``last_seen`` is ``now``.
+    """
+    raw: dict[str, list[Any]] = {c: [] for c in RAW_COLUMNS}
+    (account, namespace, metric, dim_names, dim_values, series, unit, resolution, ts, ts_ms, count, sum_,
+     min_, max_, values, counts) = (raw[c] for c in RAW_COLUMNS)
+    seen: dict[tuple[Any, ...], tuple[int, list[str], list[str]]] = {}
+    for acct, d in batch:
+        key = (acct, d.namespace, d.metric_name, d.dimensions)
+        ident = seen.get(key)
+        if ident is None:
+            ident = seen[key] = (series_id(*key), [x.name for x in d.dimensions],
+                                 [x.value for x in d.dimensions])
+        account.append(acct)
+        namespace.append(d.namespace)
+        metric.append(d.metric_name)
+        series.append(ident[0])
+        dim_names.append(ident[1])
+        dim_values.append(ident[2])
+        unit.append(d.unit)
+        resolution.append(d.storage_resolution)
+        sec, ms = split_timestamp(d.timestamp)
+        ts.append(sec)
+        ts_ms.append(ms)
+        st = d.stats
+        count.append(st.sample_count)
+        sum_.append(st.sum)
+        min_.append(st.minimum)
+        max_.append(st.maximum)
+        values.append(d.values)
+        counts.append(d.counts)
+    last_seen = int(now)
+    catalog: dict[str, list[Any]] = {
+        "account": [k[0] for k in seen], "namespace": [k[1] for k in seen], "metric": [k[2] for k in seen],
+        "series": [v[0] for v in seen.values()], "dim_names": [v[1] for v in seen.values()],
+        "dim_values": [v[2] for v in seen.values()], "last_seen": [last_seen] * len(seen)}
+    return raw, catalog
+
+
+def _range_params(account: str, series: int, start: int, end: int, period: int,
+                  unit: str | None) -> dict[str, Any]:
+    return {"account": account, "series": int(series), "start": int(start), "end": int(end),
+            "period": int(period), "unit": unit}
+
+
+_BUCKET = "%(start)s + intDiv(toUInt32(ts) - %(start)s, %(period)s) * %(period)s"
+_RANGE = ("account = %(account)s AND series = %(series)s"
+          " AND ts >= toDateTime(%(start)s, 'UTC') AND ts < toDateTime(%(end)s, 'UTC')")
+
+
+class MetricStore:
+    """Metric datapoints and the metric catalog of every account, in one database.
+
+    Args:
+        engine: the store engine (its threads run the blocking work).
+        database: the database this store owns.
+    """
+
+    def __init__(self, engine: AsyncEngine, database: str = "stackwatch_metrics") -> None:
+        self._engine = engine
+        self._db = identifier(database)
+
+    @property
+    def database(self) -> str:
+        """The database this store owns."""
+        return self._db
+
+    async def ensure_schema(self) -> None:
+        """Create the database and tables if missing (idempotent; no migrations yet)."""
+        dialect = await self._engine.dialect()
+        await self._engine.execute(f"CREATE DATABASE IF NOT EXISTS {self._db}")
+        await self._engine.execute(raw_ddl(self._db, dialect))
+        await self._engine.execute(catalog_ddl(self._db, dialect))
+
+    async def insert(self, batch: Sequence[Row], now: float) -> None:
+        """Write ``(account, datum)`` pairs durably: one catalog INSERT, then one raw INSERT.
+
+        Args:
+            batch: validated datums with the account each belongs to; may mix accounts.
+            now: wall-clock epoch seconds of the commit, recorded as the catalog's ``last_seen``.
+
+        Raises:
+            StoreUnavailable: retryable; the raw rows were not written (unless the error was
+                ``UNKNOWN_STATUS_OF_INSERT``), the catalog rows may have been.
+            StoreQueryError: not retryable.
+        """
+        if batch:
+            await self._engine.run_sync(self._write, batch, now)
+
+    def _write(self, batch: Sequence[Row], now: float) -> None:
+        raw, catalog = build_columns(batch, now)
+        engine = self._engine.engine
+        engine.insert(f"{self._db}.catalog", CATALOG_COLUMNS, catalog)
+        engine.insert(f"{self._db}.raw", RAW_COLUMNS, raw)
+
+    async def statistics(self, account: str, series: int, start: int, end: int, period: int,
+                         unit: str | None) -> list[StatRow]:
+        """Per period bucket and unit: (bucket start, unit, sample count, sum, min, max).
+
+        Buckets start at ``start + k * period``; datums count when ``start <= timestamp < end``
+        (a sub-second timestamp counts in the second it falls in). Buckets without data are
+        absent. With ``unit`` given, only datums of that unit count. Ordered by bucket, unit.
+        """
+        unit_filter = " AND unit = %(unit)s" if unit is not None else ""
+        rows = await self._engine.execute(
+            f"SELECT {_BUCKET} AS bucket, unit, sum(count), sum(sum), min(min), max(max)"
+            f" FROM {self._db}.raw WHERE {_RANGE}{unit_filter}"
+            " GROUP BY bucket, unit ORDER BY bucket, unit",
+            _range_params(account, series, start, end, period, unit))
+        return [(int(b), str(u), float(n), float(s), float(lo), float(hi)) for b, u, n, s, lo, hi in rows]
+
+    async def histograms(self, account: str, series: int, start: int, end: int, period: int,
+                         unit: str | None) -> dict[tuple[int, str], list[tuple[float, float]]]:
+        """Per (bucket start, unit): the distinct values with their summed counts, by value.
+
+        Same buckets and filters as :meth:`statistics`. Datums stored as a statistic set only
+        (no values) contribute nothing here.
+        """
+        unit_filter = " AND unit = %(unit)s" if unit is not None else ""
+        rows = await self._engine.execute(
+            f"SELECT {_BUCKET} AS bucket, unit, v, sum(c)"
+            f" FROM {self._db}.raw ARRAY JOIN values AS v, counts AS c"
+            f" WHERE {_RANGE}{unit_filter}"
+            " GROUP BY bucket, unit, v ORDER BY bucket, unit, v",
+            _range_params(account, series, start, end, period, unit))
+        out: dict[tuple[int, str], list[tuple[float, float]]] = {}
+        for b, u, v, c in rows:
+            out.setdefault((int(b), str(u)), []).append((float(v), float(c)))
+        return out
+
+    async def list_metrics(self, account: str, *, namespace: str | None = None,
+                           metric_name: str | None = None,
+                           dimension_filters: Sequence[tuple[str, str | None]] = (), active_since: int,
+                           after: tuple[str, str, int] | None = None, limit: int = 500) -> list[MetricRow]:
+        """One page of the account's metrics: (namespace, metric, dimensions, series).
+
+        Args:
+            account: the caller's account; nothing else is ever visible.
+            namespace: only this namespace (exact).
+            metric_name: only this metric name (exact).
+            dimension_filters: (name, value) pairs every listed metric must have; a None value
+                means the dimension with any value.
+            active_since: epoch seconds; only metrics that received data at or after it.
+            after: keyset position (namespace, metric, series) of the previous page's last row.
+            limit: most rows returned.
+
+        Returns:
+            Rows ordered by (namespace, metric, series), strictly after ``after``.
+        """
+        where = ["account = %(account)s"]
+        params: dict[str, Any] = {"account": account, "since": active_since, "limit": limit}
+        if namespace is not None:
+            where.append("namespace = %(namespace)s")
+            params["namespace"] = namespace
+        if metric_name is not None:
+            where.append("metric = %(metric)s")
+            params["metric"] = metric_name
+        for i, (name, value) in enumerate(dimension_filters):
+            params[f"dn{i}"] = name
+            if value is None:
+                where.append(f"has(dim_names, %(dn{i})s)")
+            else:
+                params[f"dv{i}"] = value
+                where.append(f"arrayExists((n, v) -> n = %(dn{i})s AND v = %(dv{i})s, dim_names, dim_values)")
+        if after is not None:
+            params.update(after_ns=after[0], after_metric=after[1], after_series=after[2])
+            where.append("namespace >= %(after_ns)s AND (namespace, metric, series)"
+                         " > (%(after_ns)s, %(after_metric)s, %(after_series)s)")
+        rows = await self._engine.execute(
+            "SELECT namespace, metric, series, any(dim_names), any(dim_values)"
+            f" FROM {self._db}.catalog WHERE {' AND '.join(where)}"
+            " GROUP BY namespace, metric, series"
+            " HAVING max(last_seen) >= toDateTime(%(since)s, 'UTC')"
+            " ORDER BY namespace, metric, series LIMIT %(limit)s", params)
+        return [(str(ns), str(m), list(zip(names, values, strict=True)), int(s))
+                for ns, m, s, names, values in rows]
