@@ -92,8 +92,12 @@ class Gateway:
             service, protocol, operation = detected.service, detected.protocol, detected.operation
             logs.bind(operation=operation or "")
             tracing.name_current_span(f"{service.signing_name}.{operation}", **{"rpc.method": operation or ""})
-            principal = await request.app[BACKENDS].authenticate(sigv4.authenticate_request(
-                request.method, request.raw_path.split("?", 1)[0], request.query_string, request.headers, raw))
+            question = sigv4.authenticate_request(
+                request.method, request.raw_path.split("?", 1)[0], request.rel_url.raw_query_string, request.headers, raw)
+            if question.service != service.signing_name:
+                raise errors.SignatureDoesNotMatch(
+                    f"Credential should be scoped to correct service: '{service.signing_name}'. ")
+            principal = await request.app[BACKENDS].authenticate(question)
             logs.bind(account=principal.account_id)
             handler = OPERATIONS.get(service.signing_name, {}).get(operation or "")
             if handler is None:
@@ -103,6 +107,9 @@ class Gateway:
             result = await handler(Call(request.app[BACKENDS], principal), params)
             out = awsproto.serialize_response(detected, op_model, result, request_id)
         except errors.ServiceError as e:
+            found = awsproto.detected_from(e)
+            if found is not None:
+                service, protocol = found.service, found.protocol
             if e.status >= 500:
                 LOG.warning("%s failed: %s %s", operation, e.code, e.message)
             out = awsproto.serialize_error(service, protocol, e, request_id, operation)
@@ -136,7 +143,9 @@ def create_app(settings: GatewaySettings) -> web.Application:
 
 async def start(settings: GatewaySettings) -> tuple[web.AppRunner, int]:
     """Start serving; returns the runner (for cleanup) and the bound port."""
-    runner = web.AppRunner(create_app(settings), access_log=None, handle_signals=False)
+    # auto_decompress=False: the signature covers the body as sent (gzipped), and our own gunzip
+    # enforces the decoded-size limit.
+    runner = web.AppRunner(create_app(settings), access_log=None, handle_signals=False, auto_decompress=False)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
     await site.start()

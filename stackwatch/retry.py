@@ -32,7 +32,7 @@ async def idempotent(call: Callable[[], Awaitable[T]], *, attempts: int = 3, dea
     retrying = AsyncRetrying(
         retry=retry_if_exception(recoverable),
         stop=stop_after_attempt(attempts) | stop_after_delay(deadline),
-        wait=wait_exponential_jitter(initial=0.05, max=1.0),
+        wait=wait_exponential_jitter(multiplier=0.05, max=1.0),
         reraise=True,
     )
     async for attempt in retrying:

@@ -33,3 +33,4 @@ async def running(settings: AuthSettings, clock: Clock | None = None) -> AsyncIt
         yield handle
     finally:
         await handle.stop(grace=2.0)
+        await provider.close()
