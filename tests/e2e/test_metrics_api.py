@@ -152,7 +152,8 @@ def test_large_put_is_gzipped_and_stored(cw, namespace):
     seen = {}
 
     def capture(request, **_):
-        seen["encoding"] = request.headers.get("Content-Encoding")
+        value = request.headers.get("Content-Encoding")
+        seen["encoding"] = value.decode() if isinstance(value, bytes) else value
 
     cw.meta.events.register("before-send.cloudwatch.PutMetricData", capture)
     try:

@@ -1,0 +1,36 @@
+"""The ingest service's pure core: CloudWatch's metric rules as functions over plain values.
+
+No I/O, no clock, no protobuf: the servicer converts requests to the values below, passes the
+time in, and does the store calls these functions plan. Every rule raises the AWS error from
+:mod:`stackwatch.errors` that CloudWatch returns, naming the parameter query-style.
+
+::
+
+    PutMetricData        RawDatum* --validate_put(namespace, raws, now)--> [Datum]     (_validate)
+    GetMetricStatistics  validate_metric_identity(ns, name, dims)  -> canonical identity (_identity)
+                         plan_query(start, end, period, now, ...)  -> QueryPlan          (_query)
+                         datapoint(plan, Bucket, histogram)        -> Datapoint dict     (_query)
+    ListMetrics          validate_list_filters(filters)            -> filters            (_identity)
+    percentiles          parse_percentile(name), percentile(histogram, q)                (_statistics)
+
+The private modules hold the implementation; the names here are the public surface.
+"""
+
+from services.ingest.domain._identity import validate_list_filters, validate_metric_identity
+from services.ingest.domain._query import Bucket, QueryPlan, datapoint, plan_query
+from services.ingest.domain._statistics import parse_percentile, percentile, percentiles
+from services.ingest.domain._validate import RawDatum, validate_put
+
+__all__ = [
+    "Bucket",
+    "QueryPlan",
+    "RawDatum",
+    "datapoint",
+    "parse_percentile",
+    "percentile",
+    "percentiles",
+    "plan_query",
+    "validate_list_filters",
+    "validate_metric_identity",
+    "validate_put",
+]

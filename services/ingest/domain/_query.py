@@ -1,0 +1,227 @@
+"""GetMetricStatistics: the request checked and planned, and each period bucket made a Datapoint.
+
+:func:`plan_query` turns the request's time range, period and statistics into a :class:`QueryPlan`
+(or raises CloudWatch's error); the servicer asks the store for the plan's buckets and hands each
+one, with its histogram, to :func:`datapoint`. The plan follows CloudWatch's documented behaviour:
+
+**Validation**, in this order: Period is 1, 5, 10, 20, 30 or a multiple of 60; StartTime is before
+EndTime (compared in whole seconds, so both in the same second is an error); Statistics or
+ExtendedStatistics is given (both together is accepted, as CloudWatch does); at most 5 basic
+statistics, each one of ``SampleCount, Average, Sum, Minimum, Maximum``; at most 10 extended
+statistics, each a percentile ``p0``..``p100`` (other extended statistics, such as ``tm99``, are
+refused); the range holds at most 1,440 periods.
+
+**Rounding.** The start is rounded down by how old it is (``now - start``), and buckets are
+aligned to the rounded start. The age also decides the finest period CloudWatch still keeps;
+a finer period is not an error, the answer is just empty::
+
+    age of StartTime     start rounded down to          periods that return data
+    ------------------   ----------------------------   ------------------------------
+    <= 3 hours           the period if < 60, else 60 s  any valid period
+    3 hours - 15 days    the minute                     multiples of 60
+    15 - 63 days         5 minutes                      multiples of 300
+    > 63 days            the hour                       multiples of 3600
+
+An age of exactly 15 days falls in the 15-63 band, exactly 63 days still in it. The end is
+exclusive and rounded up to the second; the datapoint count is ``ceil((end - start) / period)``
+with the rounded start.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from services.ingest.domain._identity import check_size
+from services.ingest.domain._statistics import (
+    BASIC_STATISTICS,
+    has_exact_percentiles,
+    parse_percentile,
+    percentiles,
+)
+from stackwatch import errors
+
+SUB_MINUTE_PERIODS = (1, 5, 10, 20, 30)
+MAX_DATAPOINTS = 1440
+MAX_STATISTICS = 5
+MAX_EXTENDED = 10
+
+HOUR = 3600
+DAY = 86400
+#: (age upper bound, bound included?, start rounding, period multiple that returns data), by age.
+_BANDS: tuple[tuple[float, bool, int, int], ...] = (
+    (3 * HOUR, True, 60, 1),  # sub-minute periods round by the period instead (see _band)
+    (15 * DAY, False, 60, 60),
+    (63 * DAY, True, 300, 300),
+    (math.inf, True, 3600, 3600),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class QueryPlan:
+    """What a valid GetMetricStatistics request asks the store for.
+
+    Attributes:
+        start: rounded start, epoch seconds, inclusive; buckets start at ``start + k * period``.
+        end: end, epoch seconds, exclusive (the request's end rounded up to the second).
+        period: bucket length in seconds.
+        statistics: the basic statistics requested, as requested.
+        extended: the extended statistics requested, as requested.
+        percentiles: ``(name, fraction)`` for each distinct requested percentile, e.g.
+            ``("p99", 0.99)``.
+        datapoints: how many periods the range holds (at most 1,440).
+        empty: True when the period is finer than CloudWatch keeps for data this old: the answer
+            is no datapoints, and the store need not be asked.
+    """
+
+    start: int
+    end: int
+    period: int
+    statistics: tuple[str, ...]
+    extended: tuple[str, ...]
+    percentiles: tuple[tuple[str, float], ...]
+    datapoints: int
+    empty: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """One period of one unit, as the store aggregates it (see ``MetricStore.statistics``).
+
+    Attributes:
+        start: the bucket's start, epoch seconds.
+        unit: the unit of the data in it.
+        sample_count: the number of samples.
+        sum: their sum.
+        minimum: the smallest sample.
+        maximum: the largest sample.
+    """
+
+    start: int
+    unit: str
+    sample_count: float
+    sum: float
+    minimum: float
+    maximum: float
+
+
+def plan_query(start: float, end: float, period: int, now: float, *,
+               statistics: Sequence[str], extended: Sequence[str]) -> QueryPlan:
+    """Validate a GetMetricStatistics request and plan its buckets (see the module docstring).
+
+    Args:
+        start: ``StartTime``, epoch seconds.
+        end: ``EndTime``, epoch seconds.
+        period: ``Period``, seconds.
+        now: the current time, epoch seconds; the age of ``start`` is measured from it.
+        statistics: ``Statistics``.
+        extended: ``ExtendedStatistics``.
+
+    Returns:
+        The plan; ``plan.empty`` when the period is too fine for the start's age.
+
+    Raises:
+        InvalidParameterValue: a bad period, start not before end, an unknown statistic, an
+            invalid percentile, or too many statistics.
+        InvalidParameterCombination: neither Statistics nor ExtendedStatistics, or more than
+            1,440 datapoints.
+    """
+    _check_period(period)
+    if math.floor(start) >= math.floor(end):
+        raise errors.InvalidParameterValue("The parameter StartTime must be less than the parameter EndTime.")
+    pcts = _check_statistics(statistics, extended)
+    rounding, multiple = _band(now - start, period)
+    first = math.floor(start) // rounding * rounding
+    last = math.ceil(end)
+    count = -(-(last - first) // period)
+    if count > MAX_DATAPOINTS:
+        raise errors.InvalidParameterCombination(
+            f"You have requested up to {count:,} datapoints, which exceeds the limit of 1,440. You may "
+            "reduce the datapoints requested by increasing Period, or decreasing the time range.")
+    return QueryPlan(start=first, end=last, period=period, statistics=tuple(statistics),
+                     extended=tuple(extended), percentiles=pcts, datapoints=count,
+                     empty=period % multiple != 0)
+
+
+def _check_period(period: int) -> None:
+    if period < 1:
+        raise errors.InvalidParameterValue("The parameter Period must be greater than 0.")
+    if period in SUB_MINUTE_PERIODS:
+        return
+    if period < 60:
+        raise errors.InvalidParameterValue(
+            "The parameter Period must be 1, 5, 10, 20, 30, or a multiple of 60.")
+    if period % 60:
+        raise errors.InvalidParameterValue("The parameter Period must be a multiple of 60.")
+
+
+def _check_statistics(statistics: Sequence[str], extended: Sequence[str]) -> tuple[tuple[str, float], ...]:
+    """Validate the requested statistics; the distinct percentiles as ``(name, fraction)``."""
+    if not statistics and not extended:
+        raise errors.InvalidParameterCombination("Must specify either Statistics or ExtendedStatistics")
+    check_size(statistics, "Statistics", MAX_STATISTICS)
+    for i, name in enumerate(statistics, 1):
+        if name not in BASIC_STATISTICS:
+            raise errors.InvalidParameterValue(
+                f"The parameter Statistics.member.{i} must be a value in the set "
+                "[ Minimum, Maximum, Average, SampleCount, Sum ].")
+    check_size(extended, "ExtendedStatistics", MAX_EXTENDED)
+    found: dict[str, float] = {}
+    for i, name in enumerate(extended, 1):
+        q = parse_percentile(name)
+        if q is None:
+            raise errors.InvalidParameterValue(
+                f"The value {name} for parameter ExtendedStatistics.member.{i} is invalid. "
+                "Specify a percentile between p0.0 and p100.")
+        found.setdefault(name, q)
+    return tuple(found.items())
+
+
+def _band(age: float, period: int) -> tuple[int, int]:
+    """(start rounding, period multiple that returns data) for a start ``age`` seconds old."""
+    for bound, inclusive, rounding, multiple in _BANDS:
+        if age < bound or (inclusive and age == bound):
+            if multiple == 1 and period in SUB_MINUTE_PERIODS:
+                return period, multiple
+            return rounding, multiple
+    raise AssertionError("unreachable: the last band is unbounded")  # pragma: no cover
+
+
+def datapoint(plan: QueryPlan, bucket: Bucket,
+              histogram: Sequence[tuple[float, float]] | None) -> dict[str, Any]:
+    """The CloudWatch ``Datapoint`` of one bucket: only the statistics the plan asks for.
+
+    Args:
+        plan: the query's plan.
+        bucket: the bucket's statistic set.
+        histogram: the bucket's distinct values with summed counts, sorted by value
+            (``MetricStore.histograms``); ``None`` when the bucket has none.
+
+    Returns:
+        ``{"Timestamp": bucket start (int epoch seconds), "Unit": ..., <each requested basic
+        statistic>: float, "ExtendedStatistics": {name: float}}``. ``Average`` is Sum/SampleCount.
+        ``ExtendedStatistics`` holds the requested percentiles, exact and nearest-rank; it is
+        left out entirely when no percentile can be given, which is when there is no histogram,
+        when the histogram counts fewer samples than the bucket (part of the data arrived as
+        statistic sets only), or when the bucket has a negative value, as CloudWatch does.
+    """
+    out: dict[str, Any] = {"Timestamp": bucket.start, "Unit": bucket.unit}
+    for name in plan.statistics:
+        if name != "Average" or bucket.sample_count > 0:
+            out[name] = _basic(name, bucket)
+    if plan.percentiles and has_exact_percentiles(histogram, bucket.sample_count, bucket.minimum):
+        assert histogram is not None
+        names = [name for name, _ in plan.percentiles]
+        values = percentiles(histogram, [q for _, q in plan.percentiles])
+        out["ExtendedStatistics"] = dict(zip(names, values, strict=True))
+    return out
+
+
+def _basic(name: str, bucket: Bucket) -> float:
+    if name == "Average":
+        return bucket.sum / bucket.sample_count
+    value: float = {"SampleCount": bucket.sample_count, "Sum": bucket.sum, "Minimum": bucket.minimum,
+                    "Maximum": bucket.maximum}[name]
+    return value
