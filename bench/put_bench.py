@@ -11,7 +11,8 @@ Prints datapoints per second acknowledged (each 200 means the data is in ClickHo
 latency p50/p99, every process's RSS at the start, middle and end of the run, then the latency of
 GetMetricStatistics over one day of 1-minute data (1,440 datapoints, with and without p99).
 
-    .venv/bin/python bench/put_bench.py --seconds 60 --clients 8
+    .venv/bin/python bench/put_bench.py --seconds 60 --clients 8             # closed loop
+    .venv/bin/python bench/put_bench.py --seconds 60 --rate 34 --clients 64  # 34,000 datapoints/s on schedule
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from botocore.credentials import Credentials
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.clickhouse_server import ClickHouseServer  # noqa: E402
+from stackwatch.store.testing import ClickHouseServer  # noqa: E402
 
 AK, SK = "AKIABENCH00000000001", "bench-secret-0000000000000000000000000000"
 ACCOUNT = "b0000000-0000-4000-8000-000000000001"
@@ -57,6 +58,12 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def serializer_and_model():
@@ -93,31 +100,55 @@ def signed_headers(endpoint: str, target: str, body: bytes, gz: bool) -> dict[st
     return dict(req.headers.items())
 
 
-async def put_load(endpoint: str, clients: int, seconds: float, datums: int, procs: dict[str, int]) -> None:
-    bodies = [build_bodies(4, datums, w) for w in range(clients)]
+async def put_load(endpoint: str, clients: int, seconds: float, datums: int, procs: dict[str, int],
+                   rate: float | None) -> None:
+    """Closed loop (``clients`` senders, each waiting for its answer) or, with ``rate``, open loop.
+
+    Open loop sends ``rate`` requests a second on schedule, whatever the answers do, with at most
+    ``clients`` connections; latency counts from the scheduled send time, so a server falling
+    behind shows as latency instead of as a slower client (no coordinated omission).
+    """
+    bodies = [build_bodies(4, datums, w) for w in range(min(clients, 16))]
     latencies: list[float] = []
     ok = failed = 0
     errors: dict[str, int] = {}
     rss: dict[str, list[float]] = {name: [rss_mb(pid)] for name, pid in procs.items()}
+    cpu0 = {name: cpu_seconds(pid) for name, pid in procs.items()}
+    client_cpu0 = time.process_time()
     deadline = time.monotonic() + seconds
 
-    async def worker(w: int, session: aiohttp.ClientSession) -> None:
+    async def send(session: aiohttp.ClientSession, body: bytes, t0: float) -> None:
         nonlocal ok, failed
+        async with session.post(endpoint + "/", data=body,
+                                headers=signed_headers(endpoint, "PutMetricData", body, True)) as resp:
+            text = await resp.read()
+        latencies.append(time.perf_counter() - t0)
+        if resp.status == 200:
+            ok += 1
+        else:
+            failed += 1
+            key = f"{resp.status} {text[:120]!r}"
+            errors[key] = errors.get(key, 0) + 1
+
+    async def worker(w: int, session: aiohttp.ClientSession) -> None:
         i = 0
         while time.monotonic() < deadline:
-            body = bodies[w][i % len(bodies[w])]
+            body = bodies[w % len(bodies)][i % 4]
             i += 1
-            t0 = time.perf_counter()
-            async with session.post(endpoint + "/", data=body,
-                                    headers=signed_headers(endpoint, "PutMetricData", body, True)) as resp:
-                text = await resp.read()
-            latencies.append(time.perf_counter() - t0)
-            if resp.status == 200:
-                ok += 1
-            else:
-                failed += 1
-                key = f"{resp.status} {text[:120]!r}"
-                errors[key] = errors.get(key, 0) + 1
+            await send(session, body, time.perf_counter())
+
+    async def scheduler(session: aiohttp.ClientSession) -> None:
+        assert rate is not None
+        tasks = set()
+        start, i = time.perf_counter(), 0
+        while time.monotonic() < deadline:
+            due = start + i / rate
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            task = asyncio.create_task(send(session, bodies[i % len(bodies)][i % 4], due))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            i += 1
+        await asyncio.gather(*tasks)
 
     async def sampler() -> None:
         await asyncio.sleep(seconds / 2)
@@ -126,19 +157,24 @@ async def put_load(endpoint: str, clients: int, seconds: float, datums: int, pro
 
     started = time.monotonic()
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients)) as session:
-        await asyncio.gather(sampler(), *(worker(w, session) for w in range(clients)))
+        load = [scheduler(session)] if rate else [worker(w, session) for w in range(clients)]
+        await asyncio.gather(sampler(), *load)
     elapsed = time.monotonic() - started
     for name, pid in procs.items():
         rss[name].append(rss_mb(pid))
+    cpu = {name: cpu_seconds(pid) - cpu0[name] for name, pid in procs.items()}
+    cpu["load client"] = time.process_time() - client_cpu0
     latencies.sort()
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
     dps = ok * datums / elapsed
-    print(f"\nPutMetricData: {clients} clients x {datums} datums/request, {elapsed:.1f} s")
+    mode = f"open loop at {rate:g} requests/s, up to {clients} connections" if rate else f"{clients} clients"
+    print(f"\nPutMetricData: {mode}, {datums} datums/request, {elapsed:.1f} s")
     print(f"  requests ok {ok}, failed {failed}  {dict(list(errors.items())[:3]) if errors else ''}")
     print(f"  throughput  {dps:,.0f} datapoints/s  = {dps * 60 / 1e6:.2f} M datapoints/min")
     print(f"  latency     p50 {q[49] * 1000:.1f} ms   p99 {q[98] * 1000:.1f} ms   max {latencies[-1] * 1000:.1f} ms")
     for name, values in rss.items():
         print(f"  RSS {name:<10} start/mid/end MB: " + " / ".join(f"{v:.0f}" for v in values))
+    print("  CPU (cores busy): " + "  ".join(f"{name} {sec / elapsed:.2f}" for name, sec in cpu.items()))
 
 
 async def stats_latency(endpoint: str, calls: int) -> None:
@@ -177,7 +213,10 @@ async def stats_latency(endpoint: str, calls: int) -> None:
 
 
 def start_component(name: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([str(ROOT / ".venv" / "bin" / "stackwatch"), "serve", name],
+    command = [str(ROOT / ".venv" / "bin" / "stackwatch"), "serve", name]
+    if name in os.environ.get("BENCH_PROFILE", "").split(","):  # cProfile a component: BENCH_PROFILE=gateway
+        command = [sys.executable, "-m", "cProfile", "-o", f"/tmp/bench-{name}.prof", *command]
+    return subprocess.Popen(command,
                             env={**os.environ, **env}, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
 
@@ -197,6 +236,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--datums", type=int, default=1000)
     parser.add_argument("--stats-calls", type=int, default=50)
+    parser.add_argument("--rate", type=float, default=None,
+                        help="open loop: requests per second on schedule (default: closed loop)")
+    parser.add_argument("--gateways", type=int, default=1,
+                        help="gateway processes sharing the port with SO_REUSEPORT, as pods behind a Service")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, ClickHouseServer(Path(tmp) / "ch") as ch:
         tmpdir = Path(tmp)
@@ -209,14 +252,19 @@ def main() -> None:
                "STACKWATCH_INGEST_STORE_URL": ch.url, "STACKWATCH_GATEWAY_HOST": "127.0.0.1",
                "STACKWATCH_GATEWAY_PORT": str(pg), "STACKWATCH_GATEWAY_AUTH_ADDRESS": f"127.0.0.1:{pa}",
                "STACKWATCH_GATEWAY_INGEST_ADDRESS": f"127.0.0.1:{pi}"}
-        procs = {name: start_component(name, env, tmpdir / f"{name}.log") for name in ("auth", "ingest", "gateway")}
+        if args.gateways > 1:
+            env["STACKWATCH_GATEWAY_REUSE_PORT"] = "true"
+        components = ["auth", "ingest"] + [f"gateway{i}" if i else "gateway" for i in range(args.gateways)]
+        procs = {name: start_component(name.rstrip("0123456789"),
+                                       {**env, "STACKWATCH_LOG_LEVEL": "INFO"} if name == "ingest" else env,
+                                       tmpdir / f"{name}.log") for name in components}
         try:
             for port in (pa, pi, pg):
                 wait_port(port)
             endpoint = f"http://127.0.0.1:{pg}"
             pids = {name: p.pid for name, p in procs.items()}
             pids["clickhouse"] = ch.pid
-            asyncio.run(put_load(endpoint, args.clients, args.seconds, args.datums, pids))
+            asyncio.run(put_load(endpoint, args.clients, args.seconds, args.datums, pids, args.rate))
             asyncio.run(stats_latency(endpoint, args.stats_calls))
         finally:
             for p in procs.values():
@@ -224,6 +272,9 @@ def main() -> None:
             for name, p in procs.items():
                 p.wait(15)
                 tail = (tmpdir / f"{name}.log").read_text()[-2000:]
+                for line in tail.splitlines():
+                    if "ingest stopped" in line:
+                        print("ingest group commit:", json.loads(line)["msg"].split(": ", 1)[1])
                 if p.returncode not in (0, -15) or "Traceback" in tail:
                     print(f"--- {name} log tail ---\n{tail}")
 

@@ -147,7 +147,7 @@ async def start(settings: GatewaySettings) -> tuple[web.AppRunner, int]:
     # enforces the decoded-size limit.
     runner = web.AppRunner(create_app(settings), access_log=None, handle_signals=False, auto_decompress=False)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
+    site = web.TCPSite(runner, settings.host, settings.port, backlog=1024, reuse_port=settings.reuse_port or None)
     await site.start()
     port: int = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     LOG.info("gateway listening on http://%s:%d", settings.host, port)

@@ -57,6 +57,9 @@ class GatewaySettings(BaseSettings):
     """Largest body after gunzip. CloudWatch's PutMetricData limit is 1 MB."""
     max_concurrent_requests: int = Field(default=512, gt=0)
     """Requests in flight beyond this answer ``ServiceUnavailable`` (SDKs retry it)."""
+    reuse_port: bool = False
+    """Listen with SO_REUSEPORT, so several gateway processes on one host share the port (the
+    kernel spreads connections over them): one Python process parses on one core at most."""
 
 
 class AuthSettings(BaseSettings):
@@ -89,6 +92,13 @@ class IngestSettings(BaseSettings):
     """Most datums written by one group-committed INSERT."""
     max_pending_rows: int = Field(default=1_000_000, gt=0)
     """Datums waiting for a commit beyond which PutMetricData answers ``Throttling``."""
+    commit_interval: float = Field(default=0.2, ge=0)
+    """Least seconds between the starts of two group commits: under load, bigger INSERTs instead
+    of more of them (each costs ClickHouse about the same whatever its size)."""
+    commit_rows: int = Field(default=10_000, gt=0)
+    """Datums waiting that start a commit at once, without waiting for ``commit_interval``."""
+    catalog_refresh: float = Field(default=900.0, ge=0)
+    """Seconds after which a metric's catalog row (its ListMetrics ``last_seen``) is rewritten."""
     store_threads: int = Field(default=4, gt=0)
     """Threads doing blocking store I/O."""
 

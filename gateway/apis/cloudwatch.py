@@ -33,26 +33,71 @@ def _dims(items: list[dict[str, str]] | None) -> list[metrics_pb2.Dimension]:
     return [metrics_pb2.Dimension(name=d["Name"], value=d["Value"]) for d in items or ()]
 
 
-def _datum(d: Params) -> metrics_pb2.MetricDatum:
-    out = metrics_pb2.MetricDatum(
-        metric_name=d["MetricName"],
-        dimensions=_dims(d.get("Dimensions")),
-        values=d.get("Values", ()),
-        counts=d.get("Counts", ()),
-    )
-    if "Timestamp" in d:
-        out.timestamp.CopyFrom(_ts(d["Timestamp"]))
-    if "Value" in d:
-        out.value = d["Value"]
-    if "StatisticValues" in d:
-        sv = d["StatisticValues"]
-        out.statistic_values.CopyFrom(metrics_pb2.StatisticSet(
-            sample_count=sv["SampleCount"], sum=sv["Sum"], minimum=sv["Minimum"], maximum=sv["Maximum"]))
-    if "Unit" in d:
-        out.unit = d["Unit"]
-    if "StorageResolution" in d:
-        out.storage_resolution = d["StorageResolution"]
-    return out
+_NAN = float("nan")
+_STATISTIC_KEYS = ("SampleCount", "Sum", "Minimum", "Maximum")
+
+
+def _columns(data: list[Params]) -> metrics_pb2.MetricDataColumns:
+    """The datums as ``MetricDataColumns``: one pass, no message per datum (see the proto).
+
+    Columns every datum leaves at its default (no StatisticValues anywhere, say) are not sent.
+    """
+    names: list[str] = []
+    dim_counts: list[int] = []
+    dim_names: list[str] = []
+    dim_values: list[str] = []
+    stamps: list[float] = []
+    forms: list[int] = []
+    values: list[float] = []
+    stats: tuple[list[float], ...] = ([], [], [], [])
+    list_counts: list[int] = []
+    value_list: list[float] = []
+    count_counts: list[int] = []
+    count_list: list[float] = []
+    units: list[str] = []
+    resolutions: list[int] = []
+    for d in data:
+        names.append(d["MetricName"])
+        dims = d.get("Dimensions") or ()
+        dim_counts.append(len(dims))
+        for x in dims:
+            dim_names.append(x["Name"])
+            dim_values.append(x["Value"])
+        t = d.get("Timestamp")
+        stamps.append(_NAN if t is None else t.timestamp())
+        v = d.get("Value")
+        form = 0 if v is None else 1
+        values.append(0.0 if v is None else v)
+        sv = d.get("StatisticValues")
+        if sv is not None:
+            form |= 2
+        for column, key in zip(stats, _STATISTIC_KEYS, strict=True):
+            column.append(0.0 if sv is None else sv[key])
+        vs, cs = d.get("Values") or (), d.get("Counts") or ()
+        if vs:
+            form |= 4
+        list_counts.append(len(vs))
+        value_list.extend(vs)
+        count_counts.append(len(cs))
+        count_list.extend(cs)
+        forms.append(form)
+        units.append(d.get("Unit", ""))
+        resolutions.append(d.get("StorageResolution", 0))
+    columns: dict[str, list[Any]] = {
+        "dimension_counts": dim_counts, "dimension_names": dim_names, "dimension_values": dim_values,
+        "timestamps": stamps, "forms": forms, "values": values, "sample_counts": stats[0], "sums": stats[1],
+        "minimums": stats[2], "maximums": stats[3], "value_list_counts": list_counts, "value_list": value_list,
+        "count_list_counts": count_counts, "count_list": count_list, "units": units,
+        "storage_resolutions": resolutions}
+    if all(f == 1 for f in forms):
+        del columns["forms"]
+    if not any(f & 2 for f in forms):
+        for key in ("sample_counts", "sums", "minimums", "maximums"):
+            del columns[key]
+    for sparse in ("dimension_counts", "value_list_counts", "count_list_counts", "storage_resolutions", "units"):
+        if not any(columns[sparse]):
+            del columns[sparse]
+    return metrics_pb2.MetricDataColumns(metric_names=names, **columns)
 
 
 async def put_metric_data(call: Call, p: Params) -> Result:
@@ -60,7 +105,9 @@ async def put_metric_data(call: Call, p: Params) -> Result:
     data = list(p.get("MetricData", ()))
     for entity in p.get("EntityMetricData", ()):
         data.extend(entity.get("MetricData", ()))
-    request = metrics_pb2.PutMetricDataRequest(namespace=p["Namespace"], metric_data=[_datum(d) for d in data])
+    request = metrics_pb2.PutMetricDataRequest(namespace=p["Namespace"])
+    if data:
+        request.metric_columns.CopyFrom(_columns(data))
     await call.ingest("PutMetricData", request, idempotent=False)
     return {}
 

@@ -53,11 +53,34 @@ def handler(reader: Reader, service_name: str, shape: Shape) -> Handler:
     return compiled(reader.handlers, service_name, shape, lambda: builder(reader, service_name, shape))
 
 
+# Inline fast paths of a structure member (see _fast_kind): none, a str within length bounds, a float.
+_SLOW, _STR, _FLOAT = 0, 1, 2
+_INF = float("inf")
+
+
+def _fast_kind(reader: Reader, shape: Shape) -> tuple[int, float, float]:
+    """How a member's value can be accepted without a call: (kind, low, high).
+
+    Only where the raw value is already the final value: a ``str`` for a non-enum string whose
+    reader is the plain one (json, cbor and query all read strings as they are), a ``float`` for
+    an unbounded double whose reader accepts floats as they are (json, cbor). Anything the inline
+    check does not accept goes through the member's full handler, which converts or raises the
+    exact error.
+    """
+    meta = shape.metadata
+    if shape.type_name == "string" and not meta.get("enum") and type(reader).string is Reader.string:
+        return _STR, meta.get("min", 0), meta.get("max", _INF)
+    if (shape.type_name == "double" and "min" not in meta and "max" not in meta
+            and type(reader).double is Reader.double):
+        return _FLOAT, 0, 0
+    return _SLOW, 0, 0
+
+
 def _structure(reader: Reader, service_name: str, shape: StructureShape) -> Handler:
-    table: dict[str, tuple[str, str, Handler]] = {}
+    table: dict[str, tuple[str, str, Handler, int, float, float]] = {}
     for name, member in shape.members.items():
         table[reader.wire_name(name, member)] = (
-            name, query_name(name, member), handler(reader, service_name, member))
+            name, query_name(name, member), handler(reader, service_name, member), *_fast_kind(reader, member))
     required = [(name, query_name(name, shape.members[name])) for name in shape.required_members]
     union = shape.is_tagged_union
     fields_of, undefined = reader.structure, reader.undefined
@@ -68,10 +91,20 @@ def _structure(reader: Reader, service_name: str, shape: StructureShape) -> Hand
             entry = table.get(wire)
             if entry is None or value is None or value is undefined:
                 continue
+            name, segment, convert, kind, low, high = entry
+            # PutMetricData brings a thousand datums of a few strings and a double each: accepting
+            # those inline, without two calls apiece, is a third of the gateway's parsing time.
+            if kind == _STR:
+                if value.__class__ is str and low <= len(value) <= high:
+                    out[name] = value
+                    continue
+            elif kind == _FLOAT and value.__class__ is float:
+                out[name] = value
+                continue
             try:
-                out[entry[0]] = entry[2](value)
+                out[name] = convert(value)
             except Invalid as e:
-                e.segments.append(entry[1])
+                e.segments.append(segment)
                 raise
         for name, segment in required:
             if name not in out:

@@ -25,10 +25,11 @@ async def running(settings: IngestSettings, clock: Clock | None = None) -> Async
     """Run the service for the duration of the context; yields the server handle (with its port)."""
     clock = clock or SystemClock()
     engine = AsyncEngine(open_engine(settings.store_url), threads=settings.store_threads)
-    store = MetricStore(engine, settings.database)
+    store = MetricStore(engine, settings.database, catalog_refresh=settings.catalog_refresh)
     await store.ensure_schema()
     committer = GroupCommitter(store.insert, clock, max_rows=settings.batch_max_rows,
-                               max_pending_rows=settings.max_pending_rows)
+                               max_pending_rows=settings.max_pending_rows, min_interval=settings.commit_interval,
+                               min_rows=settings.commit_rows)
     writer = asyncio.create_task(committer.run(), name="ingest-group-commit")
     servicer = IngestServicer(store, committer, clock)
     handle = await serve(settings.bind, lambda s: metrics_pb2_grpc.add_IngestServiceServicer_to_server(servicer, s),
@@ -39,6 +40,8 @@ async def running(settings: IngestSettings, clock: Clock | None = None) -> Async
         await handle.stop(grace=5.0)
         committer.close()
         await writer
-        LOG.info("ingest stopped: %d commits, %d rows, largest batch %d", committer.stats.commits,
-                 committer.stats.rows, committer.stats.largest_batch)
+        st = committer.stats
+        LOG.info("ingest stopped: %d commits, %d rows, largest batch %d, write time mean %.1f ms, max %.1f ms",
+                 st.commits, st.rows, st.largest_batch, 1000 * st.write_seconds / max(st.commits, 1),
+                 1000 * st.slowest_write)
         engine.close()

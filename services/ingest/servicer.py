@@ -19,16 +19,18 @@ from google.protobuf import timestamp_pb2
 from services.ingest.commit import GroupCommitter
 from services.ingest.domain import (
     Bucket,
+    DatumColumns,
     RawDatum,
     datapoint,
     plan_query,
     validate_list_filters,
     validate_metric_identity,
-    validate_put,
+    validate_request,
 )
 from services.ingest.store import MetricStore
 from stackwatch import errors
 from stackwatch.clock import Clock
+from stackwatch.domain.metrics import series_id
 from stackwatch.proto.metrics.v1 import metrics_pb2, metrics_pb2_grpc
 from stackwatch.rpc import require_principal, servicer_errors
 
@@ -40,18 +42,28 @@ THREE_HOURS = 3 * 3600
 
 
 def _raw(d: metrics_pb2.MetricDatum) -> RawDatum:
-    sv = d.statistic_values if d.HasField("statistic_values") else None
+    has = d.HasField
+    sv = d.statistic_values if has("statistic_values") else None
+    ts = d.timestamp if has("timestamp") else None
     return RawDatum(
         metric_name=d.metric_name,
-        dimensions=tuple((x.name, x.value) for x in d.dimensions),
-        timestamp=(d.timestamp.seconds + d.timestamp.nanos / 1e9) if d.HasField("timestamp") else None,
-        value=d.value if d.HasField("value") else None,
-        statistic_values=(sv.sample_count, sv.sum, sv.minimum, sv.maximum) if sv is not None else None,
+        dimensions=tuple([(x.name, x.value) for x in d.dimensions]),
+        timestamp=None if ts is None else ts.seconds + ts.nanos / 1e9,
+        value=d.value if has("value") else None,
+        statistic_values=None if sv is None else (sv.sample_count, sv.sum, sv.minimum, sv.maximum),
         values=tuple(d.values),
         counts=tuple(d.counts),
-        unit=d.unit if d.HasField("unit") else None,
-        storage_resolution=d.storage_resolution if d.HasField("storage_resolution") else None,
+        unit=d.unit if has("unit") else None,
+        storage_resolution=d.storage_resolution if has("storage_resolution") else None,
     )
+
+
+def _columns(c: metrics_pb2.MetricDataColumns) -> DatumColumns:
+    return DatumColumns(
+        list(c.metric_names), list(c.dimension_counts), list(c.dimension_names), list(c.dimension_values),
+        list(c.timestamps), list(c.forms), list(c.values), list(c.sample_counts), list(c.sums),
+        list(c.minimums), list(c.maximums), list(c.value_list_counts), list(c.value_list),
+        list(c.count_list_counts), list(c.count_list), list(c.units), list(c.storage_resolutions))
 
 
 def _seconds(ts: timestamp_pb2.Timestamp) -> float:
@@ -94,9 +106,11 @@ class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
                             context: grpc.aio.ServicerContext[Any, Any]) -> metrics_pb2.PutMetricDataResponse:
         """Validate every datum, then wait for the group commit that makes them durable."""
         principal = require_principal(context)
-        datums = validate_put(request.namespace, [_raw(d) for d in request.metric_data], self._clock.now())
-        await self._committer.submit(principal.account_id, datums)
-        return metrics_pb2.PutMetricDataResponse(accepted=len(datums))
+        columns = _columns(request.metric_columns) if request.HasField("metric_columns") else None
+        batch = validate_request(request.namespace, [_raw(d) for d in request.metric_data], columns,
+                                 self._clock.now())
+        await self._committer.submit(principal.account_id, batch)
+        return metrics_pb2.PutMetricDataResponse(accepted=batch.size)
 
     @servicer_errors
     async def GetMetricStatistics(self, request: metrics_pb2.GetMetricStatisticsRequest,
@@ -112,8 +126,6 @@ class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
         response = metrics_pb2.GetMetricStatisticsResponse(label=name)
         if plan.empty:
             return response
-        from stackwatch.domain.metrics import series_id
-
         sid = series_id(principal.account_id, ns, name, dims)
         unit = request.unit if request.HasField("unit") else None
         rows = await self._store.statistics(principal.account_id, sid, plan.start, plan.end, plan.period, unit)

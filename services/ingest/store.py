@@ -6,7 +6,10 @@ ingest owns one database (``stackwatch_metrics`` by default) with two tables:
               (account, series, ts), so one metric's range is one contiguous read. A datum is
               kept as its statistic set (count, sum, min, max) plus its values and counts, which
               percentiles need. ``ts`` is the second the datum falls in (floor), ``ts_ms`` the
-              milliseconds within it.
+              milliseconds within it. The metric's identity (namespace, name, dimensions) is not
+              repeated per row: ``series`` names it, and the catalog maps it back. Every read
+              goes by series, and leaving the strings out halves what each insert costs the
+              server and the client library.
 ``catalog``   one identity per metric for ListMetrics: ReplacingMergeTree(last_seen) sorted by
               (account, namespace, metric, series). ``last_seen`` is the wall-clock time the data
               was *received* (the ``now`` given to :meth:`MetricStore.insert`), not the datum's
@@ -14,11 +17,17 @@ ingest owns one database (``stackwatch_metrics`` by default) with two tables:
               three hours for RecentlyActive=PT3H), whatever timestamps that data carried.
 
 Writes. :meth:`MetricStore.insert` is the group-commit unit: the caller coalesces many requests
-into one call, which becomes one INSERT into ``catalog`` (a row per distinct series) followed by
-one INSERT into ``raw``, both built column by column on the store's thread. The catalog goes
-first: if the raw insert then fails, the caller is told and retries, and the only trace is a
-catalog row for a metric whose data arrives with the retry; the other order could leave data
-that ListMetrics never shows.
+into one call, which becomes one INSERT into ``catalog`` followed by one INSERT into ``raw``, both
+built column by column on the store's thread. The catalog goes first: if the raw insert then
+fails, the caller is told and retries, and the only trace is a catalog row for a metric whose data
+arrives with the retry; the other order could leave data that ListMetrics never shows.
+
+The same metrics arrive in request after request, and rewriting their catalog rows every time
+would double the work of every insert. So the store remembers when it last wrote each series'
+catalog row and writes it again only after ``catalog_refresh`` seconds (15 minutes by default):
+``last_seen`` is then at most that stale, well inside the "last two weeks" of ListMetrics and
+the "approximately three hours" of RecentlyActive. The memory is per process and bounded; a
+restarted or second ingest process writes each series once more, which is harmless.
 
 Reads. Every query filters on the account first (it leads every sort key), and every value,
 including each tenant-chosen namespace, metric name and dimension, is a quoted parameter. The
@@ -35,15 +44,15 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from stackwatch.domain.metrics import Datum, series_id
+from stackwatch.domain.metrics import Datum, DatumBatch, series_id
 from stackwatch.store import AsyncEngine, Dialect, identifier
 
-Row = tuple[str, Datum]
+Row = tuple[str, DatumBatch | Datum]
 StatRow = tuple[int, str, float, float, float, float]
 MetricRow = tuple[str, str, list[tuple[str, str]], int]
 
-RAW_COLUMNS = ("account", "namespace", "metric", "dim_names", "dim_values", "series", "unit", "resolution",
-               "ts", "ts_ms", "count", "sum", "min", "max", "values", "counts")
+RAW_COLUMNS = ("account", "series", "unit", "resolution", "ts", "ts_ms", "count", "sum", "min", "max", "values",
+               "counts")
 CATALOG_COLUMNS = ("account", "namespace", "metric", "series", "dim_names", "dim_values", "last_seen")
 
 
@@ -53,10 +62,6 @@ def raw_ddl(db: str, d: Dialect) -> str:
     return f"""
 CREATE TABLE IF NOT EXISTS {db}.raw (
     account {lc('String')},
-    namespace {lc('String')},
-    metric {lc('String')},
-    dim_names Array({lc('String')}),
-    dim_values Array(String){d.codec('ZSTD')},
     series UInt64,
     unit {lc('String')},
     resolution UInt8,
@@ -99,42 +104,42 @@ def split_timestamp(t: float) -> tuple[int, int]:
 def build_columns(batch: Sequence[Row], now: float) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
     """The raw and catalog columns for one insert: (raw, catalog).
 
-    One pass over the batch; each distinct (account, namespace, metric, dimensions) is hashed
-    once and gives one catalog row whose ``last_seen`` is ``now``.
+    Each ``(account, DatumBatch)`` extends every raw column at once; each distinct (account,
+    namespace, metric, dimensions) is hashed once and gives one catalog row whose ``last_seen`` is
+    ``now``. A :class:`Datum` in place of a batch counts as a batch of one.
     """
     raw: dict[str, list[Any]] = {c: [] for c in RAW_COLUMNS}
-    (account, namespace, metric, dim_names, dim_values, series, unit, resolution, ts, ts_ms, count, sum_,
-     min_, max_, values, counts) = (raw[c] for c in RAW_COLUMNS)
-    seen: dict[tuple[Any, ...], tuple[int, list[str], list[str]]] = {}
-    for acct, d in batch:
-        key = (acct, d.namespace, d.metric_name, d.dimensions)
-        ident = seen.get(key)
-        if ident is None:
-            ident = seen[key] = (series_id(*key), [x.name for x in d.dimensions],
-                                 [x.value for x in d.dimensions])
-        account.append(acct)
-        namespace.append(d.namespace)
-        metric.append(d.metric_name)
-        series.append(ident[0])
-        dim_names.append(ident[1])
-        dim_values.append(ident[2])
-        unit.append(d.unit)
-        resolution.append(d.storage_resolution)
-        sec, ms = split_timestamp(d.timestamp)
-        ts.append(sec)
-        ts_ms.append(ms)
-        st = d.stats
-        count.append(st.sample_count)
-        sum_.append(st.sum)
-        min_.append(st.minimum)
-        max_.append(st.maximum)
-        values.append(d.values)
-        counts.append(d.counts)
+    seen: dict[tuple[Any, ...], int] = {}
+    for acct, item in batch:
+        b = item if isinstance(item, DatumBatch) else DatumBatch.from_datums(item.namespace, [item])
+        n = b.size
+        ns = b.namespace
+        ids = []
+        for name, dims in zip(b.metric_names, b.dimensions, strict=True):
+            key = (acct, ns, name, dims)
+            sid = seen.get(key)
+            if sid is None:
+                sid = seen[key] = series_id(acct, ns, name, dims)
+            ids.append(sid)
+        seconds = [math.floor(t) for t in b.timestamps]
+        raw["account"].extend([acct] * n)
+        raw["series"].extend(ids)
+        raw["unit"].extend(b.units)
+        raw["resolution"].extend(b.resolutions)
+        raw["ts"].extend(seconds)
+        raw["ts_ms"].extend([min(round((t - s) * 1000), 999) for t, s in zip(b.timestamps, seconds, strict=True)])
+        raw["count"].extend(b.sample_counts)
+        raw["sum"].extend(b.sums)
+        raw["min"].extend(b.minimums)
+        raw["max"].extend(b.maximums)
+        raw["values"].extend(b.values)
+        raw["counts"].extend(b.counts)
     last_seen = int(now)
+    keys = list(seen)
     catalog: dict[str, list[Any]] = {
-        "account": [k[0] for k in seen], "namespace": [k[1] for k in seen], "metric": [k[2] for k in seen],
-        "series": [v[0] for v in seen.values()], "dim_names": [v[1] for v in seen.values()],
-        "dim_values": [v[2] for v in seen.values()], "last_seen": [last_seen] * len(seen)}
+        "account": [k[0] for k in keys], "namespace": [k[1] for k in keys], "metric": [k[2] for k in keys],
+        "series": list(seen.values()), "dim_names": [[x.name for x in k[3]] for k in keys],
+        "dim_values": [[x.value for x in k[3]] for k in keys], "last_seen": [last_seen] * len(keys)}
     return raw, catalog
 
 
@@ -149,17 +154,44 @@ _RANGE = ("account = %(account)s AND series = %(series)s"
           " AND ts >= toDateTime(%(start)s, 'UTC') AND ts < toDateTime(%(end)s, 'UTC')")
 
 
+class _CatalogMemory:
+    """When this process last wrote each series' catalog row (bounded; forgetting is harmless)."""
+
+    def __init__(self, refresh: float, capacity: int) -> None:
+        self._refresh = refresh
+        self._capacity = capacity
+        self._written: dict[int, float] = {}
+
+    def due(self, series: int, now: float) -> bool:
+        """Whether the series' catalog row should be written (again) at ``now``."""
+        last = self._written.get(series)
+        return last is None or now - last >= self._refresh or now < last
+
+    def written(self, series: Sequence[int], now: float) -> None:
+        """Record a successful catalog write of ``series`` at ``now``."""
+        if len(self._written) + len(series) > self._capacity:
+            self._written = {k: t for k, t in self._written.items() if now - t < self._refresh}
+            if len(self._written) + len(series) > self._capacity:
+                self._written.clear()
+        for s in series:
+            self._written[s] = now
+
+
 class MetricStore:
     """Metric datapoints and the metric catalog of every account, in one database.
 
     Args:
         engine: the store engine (its threads run the blocking work).
         database: the database this store owns.
+        catalog_refresh: seconds after which a series' catalog row is written again (0: always).
+        catalog_memory: most series whose last catalog write is remembered.
     """
 
-    def __init__(self, engine: AsyncEngine, database: str = "stackwatch_metrics") -> None:
+    def __init__(self, engine: AsyncEngine, database: str = "stackwatch_metrics", *,
+                 catalog_refresh: float = 900.0, catalog_memory: int = 500_000) -> None:
         self._engine = engine
         self._db = identifier(database)
+        self._catalog = _CatalogMemory(catalog_refresh, catalog_memory)
 
     @property
     def database(self) -> str:
@@ -177,7 +209,8 @@ class MetricStore:
         """Write ``(account, datum)`` pairs durably: one catalog INSERT, then one raw INSERT.
 
         Args:
-            batch: validated datums with the account each belongs to; may mix accounts.
+            batch: validated datums (a :class:`DatumBatch` of one namespace, or a single
+                :class:`Datum`) with the account each belongs to; may mix accounts.
             now: wall-clock epoch seconds of the commit, recorded as the catalog's ``last_seen``.
 
         Raises:
@@ -189,9 +222,15 @@ class MetricStore:
             await self._engine.run_sync(self._write, batch, now)
 
     def _write(self, batch: Sequence[Row], now: float) -> None:
+        # Runs on a store thread, one call at a time (the group committer has a single writer).
         raw, catalog = build_columns(batch, now)
+        due = [i for i, series in enumerate(catalog["series"]) if self._catalog.due(series, now)]
         engine = self._engine.engine
-        engine.insert(f"{self._db}.catalog", CATALOG_COLUMNS, catalog)
+        if due:
+            if len(due) < len(catalog["series"]):
+                catalog = {c: [values[i] for i in due] for c, values in catalog.items()}
+            engine.insert(f"{self._db}.catalog", CATALOG_COLUMNS, catalog)
+            self._catalog.written(catalog["series"], now)
         engine.insert(f"{self._db}.raw", RAW_COLUMNS, raw)
 
     async def statistics(self, account: str, series: int, start: int, end: int, period: int,

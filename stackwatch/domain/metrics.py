@@ -7,16 +7,20 @@ order in which a client lists dimensions does not matter, so the canonical form 
 A :class:`Datum` is what one CloudWatch ``MetricDatum`` says, already validated. Every datum
 reduces to a statistic set (count, sum, min, max) plus, when the client sent raw values, those
 values with their counts, which is what exact percentiles need.
+
+:class:`Dimension`, :class:`Datum` and :class:`StatisticSet` are typed NamedTuples rather than frozen
+dataclasses: they are as immutable, and PutMetricData makes a thousand of each per request, which
+a ``NamedTuple`` builds three to five times faster (0.8 µs against 2.5-3.9 µs, measured here).
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import functools
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Dimension:
+class Dimension(NamedTuple):
     """One name/value pair of a metric's identity."""
 
     name: str
@@ -28,31 +32,26 @@ Dimensions = tuple[Dimension, ...]
 
 def canonical_dimensions(dims: Dimensions) -> Dimensions:
     """Return the dimensions sorted by name (then value): the order-free identity."""
-    return tuple(sorted(dims, key=lambda d: (d.name, d.value)))
+    return tuple(sorted(dims))
 
 
+@functools.lru_cache(maxsize=200_000)
 def series_id(account: str, namespace: str, metric_name: str, dims: Dimensions) -> int:
     """Stable unsigned 64-bit id of one metric of one account.
 
-    ``dims`` must already be canonical (see :func:`canonical_dimensions`). The hash is computed in
-    Python, not by the database, so both store engines and every process agree on it.
+    ``dims`` must already be canonical (see :func:`canonical_dimensions`). The hash (BLAKE2b, 8
+    bytes, little-endian) is of ``account NUL namespace NUL metric`` followed by ``NUL name SOH
+    value`` per dimension, in UTF-8. It is computed in Python, not by the database, so both store
+    engines and every process agree on it; the busiest series are remembered, since the same
+    metrics arrive in request after request.
     """
-    h = hashlib.blake2b(digest_size=8)
-    h.update(account.encode())
-    h.update(b"\x00")
-    h.update(namespace.encode())
-    h.update(b"\x00")
-    h.update(metric_name.encode())
-    for d in dims:
-        h.update(b"\x00")
-        h.update(d.name.encode())
-        h.update(b"\x01")
-        h.update(d.value.encode())
-    return int.from_bytes(h.digest(), "little")
+    parts = [account, namespace, metric_name]
+    parts.extend(f"{d.name}\x01{d.value}" for d in dims)
+    digest = hashlib.blake2b("\x00".join(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little")
 
 
-@dataclass(frozen=True, slots=True)
-class StatisticSet:
+class StatisticSet(NamedTuple):
     """Pre-aggregated values (CloudWatch ``StatisticValues``)."""
 
     sample_count: float
@@ -61,8 +60,7 @@ class StatisticSet:
     maximum: float
 
 
-@dataclass(frozen=True, slots=True)
-class Datum:
+class Datum(NamedTuple):
     """One validated datum, reduced to what the store keeps.
 
     Attributes:
@@ -87,3 +85,46 @@ class Datum:
     counts: tuple[float, ...]
     unit: str = "None"
     storage_resolution: int = 60
+
+
+class DatumBatch(NamedTuple):
+    """Validated datums of one namespace, one list per field (what the store writes column-wise).
+
+    Entry ``i`` of every list belongs to datum ``i``. :meth:`from_datums` builds one from
+    :class:`Datum` rows; ingest's column validation builds one directly. Equal dimension sets may
+    share one tuple object.
+    """
+
+    namespace: str
+    metric_names: list[str]
+    dimensions: list[Dimensions]
+    timestamps: list[float]
+    sample_counts: list[float]
+    sums: list[float]
+    minimums: list[float]
+    maximums: list[float]
+    values: list[tuple[float, ...]]
+    counts: list[tuple[float, ...]]
+    units: list[str]
+    resolutions: list[int]
+
+    @classmethod
+    def from_datums(cls, namespace: str, datums: list[Datum]) -> DatumBatch:
+        """The batch holding ``datums`` (all of ``namespace``), in order."""
+        return cls(namespace, [d.metric_name for d in datums], [d.dimensions for d in datums],
+                   [d.timestamp for d in datums], [d.stats.sample_count for d in datums],
+                   [d.stats.sum for d in datums], [d.stats.minimum for d in datums],
+                   [d.stats.maximum for d in datums], [d.values for d in datums], [d.counts for d in datums],
+                   [d.unit for d in datums], [d.storage_resolution for d in datums])
+
+    @property
+    def size(self) -> int:
+        """The number of datums (``len()`` of a NamedTuple counts its fields, so it is not that)."""
+        return len(self.metric_names)
+
+    def datums(self) -> list[Datum]:
+        """The batch as :class:`Datum` rows (for tests and small callers)."""
+        return [Datum(self.namespace, self.metric_names[i], self.dimensions[i], self.timestamps[i],
+                      StatisticSet(self.sample_counts[i], self.sums[i], self.minimums[i], self.maximums[i]),
+                      self.values[i], self.counts[i], self.units[i], self.resolutions[i])
+                for i in range(len(self.metric_names))]

@@ -216,3 +216,30 @@ def test_unsupported_operation_is_a_clean_error(cw):
     code, status, message = _error(exc)
     assert (code, status) == ("InvalidAction", 400)
     assert "DescribeAlarms" in message
+
+
+def test_one_request_mixing_every_datum_form(cw, namespace):
+    t = _minute(-9)
+    cw.put_metric_data(Namespace=namespace, MetricData=[
+        {"MetricName": "Mix", "Timestamp": t, "Value": 4.0, "Unit": "Count", "StorageResolution": 1},
+        {"MetricName": "Mix", "Timestamp": t + timedelta(seconds=5),
+         "StatisticValues": {"SampleCount": 2, "Sum": 10, "Minimum": 4, "Maximum": 6}, "Unit": "Count"},
+        {"MetricName": "Mix", "Timestamp": t + timedelta(seconds=9), "Values": [1.0, 8.0], "Counts": [3.0, 1.0],
+         "Unit": "Count"},
+        {"MetricName": "Mix", "Dimensions": [{"Name": "Z", "Value": "1"}], "Timestamp": t, "Value": 100.0}])
+    out = cw.get_metric_statistics(Namespace=namespace, MetricName="Mix", StartTime=t, EndTime=t + timedelta(minutes=1),
+                                   Period=60, Statistics=["SampleCount", "Sum", "Minimum", "Maximum"])
+    [dp] = out["Datapoints"]
+    assert (dp["SampleCount"], dp["Sum"], dp["Minimum"], dp["Maximum"], dp["Unit"]) == (7.0, 25.0, 1.0, 8.0, "Count")
+
+
+def test_errors_name_the_offending_datum(cw_unvalidated, namespace):
+    data = [{"MetricName": "Ok", "Value": 1.0}] * 2 + [
+        {"MetricName": "Bad", "Value": 1.0, "StatisticValues": {"SampleCount": 1, "Sum": 1, "Minimum": 1, "Maximum": 1}}]
+    with pytest.raises(ClientError) as exc:
+        cw_unvalidated.put_metric_data(Namespace=namespace, MetricData=data)
+    code, status, message = _error(exc)
+    assert (code, status) == ("InvalidParameterCombination", 400)
+    assert message == ("The parameters MetricData.member.3.Value and MetricData.member.3.StatisticValues are "
+                       "mutually exclusive and you have specified both.")
+    assert cw_unvalidated.list_metrics(Namespace=namespace)["Metrics"] == []  # nothing of the request was kept

@@ -35,17 +35,21 @@ async def test_ensure_schema_is_idempotent(store: MetricStore, async_engine: Asy
 
 async def test_modern_engine_gets_low_cardinality_and_codecs(store: MetricStore,
                                                               async_engine: AsyncEngine) -> None:
-    described = await async_engine.execute(f"DESCRIBE TABLE {store.database}.raw")
-    cols = {name: type_ for name, type_, *_ in described}
+    raw = await async_engine.execute(f"DESCRIBE TABLE {store.database}.raw")
+    catalog = await async_engine.execute(f"DESCRIBE TABLE {store.database}.catalog")
+    raw_cols = {name: type_ for name, type_, *_ in raw}
+    catalog_cols = {name: type_ for name, type_, *_ in catalog}
     if (await async_engine.dialect()).modern:
-        assert cols["namespace"] == "LowCardinality(String)"
-        assert cols["dim_names"] == "Array(LowCardinality(String))"
-        codecs = {row[0]: row[5] for row in described}
+        assert raw_cols["unit"] == catalog_cols["namespace"] == "LowCardinality(String)"
+        assert catalog_cols["dim_names"] == "Array(LowCardinality(String))"
+        codecs = {row[0]: row[5] for row in raw}
         assert codecs["ts"].startswith("DoubleDelta") and codecs["sum"].startswith("Gorilla")
     else:
-        assert cols["namespace"] == "String"
-    assert cols["ts"] == "DateTime('UTC')"
-    assert cols["values"] == "Array(Float64)"
+        assert raw_cols["unit"] == catalog_cols["namespace"] == "String"
+    assert raw_cols["ts"] == "DateTime('UTC')"
+    assert raw_cols["values"] == "Array(Float64)"
+    # the identity lives in the catalog only; raw rows carry the series id
+    assert not {"namespace", "metric", "dim_names", "dim_values"} & set(raw_cols)
 
 
 async def test_value_datums_aggregate_exactly(store: MetricStore) -> None:
@@ -269,3 +273,24 @@ async def test_fifty_thousand_datums_in_one_insert(store: MetricStore) -> None:
     assert count == 50_000
     assert total == sum(float(i % 100) for i in range(50_000))
     assert len(await store.list_metrics(ACCOUNT_A, active_since=T0)) == 50
+
+
+async def test_catalog_rows_are_refreshed_only_after_the_refresh_interval(
+        async_engine: AsyncEngine, database: str) -> None:
+    store = MetricStore(async_engine, database, catalog_refresh=900)
+    await store.ensure_schema()
+
+    async def catalog_rows() -> int:
+        rows = await async_engine.execute(f"SELECT count() FROM {database}.catalog")
+        return int(rows[0][0])
+
+    await store.insert([(ACCOUNT_A, value(T0, 1.0))], now=T0)
+    await store.insert([(ACCOUNT_A, value(T0 + 1, 2.0))], now=T0 + 899)
+    assert await catalog_rows() == 1  # the second write of the same series skipped the catalog
+    # ... but its data is all there, and the metric is listed as active since its first write
+    assert (await store.statistics(ACCOUNT_A, sid(ACCOUNT_A), T0, T0 + 60, 60, None))[0][2] == 2.0
+    assert len(await store.list_metrics(ACCOUNT_A, active_since=T0)) == 1
+    await store.insert([(ACCOUNT_A, value(T0 + 2, 3.0)), (ACCOUNT_A, value(T0, 1.0, name="New"))],
+                       now=T0 + 900)
+    assert await catalog_rows() == 3  # refreshed, plus the new series
+    assert [r[1] for r in await store.list_metrics(ACCOUNT_A, active_since=T0 + 900)] == ["Latency", "New"]

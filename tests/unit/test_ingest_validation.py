@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -42,7 +41,7 @@ def raw(**fields: Any) -> RawDatum:
     """A valid datum (one Value, no extras) with ``fields`` replaced."""
     base = RawDatum(metric_name="Latency", dimensions=(), timestamp=None, value=1.0, statistic_values=None,
                     values=(), counts=(), unit=None, storage_resolution=None)
-    return replace(base, **fields)
+    return base._replace(**fields)
 
 
 def dims(n: int, name: str = "d", value: str = "v") -> tuple[tuple[str, str], ...]:

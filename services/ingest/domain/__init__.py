@@ -7,6 +7,7 @@ time in, and does the store calls these functions plan. Every rule raises the AW
 ::
 
     PutMetricData        RawDatum* --validate_put(namespace, raws, now)--> [Datum]     (_validate)
+                         rows and/or DatumColumns --validate_request--> DatumBatch     (_columns)
     GetMetricStatistics  validate_metric_identity(ns, name, dims)  -> canonical identity (_identity)
                          plan_query(start, end, period, now, ...)  -> QueryPlan          (_query)
                          datapoint(plan, Bucket, histogram)        -> Datapoint dict     (_query)
@@ -16,6 +17,7 @@ time in, and does the store calls these functions plan. Every rule raises the AW
 The private modules hold the implementation; the names here are the public surface.
 """
 
+from services.ingest.domain._columns import DatumColumns, columns_to_rows, validate_request
 from services.ingest.domain._identity import validate_list_filters, validate_metric_identity
 from services.ingest.domain._query import Bucket, QueryPlan, datapoint, plan_query
 from services.ingest.domain._statistics import parse_percentile, percentile, percentiles
@@ -23,8 +25,10 @@ from services.ingest.domain._validate import RawDatum, validate_put
 
 __all__ = [
     "Bucket",
+    "DatumColumns",
     "QueryPlan",
     "RawDatum",
+    "columns_to_rows",
     "datapoint",
     "parse_percentile",
     "percentile",
@@ -33,4 +37,5 @@ __all__ = [
     "validate_list_filters",
     "validate_metric_identity",
     "validate_put",
+    "validate_request",
 ]

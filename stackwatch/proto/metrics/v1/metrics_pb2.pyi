@@ -51,13 +51,53 @@ class MetricDatum(_message.Message):
     storage_resolution: int
     def __init__(self, metric_name: _Optional[str] = ..., dimensions: _Optional[_Iterable[_Union[Dimension, _Mapping]]] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., value: _Optional[float] = ..., statistic_values: _Optional[_Union[StatisticSet, _Mapping]] = ..., values: _Optional[_Iterable[float]] = ..., counts: _Optional[_Iterable[float]] = ..., unit: _Optional[str] = ..., storage_resolution: _Optional[int] = ...) -> None: ...
 
+class MetricDataColumns(_message.Message):
+    __slots__ = ("metric_names", "dimension_counts", "dimension_names", "dimension_values", "timestamps", "forms", "values", "sample_counts", "sums", "minimums", "maximums", "value_list_counts", "value_list", "count_list_counts", "count_list", "units", "storage_resolutions")
+    METRIC_NAMES_FIELD_NUMBER: _ClassVar[int]
+    DIMENSION_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    DIMENSION_NAMES_FIELD_NUMBER: _ClassVar[int]
+    DIMENSION_VALUES_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMPS_FIELD_NUMBER: _ClassVar[int]
+    FORMS_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    SUMS_FIELD_NUMBER: _ClassVar[int]
+    MINIMUMS_FIELD_NUMBER: _ClassVar[int]
+    MAXIMUMS_FIELD_NUMBER: _ClassVar[int]
+    VALUE_LIST_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    VALUE_LIST_FIELD_NUMBER: _ClassVar[int]
+    COUNT_LIST_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    COUNT_LIST_FIELD_NUMBER: _ClassVar[int]
+    UNITS_FIELD_NUMBER: _ClassVar[int]
+    STORAGE_RESOLUTIONS_FIELD_NUMBER: _ClassVar[int]
+    metric_names: _containers.RepeatedScalarFieldContainer[str]
+    dimension_counts: _containers.RepeatedScalarFieldContainer[int]
+    dimension_names: _containers.RepeatedScalarFieldContainer[str]
+    dimension_values: _containers.RepeatedScalarFieldContainer[str]
+    timestamps: _containers.RepeatedScalarFieldContainer[float]
+    forms: _containers.RepeatedScalarFieldContainer[int]
+    values: _containers.RepeatedScalarFieldContainer[float]
+    sample_counts: _containers.RepeatedScalarFieldContainer[float]
+    sums: _containers.RepeatedScalarFieldContainer[float]
+    minimums: _containers.RepeatedScalarFieldContainer[float]
+    maximums: _containers.RepeatedScalarFieldContainer[float]
+    value_list_counts: _containers.RepeatedScalarFieldContainer[int]
+    value_list: _containers.RepeatedScalarFieldContainer[float]
+    count_list_counts: _containers.RepeatedScalarFieldContainer[int]
+    count_list: _containers.RepeatedScalarFieldContainer[float]
+    units: _containers.RepeatedScalarFieldContainer[str]
+    storage_resolutions: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, metric_names: _Optional[_Iterable[str]] = ..., dimension_counts: _Optional[_Iterable[int]] = ..., dimension_names: _Optional[_Iterable[str]] = ..., dimension_values: _Optional[_Iterable[str]] = ..., timestamps: _Optional[_Iterable[float]] = ..., forms: _Optional[_Iterable[int]] = ..., values: _Optional[_Iterable[float]] = ..., sample_counts: _Optional[_Iterable[float]] = ..., sums: _Optional[_Iterable[float]] = ..., minimums: _Optional[_Iterable[float]] = ..., maximums: _Optional[_Iterable[float]] = ..., value_list_counts: _Optional[_Iterable[int]] = ..., value_list: _Optional[_Iterable[float]] = ..., count_list_counts: _Optional[_Iterable[int]] = ..., count_list: _Optional[_Iterable[float]] = ..., units: _Optional[_Iterable[str]] = ..., storage_resolutions: _Optional[_Iterable[int]] = ...) -> None: ...
+
 class PutMetricDataRequest(_message.Message):
-    __slots__ = ("namespace", "metric_data")
+    __slots__ = ("namespace", "metric_data", "metric_columns")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     METRIC_DATA_FIELD_NUMBER: _ClassVar[int]
+    METRIC_COLUMNS_FIELD_NUMBER: _ClassVar[int]
     namespace: str
     metric_data: _containers.RepeatedCompositeFieldContainer[MetricDatum]
-    def __init__(self, namespace: _Optional[str] = ..., metric_data: _Optional[_Iterable[_Union[MetricDatum, _Mapping]]] = ...) -> None: ...
+    metric_columns: MetricDataColumns
+    def __init__(self, namespace: _Optional[str] = ..., metric_data: _Optional[_Iterable[_Union[MetricDatum, _Mapping]]] = ..., metric_columns: _Optional[_Union[MetricDataColumns, _Mapping]] = ...) -> None: ...
 
 class PutMetricDataResponse(_message.Message):
     __slots__ = ("accepted",)

@@ -1,0 +1,153 @@
+"""GroupCommitter: many callers, one write, every caller answered with that write's outcome.
+
+The writer is a scripted coroutine (our own interface): it records each batch and can block or
+fail on cue. Nothing is acknowledged before its write returns, and a failed write fails exactly
+the callers whose rows it carried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from services.ingest.commit import GroupCommitter
+from stackwatch import errors
+from stackwatch.clock import FakeClock
+from stackwatch.domain.metrics import DatumBatch
+
+
+def batch(n: int, name: str = "M") -> DatumBatch:
+    return DatumBatch("App", [name] * n, [()] * n, [0.0] * n, [1.0] * n, [1.0] * n, [1.0] * n, [1.0] * n,
+                      [(1.0,)] * n, [(1.0,)] * n, ["None"] * n, [60] * n)
+
+
+class Writer:
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+        self.gate: asyncio.Event | None = None
+        self.fail: Exception | None = None
+
+    async def __call__(self, rows, now) -> None:
+        self.calls.append(sum(b.size for _, b in rows))
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.fail is not None:
+            raise self.fail
+
+
+@pytest.fixture
+async def running():
+    started = []
+
+    async def start(writer: Writer, **kw) -> GroupCommitter:
+        committer = GroupCommitter(writer, FakeClock(), **kw)
+        started.append((committer, asyncio.create_task(committer.run())))
+        return committer
+
+    yield start
+    for committer, task in started:
+        committer.close()
+        await asyncio.wait_for(task, 5)
+
+
+async def test_callers_wait_for_the_write_and_share_it(running):
+    w = Writer()
+    w.gate = asyncio.Event()
+    c = await running(w)
+    first = asyncio.create_task(c.submit("a", batch(10)))
+    await asyncio.sleep(0.01)  # the first write is under way (blocked)
+    others = [asyncio.create_task(c.submit("a", batch(5))) for _ in range(4)]
+    await asyncio.sleep(0.01)
+    assert not first.done() and not any(t.done() for t in others)  # nothing acknowledged yet
+    w.gate.set()
+    await asyncio.gather(first, *others)
+    assert w.calls == [10, 20]  # the four that came during the first write went in one
+    assert c.stats.commits == 2 and c.stats.rows == 30 and c.pending_rows == 0
+
+
+async def test_a_failed_write_fails_exactly_its_callers(running):
+    w = Writer()
+    w.fail = errors.ServiceUnavailable("store down")
+    c = await running(w)
+    results = await asyncio.gather(*(c.submit("a", batch(3)) for _ in range(3)), return_exceptions=True)
+    assert all(isinstance(r, errors.ServiceUnavailable) for r in results)
+    w.fail = None
+    await c.submit("a", batch(1))
+    assert c.stats.failures >= 1 and c.pending_rows == 0
+
+
+async def test_an_unexpected_write_error_is_service_unavailable(running):
+    w = Writer()
+    w.fail = RuntimeError("driver bug")
+    c = await running(w)
+    with pytest.raises(errors.ServiceUnavailable):
+        await c.submit("a", batch(1))
+
+
+async def test_past_the_pending_limit_callers_are_throttled(running):
+    w = Writer()
+    w.gate = asyncio.Event()
+    c = await running(w, max_pending_rows=100)
+    holding = asyncio.create_task(c.submit("a", batch(80)))
+    await asyncio.sleep(0.01)
+    with pytest.raises(errors.Throttling) as exc:
+        await c.submit("a", batch(30))
+    assert exc.value.message == "Rate exceeded"
+    w.gate.set()
+    await holding
+    await c.submit("a", batch(30))  # room again
+
+
+async def test_batches_respect_max_rows(running):
+    w = Writer()
+    w.gate = asyncio.Event()
+    c = await running(w, max_rows=25)
+    first = asyncio.create_task(c.submit("a", batch(1)))
+    await asyncio.sleep(0.01)
+    rest = [asyncio.create_task(c.submit("a", batch(10))) for _ in range(5)]
+    await asyncio.sleep(0.01)
+    w.gate.set()
+    await asyncio.gather(first, *rest)
+    assert w.calls == [1, 20, 20, 10]
+
+
+async def test_commits_are_spaced_unless_enough_rows_wait(running):
+    w = Writer()
+    c = await running(w, min_interval=0.3, min_rows=50)
+    loop = asyncio.get_running_loop()
+    await c.submit("a", batch(1))  # idle: written at once
+    t0 = loop.time()
+    await c.submit("a", batch(1))  # right after a commit: waits out the interval
+    assert loop.time() - t0 >= 0.25
+    t1 = loop.time()
+    await asyncio.gather(*(c.submit("a", batch(10)) for _ in range(5)))  # 50 rows: no wait
+    assert loop.time() - t1 < 0.2
+    assert w.calls == [1, 1, 50]
+
+
+async def test_a_cancelled_caller_does_not_cancel_the_shared_write(running):
+    w = Writer()
+    w.gate = asyncio.Event()
+    c = await running(w)
+    impatient = asyncio.create_task(c.submit("a", batch(2)))
+    patient = asyncio.create_task(c.submit("a", batch(3)))
+    await asyncio.sleep(0.01)
+    impatient.cancel()
+    w.gate.set()
+    await patient
+    assert sum(w.calls) == 5
+
+
+async def test_close_drains_then_refuses():
+    w = Writer()
+    c = GroupCommitter(w, FakeClock())
+    task = asyncio.create_task(c.run())
+    pending = asyncio.create_task(c.submit("a", batch(4)))
+    await asyncio.sleep(0)
+    c.close()
+    await pending
+    await asyncio.wait_for(task, 5)
+    with pytest.raises(errors.ServiceUnavailable):
+        await c.submit("a", batch(1))
+    assert w.calls == [4]
