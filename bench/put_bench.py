@@ -247,7 +247,10 @@ def main() -> None:
         creds.write_text(json.dumps({"credentials": [
             {"access_key_id": AK, "secret_access_key": SK, "account_id": ACCOUNT, "user": "bench"}]}))
         pa, pi, pg = free_port(), free_port(), free_port()
+        key_file = tmpdir / "internal.key"
+        key_file.write_bytes(os.urandom(32).hex().encode())
         env = {"STACKWATCH_LOG_LEVEL": "WARNING", "STACKWATCH_AUTH_BIND": f"127.0.0.1:{pa}",
+               "STACKWATCH_INTERNAL_KEY_FILE": str(key_file), "STACKWATCH_INGEST_AUTH_ADDRESS": f"127.0.0.1:{pa}",
                "STACKWATCH_AUTH_CREDENTIALS_FILE": str(creds), "STACKWATCH_INGEST_BIND": f"127.0.0.1:{pi}",
                "STACKWATCH_INGEST_STORE_URL": ch.url, "STACKWATCH_GATEWAY_HOST": "127.0.0.1",
                "STACKWATCH_GATEWAY_PORT": str(pg), "STACKWATCH_GATEWAY_AUTH_ADDRESS": f"127.0.0.1:{pa}",

@@ -93,18 +93,20 @@ class Gateway:
             logs.bind(operation=operation or "")
             tracing.name_current_span(f"{service.signing_name}.{operation}", **{"rpc.method": operation or ""})
             question = sigv4.authenticate_request(
-                request.method, request.raw_path.split("?", 1)[0], request.rel_url.raw_query_string, request.headers, raw)
+                request.method, request.raw_path.split("?", 1)[0], request.rel_url.raw_query_string, request.headers,
+                raw, service=service.signing_name, form=detected.form)
             if question.service != service.signing_name:
                 raise errors.SignatureDoesNotMatch(
                     f"Credential should be scoped to correct service: '{service.signing_name}'. ")
-            principal = await request.app[BACKENDS].authenticate(question)
+            answer = await request.app[BACKENDS].authenticate(question)
+            principal = answer.principal
             logs.bind(account=principal.account_id)
             handler = OPERATIONS.get(service.signing_name, {}).get(operation or "")
             if handler is None:
                 raise errors.InvalidAction(
                     f"The action {operation} is not supported by this StackWatch endpoint yet.")
             op_model, params = awsproto.parse_request(detected, http)
-            result = await handler(Call(request.app[BACKENDS], principal), params)
+            result = await handler(Call(request.app[BACKENDS], principal, answer.principal_token), params)
             out = awsproto.serialize_response(detected, op_model, result, request_id)
         except errors.ServiceError as e:
             found = awsproto.detected_from(e)

@@ -1,8 +1,8 @@
 """Calls from the gateway to the services: deadlines, principal metadata, retries, error mapping.
 
 A :class:`Backends` holds one long-lived channel and stub per service. :class:`Call` is the view of
-it an operation handler gets for one request: every RPC it makes carries the request's principal in
-metadata and the configured deadline; idempotent calls are retried on ``ServiceUnavailable`` by
+it an operation handler gets for one request: every RPC it makes carries the principal token the
+auth service issued for the request in metadata and the configured deadline; idempotent calls are retried on ``ServiceUnavailable`` by
 the policy in ``stackwatch.retry``; gRPC failures come back as the AWS ``ServiceError`` the service
 raised (or ``ServiceUnavailable`` when the peer could not be reached).
 """
@@ -29,15 +29,15 @@ class Backends:
         self.auth = auth_pb2_grpc.AuthServiceStub(self._channels[0])
         self.ingest = metrics_pb2_grpc.IngestServiceStub(self._channels[1])
 
-    async def authenticate(self, request: auth_pb2.AuthenticateRequest) -> auth_pb2.Principal:
+    async def authenticate(self, request: auth_pb2.AuthenticateRequest) -> auth_pb2.AuthenticateResponse:
         """Ask the auth service who signed the request (retried: it is a pure lookup)."""
 
-        async def once() -> auth_pb2.Principal:
+        async def once() -> auth_pb2.AuthenticateResponse:
             try:
                 response = await self.auth.Authenticate(request, timeout=self.timeout)
             except grpc.aio.AioRpcError as e:
                 raise error_from_rpc(e) from None
-            return response.principal
+            return response
 
         return await retry.idempotent(once, deadline=self.timeout)
 
@@ -53,11 +53,12 @@ class Call:
 
     backends: Backends
     principal: auth_pb2.Principal
+    token: str
 
     async def ingest(self, method: str, request: Any, *, idempotent: bool = True) -> Any:
         """Call ``IngestService/<method>`` for this principal."""
         stub_method = getattr(self.backends.ingest, method)
-        metadata = principal_metadata(self.principal)
+        metadata = principal_metadata(self.token)
 
         async def once() -> Any:
             try:

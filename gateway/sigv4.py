@@ -21,6 +21,7 @@ other SDKs sign by:
 * Payload: ``x-amz-content-sha256`` when the client sent it, otherwise the SHA-256 of the body as
   received (still gzipped, if it was). A claimed hash that differs from the body's own is refused.
 
+Legacy query clients that sign with SigV2 instead are handled by :mod:`gateway.sigv2`.
 Everything here is pure; failures raise the AWS error a client would see
 (``MissingAuthenticationToken``, ``IncompleteSignature``, ``InvalidClientTokenId`` for session
 tokens, which StackWatch does not issue).
@@ -34,11 +35,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
+from gateway import sigv2
 from stackwatch import errors
 from stackwatch.proto.auth.v1 import auth_pb2
-
-ALGORITHM = "AWS4-HMAC-SHA256"
-TERMINATOR = "aws4_request"
+from stackwatch.sigv4 import ALGORITHM, TERMINATOR, string_to_sign
 _DATE = re.compile(r"^\d{8}T\d{6}Z$")
 _UNRESERVED = "-_.~"
 _UNSIGNED = frozenset({"UNSIGNED-PAYLOAD", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"})
@@ -234,15 +234,9 @@ def payload_hash(headers: Mapping[str, str], body: bytes) -> str:
     raise errors.SignatureDoesNotMatch("The provided 'x-amz-content-sha256' header does not match what was computed.")
 
 
-def string_to_sign(parts: SignatureParts, canonical_request: str) -> str:
-    """``AWS4-HMAC-SHA256 / date / scope / hex(sha256(canonical request))``."""
-    scope = f"{parts.scope_date}/{parts.region}/{parts.service}/{TERMINATOR}"
-    digest = hashlib.sha256(canonical_request.encode("utf-8")).hexdigest()
-    return f"{ALGORITHM}\n{parts.request_date}\n{scope}\n{digest}"
-
-
 def authenticate_request(method: str, raw_path: str, query_string: str, headers: Mapping[str, str],
-                         body: bytes) -> auth_pb2.AuthenticateRequest:
+                         body: bytes, *, service: str = "monitoring",
+                         form: Sequence[tuple[str, str]] | None = None) -> auth_pb2.AuthenticateRequest:
     """The auth service's question for one HTTP request, as received.
 
     Args:
@@ -251,12 +245,20 @@ def authenticate_request(method: str, raw_path: str, query_string: str, headers:
         query_string: the raw query string (without ``?``).
         headers: the request headers (case-insensitive mapping; ``getall`` used when present).
         body: the body bytes as sent (before any gunzip).
+        service: the SigV4 name of the API the request is for (SigV2 does not sign it).
+        form: for query-protocol requests, the decoded URL and form parameters; a request with no
+            SigV4 signature but a SigV2 one among these is a SigV2 request (:mod:`gateway.sigv2`).
 
     Raises:
         MissingAuthenticationToken, IncompleteSignature, InvalidClientTokenId,
         SignatureDoesNotMatch: see :func:`signature_parts` and :func:`payload_hash`.
     """
     query = split_query(query_string)
+    if (form is not None and _header(headers, "authorization") is None
+            and not any(k in ("X-Amz-Signature", "X-Amz-Credential") for k, _ in query) and sigv2.is_sigv2(form)):
+        if any(k == "SecurityToken" for k, _ in form):
+            raise errors.InvalidClientTokenId("StackWatch issues no session tokens: SecurityToken is not accepted.")
+        return sigv2.question(method, raw_path, headers, form, service)
     parts = signature_parts(headers, query)
     if not _DATE.match(parts.request_date):
         raise errors.IncompleteSignature(
@@ -278,4 +280,5 @@ def authenticate_request(method: str, raw_path: str, query_string: str, headers:
     return auth_pb2.AuthenticateRequest(
         access_key_id=parts.access_key_id, algorithm=ALGORITHM, request_date=parts.request_date,
         scope_date=parts.scope_date, region=parts.region, service=parts.service,
-        string_to_sign=string_to_sign(parts, canonical), signature=parts.signature)
+        string_to_sign=string_to_sign(parts.request_date, parts.scope_date, parts.region, parts.service, canonical),
+        signature=parts.signature, expires_seconds=parts.expires or 0)

@@ -6,6 +6,9 @@
 ``stackwatch serve <gateway|auth|ingest|alarm|autoscale>``
     One component, configured by ``STACKWATCH_*`` variables (see ``stackwatch.config``): what each
     Kubernetes pod runs.
+``stackwatch cloudstack-sim``
+    A fake CloudStack management server (``stackwatch.cloudstack``) in the foreground, with admin
+    and demo tenant keys printed, for demos and development without a real cloud.
 """
 
 from __future__ import annotations
@@ -96,10 +99,11 @@ async def up(host: str, port: int, data_dir: Path, credentials: Path | None) -> 
     store_dir = (data_dir / "store").resolve()
     stop = _stop_event()
     async with contextlib.AsyncExitStack() as stack:
+        key = secrets.token_bytes(32)  # one process: the principal-token key lives and dies with it
         auth = await stack.enter_async_context(auth_running(AuthSettings(
-            bind="127.0.0.1:0", credentials_file=str(creds_file))))
+            bind="127.0.0.1:0", credentials_file=str(creds_file)), key))
         ingest = await stack.enter_async_context(ingest_running(IngestSettings(
-            bind="127.0.0.1:0", store_url=f"chdb://{store_dir}")))
+            bind="127.0.0.1:0", store_url=f"chdb://{store_dir}", auth_address=f"127.0.0.1:{auth.port}"), key))
         gw_port = await stack.enter_async_context(_gateway(GatewaySettings(
             host=host, port=port, auth_address=f"127.0.0.1:{auth.port}",
             ingest_address=f"127.0.0.1:{ingest.port}")))
@@ -139,11 +143,11 @@ async def serve(component: str) -> None:
         elif component == "auth":
             from services.auth.main import running as auth_running
 
-            await stack.enter_async_context(auth_running(AuthSettings()))
+            await stack.enter_async_context(auth_running(AuthSettings(), CommonSettings().internal_key_bytes()))
         elif component == "ingest":
             from services.ingest.main import running as ingest_running
 
-            await stack.enter_async_context(ingest_running(IngestSettings()))
+            await stack.enter_async_context(ingest_running(IngestSettings(), CommonSettings().internal_key_bytes()))
         elif component == "alarm":
             from services.alarm.main import running as alarm_running
 
@@ -155,6 +159,24 @@ async def serve(component: str) -> None:
         _settle_heap()
         await stop.wait()
         LOG.info("%s shutting down", component)
+
+
+def _cloudstack_sim(args: argparse.Namespace) -> int:
+    """Run the CloudStack simulator in the foreground until SIGINT/SIGTERM."""
+    from stackwatch.cloudstack._sim_cli import run
+
+    async def main() -> None:
+        await run(args.host, args.port, args.seed, args.job_seconds, args.state_dir, _stop_event())
+
+    logs.configure(os.environ.get("STACKWATCH_LOG_LEVEL", "INFO"), "text")
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+    except (OSError, ValueError) as e:  # port in use, unreadable or malformed seed
+        LOG.error("%s", e)
+        return 1
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -171,7 +193,17 @@ def main(argv: list[str] | None = None) -> int:
                       help="static credentials JSON file (default: a generated demo credential)")
     p_serve = sub.add_parser("serve", help="run one component, configured by STACKWATCH_* variables")
     p_serve.add_argument("component", choices=COMPONENTS)
+    p_sim = sub.add_parser("cloudstack-sim", help="run a fake CloudStack management server (demos, tests)")
+    p_sim.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
+    p_sim.add_argument("--port", type=int, default=8081, help="port (default 8081, next to the gateway)")
+    p_sim.add_argument("--seed", type=Path, default=None, help="JSON seed file of accounts, users and keys")
+    p_sim.add_argument("--job-seconds", type=float, default=2.0,
+                       help="how long async jobs stay pending (default 2)")
+    p_sim.add_argument("--state-dir", type=Path, default=None,
+                       help="keep the generated admin and demo keys here, stable across restarts")
     args = parser.parse_args(argv)
+    if args.command == "cloudstack-sim":
+        return _cloudstack_sim(args)
 
     common = CommonSettings()
     logs.configure(common.log_level, "text" if args.command == "up" and "STACKWATCH_LOG_FORMAT" not in os.environ

@@ -16,10 +16,13 @@ Variables (prefix, then the field name in upper case), for example::
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from stackwatch import errors
 
 
 class CommonSettings(BaseSettings):
@@ -34,6 +37,28 @@ class CommonSettings(BaseSettings):
     tracing: Literal["none", "otlp", "console"] = "none"
     """Where OpenTelemetry spans go: nowhere (default), an OTLP collector configured by the
     standard ``OTEL_EXPORTER_OTLP_*`` variables, or stderr."""
+    internal_key_file: str | None = None
+    """File holding the cluster's internal key (any bytes, at least 16): the auth service signs
+    principal tokens with it and every service verifies them. The same file on every component."""
+    internal_key: str | None = Field(default=None, repr=False)
+    """The internal key itself, when no file is given (prefer the file: environments leak)."""
+
+    def internal_key_bytes(self) -> bytes:
+        """The internal key.
+
+        Raises:
+            StackWatchError: neither setting is given, or the file cannot be read.
+        """
+        if self.internal_key_file:
+            try:
+                return Path(self.internal_key_file).read_bytes().strip()
+            except OSError as e:
+                raise errors.StackWatchError(
+                    f"cannot read STACKWATCH_INTERNAL_KEY_FILE {self.internal_key_file}: {e.strerror}") from None
+        if self.internal_key:
+            return self.internal_key.encode("utf-8")
+        raise errors.StackWatchError(
+            "no internal key: set STACKWATCH_INTERNAL_KEY_FILE (the same file on every component)")
 
 
 class GatewaySettings(BaseSettings):
@@ -70,11 +95,44 @@ class AuthSettings(BaseSettings):
     bind: str = "0.0.0.0:50051"
     """gRPC listen address."""
     credentials_file: str | None = None
-    """Path of the static credentials JSON file."""
+    """Path of a static credentials JSON file (asked before CloudStack when both are set)."""
+    cloudstack_url: str | None = None
+    """CloudStack's API endpoint, e.g. ``http://mgmt:8080/client/api``: tenants sign with the API
+    keys CloudStack gave them, looked up with ``getUser``/``getUserKeys``/``listAccounts``."""
+    cloudstack_api_key: str | None = None
+    """API key of the StackWatch service account in CloudStack (an Admin role, or one allowed
+    getUser, getUserKeys and listAccounts)."""
+    cloudstack_secret_key_file: str | None = None
+    """File holding that account's secret key."""
+    cloudstack_secret_key: str | None = Field(default=None, repr=False)
+    """The secret key itself, when no file is given."""
+    cloudstack_timeout: float = Field(default=5.0, gt=0)
+    """Seconds one CloudStack request may take (three attempts at most for a lookup)."""
     cache_ttl: float = Field(default=300.0, gt=0)
-    """Seconds a known key stays cached."""
+    """Seconds a known key stays cached: key rotation and disabling take effect within this."""
     negative_ttl: float = Field(default=30.0, ge=0)
     """Seconds an unknown key stays cached as unknown."""
+    stale_ttl: float = Field(default=3600.0, ge=0)
+    """Seconds past ``cache_ttl`` a known key keeps working while CloudStack cannot be reached."""
+    cache_entries: int = Field(default=100_000, gt=0)
+    """Most access keys kept in the cache."""
+
+    def cloudstack_secret(self) -> str:
+        """The service account's secret key.
+
+        Raises:
+            StackWatchError: not configured, or the file cannot be read.
+        """
+        if self.cloudstack_secret_key_file:
+            try:
+                return Path(self.cloudstack_secret_key_file).read_text().strip()
+            except OSError as e:
+                raise errors.StackWatchError(
+                    f"cannot read STACKWATCH_AUTH_CLOUDSTACK_SECRET_KEY_FILE: {e.strerror}") from None
+        if self.cloudstack_secret_key:
+            return self.cloudstack_secret_key
+        raise errors.StackWatchError("STACKWATCH_AUTH_CLOUDSTACK_URL is set but no secret key is: set "
+                                     "STACKWATCH_AUTH_CLOUDSTACK_SECRET_KEY_FILE")
 
 
 class IngestSettings(BaseSettings):
@@ -101,6 +159,9 @@ class IngestSettings(BaseSettings):
     """Seconds after which a metric's catalog row (its ListMetrics ``last_seen``) is rewritten."""
     store_threads: int = Field(default=4, gt=0)
     """Threads doing blocking store I/O."""
+    auth_address: str = "127.0.0.1:50051"
+    """``host:port`` of the auth service, asked about calls signed with API keys (gateway calls
+    carry a principal token, which needs no call)."""
 
 
 class ServiceSettings(BaseSettings):

@@ -20,6 +20,10 @@ by :func:`parse_input`. Checked: required members, types, enums, string/blob len
 size, numeric ranges (the model's plus int32/int64), one member per union. Not checked:
 ``pattern`` (the models' regexes are Java's) and non-finite doubles (the domain decides about
 NaN). Structure members the model does not define are ignored.
+
+A broken model rule is raised as a :class:`~._reader.Constraint`, not as text: handlers are
+shared by every operation and service that uses a shape, and the words are the service's
+(:class:`~.model.Wording`, rendered by :meth:`~._reader.Invalid.to_error`).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from typing import Any
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
-from gateway.awsproto._reader import MISSING, Invalid, Reader
+from gateway.awsproto._reader import MISSING, Constraint, Invalid, Reader, Rule
 from gateway.awsproto._shapes import Handler, compiled, entry_names, item_name, query_name
 from gateway.awsproto.model import Service
 
@@ -79,9 +83,11 @@ def _fast_kind(reader: Reader, shape: Shape) -> tuple[int, float, float]:
 def _structure(reader: Reader, service_name: str, shape: StructureShape) -> Handler:
     table: dict[str, tuple[str, str, Handler, int, float, float]] = {}
     for name, member in shape.members.items():
+        convert = handler(reader, service_name, member)
         table[reader.wire_name(name, member)] = (
-            name, query_name(name, member), handler(reader, service_name, member), *_fast_kind(reader, member))
+            name, query_name(name, member), convert, *_fast_kind(reader, member))
     required = [(name, query_name(name, shape.members[name])) for name in shape.required_members]
+    required_names = frozenset(shape.required_members)
     union = shape.is_tagged_union
     fields_of, undefined = reader.structure, reader.undefined
 
@@ -104,6 +110,8 @@ def _structure(reader: Reader, service_name: str, shape: StructureShape) -> Hand
             try:
                 out[name] = convert(value)
             except Invalid as e:
+                if not e.segments and name in required_names:
+                    e.required = True  # this member's own value broke a rule, not one inside it
                 e.segments.append(segment)
                 raise
         for name, segment in required:
@@ -133,7 +141,7 @@ def _list(reader: Reader, service_name: str, shape: ListShape) -> Handler:
                 e.segments.append(f"{prefix}{label}")
                 raise
         if check_size is not None:
-            check_size(len(out))
+            check_size(out)
         return out
 
     return parse
@@ -161,7 +169,7 @@ def _map(reader: Reader, service_name: str, shape: MapShape) -> Handler:
                 e.segments.append(f"{prefix}{label}.{value_name}")
                 raise
         if check_size is not None:
-            check_size(len(out))
+            check_size(out)
         return out
 
     return parse
@@ -182,16 +190,18 @@ def _at(error: Invalid, segment: str) -> Invalid:
     return error
 
 
-def _size_check(shape: Shape) -> Callable[[int], None] | None:
+def _size_check(shape: Shape) -> Callable[[Any], None] | None:
     low, high = shape.metadata.get("min", 0), shape.metadata.get("max")
     if low <= 0 and high is None:
         return None
+    too_few, too_many = Constraint(Rule.MIN_SIZE, low), Constraint(Rule.MAX_SIZE, high)
 
-    def check(size: int) -> None:
+    def check(collection: Any) -> None:
+        size = len(collection)
         if size < low:
-            raise Invalid(f"The collection {{path}} must not have a size less than {low}.")
+            raise Invalid(value=collection, constraint=too_few)
         if high is not None and size > high:
-            raise Invalid(f"The collection {{path}} must not have a size greater than {high}.")
+            raise Invalid(value=collection, constraint=too_many)
 
     return check
 
@@ -217,14 +227,13 @@ def _scalar(reader: Reader, shape: Shape) -> Handler:
 
 def _enum(convert: Handler, values: list[str]) -> Handler:
     allowed = frozenset(values)
-    listed = ", ".join(values).replace("{", "{{").replace("}", "}}")
-    template = "The value {value} for parameter {path} must be one of: " + listed + "."
+    outside = Constraint(Rule.ENUM, tuple(values))
 
     def parse(raw: Any) -> Any:
         value = convert(raw)
         if value in allowed:
             return value
-        raise Invalid(template, value)
+        raise Invalid(value=value, constraint=outside)
 
     return parse
 
@@ -233,20 +242,18 @@ def _length(convert: Handler, low: int, high: int | None, unit: str) -> Handler:
     if low <= 0 and high is None:
         return convert
 
+    too_short, too_long = Constraint(Rule.MIN_LENGTH, low, unit), Constraint(Rule.MAX_LENGTH, high or 0, unit)
+
     def parse(raw: Any) -> Any:
         value = convert(raw)
         size = len(value)
         if size < low:
-            raise Invalid(f"The parameter {{path}} must be at least {_count(low, unit)} long.")
+            raise Invalid(value=value, constraint=too_short)
         if high is not None and size > high:
-            raise Invalid(f"The parameter {{path}} must be at most {_count(high, unit)} long.")
+            raise Invalid(value=value, constraint=too_long)
         return value
 
     return parse
-
-
-def _count(number: int, unit: str) -> str:
-    return f"{number} {unit}" if number == 1 else f"{number} {unit}s"
 
 
 def _range(convert: Handler, low: float | None, high: float | None,
@@ -255,15 +262,16 @@ def _range(convert: Handler, low: float | None, high: float | None,
     hi = min(x for x in (high, type_high, float("inf")) if x is not None)
     if lo == float("-inf") and hi == float("inf"):
         return convert
+    too_small, too_big = Constraint(Rule.MIN_VALUE, low or 0), Constraint(Rule.MAX_VALUE, high or 0)
 
     def parse(raw: Any) -> Any:
         value = convert(raw)
         if lo <= value <= hi:
             return value
         if low is not None and value < low:
-            raise Invalid(f"The value {{value}} for parameter {{path}} must be at least {low}.", value)
+            raise Invalid(value=value, constraint=too_small)
         if high is not None and value > high:
-            raise Invalid(f"The value {{value}} for parameter {{path}} must be at most {high}.", value)
+            raise Invalid(value=value, constraint=too_big)
         if value != value:  # NaN compares false with any bound: leave it to the domain
             return value
         raise Invalid(value=raw)

@@ -12,18 +12,33 @@ lists, native numbers); each protocol overrides what differs::
              └── query.QueryReader      everything from text; lists from ``member.N`` subtrees
 
 A value that cannot be read raises :class:`Invalid`; the walk adds the parameter path to it.
+A value that breaks a model constraint raises it with a :class:`Constraint`, and the message is
+worded only at the end, by :meth:`Invalid.to_error`, in the service's :class:`~.model.Wording`:
+one request walk, compiled once per shape, serves services that word the same rule differently::
+
+    Constraint(MAX_LENGTH, 255) at MetricData.member.1.MetricName
+      PARAMETER   The parameter MetricData.member.1.MetricName must be shorter than 256 characters.
+    Constraint(MAX_LENGTH, 255) at AutoScalingGroupName, value 'xx...'
+      CONSTRAINT  1 validation error detected: Value 'xx...' at 'autoScalingGroupName' failed to
+                  satisfy constraint: Member must have length less than or equal to 255
+
+In the PARAMETER wording an empty value of a *required* member is reported as missing ("The
+parameter Namespace is required."), as CloudWatch's metric API does for an empty string, so that
+the gateway and the ingest domain (which cannot tell empty from absent in a protobuf) agree.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any
 
 from botocore.model import ListShape, MapShape, Shape
 
 from gateway.awsproto._shapes import Handler
-from gateway.awsproto.model import Service
+from gateway.awsproto.model import Service, Wording
 from stackwatch.errors import ServiceError
 
 ListItems = Callable[[Any], Iterable[tuple[object, Any]]]
@@ -34,18 +49,45 @@ MISSING = "The parameter {path} is required."
 _NOTHING = object()
 
 
+class Rule(Enum):
+    """The kind of model constraint a value broke."""
+
+    MIN_LENGTH = "min_length"  #: a string (characters) or blob (bytes) shorter than ``min``
+    MAX_LENGTH = "max_length"  #: ... longer than ``max``
+    MIN_SIZE = "min_size"      #: a list or map with fewer than ``min`` members
+    MAX_SIZE = "max_size"      #: ... more than ``max``
+    MIN_VALUE = "min_value"    #: a number below ``min``
+    MAX_VALUE = "max_value"    #: ... above ``max``
+    ENUM = "enum"              #: a string outside the shape's ``enum``
+
+
+@dataclass(frozen=True, slots=True)
+class Constraint:
+    """A model constraint a value broke: the rule, its bound (or the allowed values), the unit."""
+
+    rule: Rule
+    bound: int | float | tuple[str, ...]
+    unit: str = "character"
+
+
 class Invalid(Exception):  # noqa: N818 - internal signal, never leaves this package
     """A raw value failed conversion or validation somewhere below the current handler.
 
-    ``template`` is formatted with ``path`` and ``value`` once the path is complete; each
-    enclosing handler appends its own segment to ``segments`` (innermost first) and re-raises.
+    ``template`` (formatted with ``path`` and ``value`` once the path is complete) words a value
+    that cannot be read; ``constraint`` instead names the model rule a readable value broke, and
+    the service's wording decides the message. Each enclosing handler appends its own segment to
+    ``segments`` (innermost first) and re-raises; the structure whose member failed sets
+    ``required`` when that member is a required one.
     """
 
-    def __init__(self, template: str = INVALID, value: object = _NOTHING, missing: bool = False) -> None:
+    def __init__(self, template: str = INVALID, value: object = _NOTHING, missing: bool = False,
+                 constraint: Constraint | None = None) -> None:
         super().__init__(template)
         self.template = template
         self.value = value
         self.missing = missing
+        self.constraint = constraint
+        self.required = False
         self.segments: list[str] = []
 
     @property
@@ -55,13 +97,108 @@ class Invalid(Exception):  # noqa: N818 - internal signal, never leaves this pac
 
     def to_error(self, service: Service) -> ServiceError:
         """The service's error for this failure, message worded with the full path."""
-        message = self.template.format(path=self.path, value=show(self.value))
-        cls = service.missing_parameter if self.missing else service.invalid_value
+        c = self.constraint
+        missing = self.missing
+        if c is None:
+            message = self.template.format(path=self.path, value=show(self.value))
+        elif service.wording is Wording.CONSTRAINT:
+            message = constraint_message(c, self.path, self.value)
+        elif self.required and c.rule in (Rule.MIN_LENGTH, Rule.MIN_SIZE) and not self.value:
+            message, missing = MISSING.format(path=self.path), True
+        else:
+            message = parameter_message(c, self.path)
+        cls = service.missing_parameter if missing else service.invalid_value
         return cls(message)
 
 
-def show(value: object) -> str:
-    """A raw value as it reads in an error message (strings unquoted, long ones cut)."""
+def parameter_message(c: Constraint, path: str) -> str:
+    """A broken constraint in the PARAMETER wording (CloudWatch's metric API).
+
+    Lengths are stated exclusively, as CloudWatch states them: a maximum of 255 reads "shorter
+    than 256 characters", a minimum of 1 "longer than 0 characters".
+    """
+    rule, bound = c.rule, c.bound
+    if rule is Rule.ENUM:
+        assert isinstance(bound, tuple)
+        return f"The parameter {path} must be a value in the set [ {', '.join(bound)} ]."
+    assert not isinstance(bound, tuple)
+    if rule is Rule.MIN_LENGTH:
+        return f"The parameter {path} must be longer than {_count(int(bound) - 1, c.unit)}."
+    if rule is Rule.MAX_LENGTH:
+        return f"The parameter {path} must be shorter than {_count(int(bound) + 1, c.unit)}."
+    if rule is Rule.MIN_SIZE:
+        return f"The collection {path} must not have a size less than {_number(bound)}."
+    if rule is Rule.MAX_SIZE:
+        return f"The collection {path} must not have a size greater than {_number(bound)}."
+    if rule is Rule.MIN_VALUE:
+        return f"The parameter {path} must be greater than or equal to {_number(bound)}."
+    return f"The parameter {path} must be less than or equal to {_number(bound)}."
+
+
+_CONSTRAINT_RULES = {
+    Rule.MIN_LENGTH: "Member must have length greater than or equal to {}",
+    Rule.MIN_SIZE: "Member must have length greater than or equal to {}",
+    Rule.MAX_LENGTH: "Member must have length less than or equal to {}",
+    Rule.MAX_SIZE: "Member must have length less than or equal to {}",
+    Rule.MIN_VALUE: "Member must have value greater than or equal to {}",
+    Rule.MAX_VALUE: "Member must have value less than or equal to {}",
+}
+
+
+def constraint_message(c: Constraint, path: str, value: object) -> str:
+    """A broken constraint in the CONSTRAINT wording (Auto Scaling; AWS's generic validation).
+
+    ``1 validation error detected: Value '<value>' at '<path>' failed to satisfy constraint:
+    <rule>``, where the path is camelCase with each list index before its ``member``
+    (``Tags.member.6.Key`` -> ``tags.6.member.key``) and the value is shown as given (lists as
+    ``[a, b]``). The walk stops at the first violation, so it is always "1 validation error".
+    """
+    if c.rule is Rule.ENUM:
+        assert isinstance(c.bound, tuple)
+        rule = f"Member must satisfy enum value set: [{', '.join(c.bound)}]"
+    else:
+        assert not isinstance(c.bound, tuple)
+        rule = _CONSTRAINT_RULES[c.rule].format(_number(c.bound))
+    shown = "null" if value is None or value is _NOTHING else f"'{_java_text(value)}'"
+    return (f"1 validation error detected: Value {shown} at '{camel_path(path)}' failed to satisfy "
+            f"constraint: {rule}")
+
+
+def camel_path(path: str) -> str:
+    """The camelCase path of AWS's generic validation: ``Tags.member.6.Key`` -> ``tags.6.member.key``."""
+    parts = path.split(".")
+    out: list[str] = []
+    i = 0
+    while i < len(parts):
+        part = parts[i]
+        if part in ("member", "entry") and i + 1 < len(parts) and parts[i + 1].isdigit():
+            out += [parts[i + 1], part]
+            i += 2
+            continue
+        out.append(part[:1].lower() + part[1:])
+        i += 1
+    return ".".join(out)
+
+
+def _java_text(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return show("[" + ", ".join(_java_text(v) for v in value) + "]", 1024)
+    return show(value, 1024)
+
+
+def _count(number: int, unit: str) -> str:
+    return f"{number} {unit}" if number == 1 else f"{number} {unit}s"
+
+
+def _number(bound: int | float) -> str:
+    """A model bound as the message shows it: integral bounds without a decimal point."""
+    if isinstance(bound, float) and bound.is_integer():
+        return str(int(bound))
+    return str(bound)
+
+
+def show(value: object, limit: int = 200) -> str:
+    """A raw value as it reads in an error message (strings unquoted, cut after ``limit`` characters)."""
     if isinstance(value, str):
         text = value
     elif value is None:
@@ -76,7 +213,7 @@ def show(value: object) -> str:
         text = "[...]"
     else:
         text = str(value)
-    return text if len(text) <= 200 else text[:200] + "..."
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def from_epoch(seconds: int | float) -> datetime:

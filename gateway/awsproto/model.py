@@ -4,7 +4,8 @@ botocore ships the authoritative models (``botocore/data/<service>/<version>/ser
 every operation, shape, constraint and error code. The codecs never hard-code an operation; they
 walk these models. This module loads each model once (module-level cache) and wraps it in a
 :class:`Service` that adds the few facts the models leave implicit, e.g. the Smithy namespace used
-in ``__type`` and which error classes report validation failures.
+in ``__type``, which error classes report validation failures and how their messages are worded
+(:class:`Wording`).
 
 Two services exist, :data:`CLOUDWATCH` (query, json 1.0 and rpc-v2-cbor) and :data:`AUTOSCALING`
 (query only). Lookups by the keys a request carries (query ``Version``, json/cbor target prefix,
@@ -16,6 +17,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import botocore.session
 from botocore.model import OperationModel, ServiceModel
@@ -28,6 +30,25 @@ from stackwatch import errors
 def service_model(name: str) -> ServiceModel:
     """The botocore model for ``name`` (``cloudwatch``, ``autoscaling``), loaded once per process."""
     return botocore.session.get_session().get_service_model(name)
+
+
+class Wording(StrEnum):
+    """How a service words a parameter that breaks a model constraint (length, size, range, enum).
+
+    AWS's services differ here, and clients show the message verbatim, so each :class:`Service`
+    names its style and the request walk renders every violation in it.
+    """
+
+    #: CloudWatch's metric API (query-compatible): the query-style path, a sentence per rule, no
+    #: value. ``The parameter Namespace must be shorter than 256 characters.``, ``The collection
+    #: MetricData must not have a size greater than 20.``, ``The parameter MetricData.member.1.Unit
+    #: must be a value in the set [ Seconds, ..., None ].``
+    PARAMETER = "parameter"
+    #: The generic AWS validation message Auto Scaling (and CloudWatch's alarm API) answers with:
+    #: the value, a camelCase path with the list index before ``member``, the violated rule.
+    #: ``1 validation error detected: Value 'x' at 'tags.6.member.key' failed to satisfy
+    #: constraint: Member must have length less than or equal to 128``
+    CONSTRAINT = "constraint"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +66,7 @@ class Service:
         protocols: the protocols the model declares.
         invalid_value: the error raised for a malformed or out-of-constraint parameter.
         missing_parameter: the error raised for an absent required parameter.
+        wording: how messages about broken model constraints read (see :class:`Wording`).
         model: the botocore model.
         error_shapes: error code -> names of the model's error shapes with that code (and each
             shape's own name -> itself), in model order.
@@ -59,6 +81,7 @@ class Service:
     protocols: frozenset[Protocol] = field(repr=False)
     invalid_value: type[errors.ServiceError] = field(repr=False)
     missing_parameter: type[errors.ServiceError] = field(repr=False)
+    wording: Wording = field(repr=False)
     model: ServiceModel = field(repr=False, compare=False)
     error_shapes: Mapping[str, tuple[str, ...]] = field(repr=False, compare=False)
 
@@ -87,7 +110,7 @@ def _error_shapes(model: ServiceModel) -> dict[str, tuple[str, ...]]:
 
 
 def _load(name: str, smithy_namespace: str, invalid_value: type[errors.ServiceError],
-          missing_parameter: type[errors.ServiceError]) -> Service:
+          missing_parameter: type[errors.ServiceError], wording: Wording) -> Service:
     model = service_model(name)
     meta = model.metadata
     return Service(
@@ -100,18 +123,21 @@ def _load(name: str, smithy_namespace: str, invalid_value: type[errors.ServiceEr
         protocols=frozenset(Protocol(p) for p in meta.get("protocols", [meta["protocol"]])),
         invalid_value=invalid_value,
         missing_parameter=missing_parameter,
+        wording=wording,
         model=model,
         error_shapes=_error_shapes(model),
     )
 
 
-#: CloudWatch: query-compatible, so validation failures use its query codes.
+#: CloudWatch: query-compatible, so validation failures use its query codes, worded as its metric
+#: API words them. (Its alarm API answers ``ValidationError`` in the CONSTRAINT wording instead;
+#: the gateway serves no alarm operation yet.)
 CLOUDWATCH = _load("cloudwatch", "com.amazonaws.cloudwatch",
-                   errors.InvalidParameterValue, errors.MissingParameter)
+                   errors.InvalidParameterValue, errors.MissingParameter, Wording.PARAMETER)
 #: Auto Scaling answers every validation failure with ``ValidationError`` (it has no
-#: InvalidParameterValue or MissingParameter error shape).
+#: InvalidParameterValue or MissingParameter error shape), in the generic constraint wording.
 AUTOSCALING = _load("autoscaling", "com.amazonaws.autoscaling",
-                    errors.ValidationError, errors.ValidationError)
+                    errors.ValidationError, errors.ValidationError, Wording.CONSTRAINT)
 
 SERVICES: tuple[Service, ...] = (CLOUDWATCH, AUTOSCALING)
 

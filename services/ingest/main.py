@@ -13,7 +13,8 @@ from services.ingest.store import MetricStore
 from stackwatch.clock import Clock, SystemClock
 from stackwatch.config import IngestSettings
 from stackwatch.proto.metrics.v1 import metrics_pb2, metrics_pb2_grpc
-from stackwatch.rpc import ServerHandle, serve
+from stackwatch.proto.auth.v1 import auth_pb2_grpc
+from stackwatch.rpc import PrincipalVerifier, ServerHandle, TokenSigner, open_channel, serve
 from stackwatch.store import AsyncEngine, open_engine
 
 LOG = logging.getLogger(__name__)
@@ -21,7 +22,8 @@ SERVICE_NAME = metrics_pb2.DESCRIPTOR.services_by_name["IngestService"].full_nam
 
 
 @contextlib.asynccontextmanager
-async def running(settings: IngestSettings, clock: Clock | None = None) -> AsyncIterator[ServerHandle]:
+async def running(settings: IngestSettings, internal_key: bytes,
+                  clock: Clock | None = None) -> AsyncIterator[ServerHandle]:
     """Run the service for the duration of the context; yields the server handle (with its port)."""
     clock = clock or SystemClock()
     engine = AsyncEngine(open_engine(settings.store_url), threads=settings.store_threads)
@@ -31,7 +33,10 @@ async def running(settings: IngestSettings, clock: Clock | None = None) -> Async
                                max_pending_rows=settings.max_pending_rows, min_interval=settings.commit_interval,
                                min_rows=settings.commit_rows)
     writer = asyncio.create_task(committer.run(), name="ingest-group-commit")
-    servicer = IngestServicer(store, committer, clock)
+    auth_channel = open_channel(settings.auth_address)
+    principals = PrincipalVerifier(TokenSigner(internal_key, clock), auth_pb2_grpc.AuthServiceStub(auth_channel),
+                                   SERVICE_NAME)
+    servicer = IngestServicer(store, committer, clock, principals)
     handle = await serve(settings.bind, lambda s: metrics_pb2_grpc.add_IngestServiceServicer_to_server(servicer, s),
                          [SERVICE_NAME])
     try:
@@ -45,3 +50,4 @@ async def running(settings: IngestSettings, clock: Clock | None = None) -> Async
                  st.commits, st.rows, st.largest_batch, 1000 * st.write_seconds / max(st.commits, 1),
                  1000 * st.slowest_write)
         engine.close()
+        await auth_channel.close()

@@ -2,18 +2,17 @@
 
 Thin by design. Validation and statistics are the pure functions of ``services.ingest.domain``;
 SQL lives in ``services.ingest.store``; group commit in ``services.ingest.commit``. Every RPC
-starts by reading the caller's principal, and every store call is scoped to its account.
+starts by verifying who the call acts for (``stackwatch.rpc.PrincipalVerifier``: a principal token
+or a signature over the call; a bare account id proves nothing), and every store call is scoped
+to that principal's account.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 from typing import Any
 
 import grpc
-import orjson
 from google.protobuf import timestamp_pb2
 
 from services.ingest.commit import GroupCommitter
@@ -23,7 +22,7 @@ from services.ingest.domain import (
     RawDatum,
     datapoint,
     plan_query,
-    validate_list_filters,
+    validate_list_request,
     validate_metric_identity,
     validate_request,
 )
@@ -32,7 +31,8 @@ from stackwatch import errors
 from stackwatch.clock import Clock
 from stackwatch.domain.metrics import series_id
 from stackwatch.proto.metrics.v1 import metrics_pb2, metrics_pb2_grpc
-from stackwatch.rpc import require_principal, servicer_errors
+from stackwatch.rpc import PrincipalVerifier, servicer_errors
+from stackwatch.tenancy import Tenant
 
 LOG = logging.getLogger(__name__)
 
@@ -70,34 +70,23 @@ def _seconds(ts: timestamp_pb2.Timestamp) -> float:
     return ts.seconds + ts.nanos / 1e9
 
 
-def _account_tag(account: str) -> str:
-    return hashlib.sha256(account.encode()).hexdigest()[:16]
-
-
-def encode_token(account: str, after: tuple[str, str, int]) -> str:
-    """Opaque ListMetrics token: the position after which the next page starts, bound to the account."""
-    doc = {"a": _account_tag(account), "k": [after[0], after[1], str(after[2])]}
-    return base64.urlsafe_b64encode(orjson.dumps(doc)).decode().rstrip("=")
-
-
-def decode_token(account: str, token: str) -> tuple[str, str, int]:
-    """Inverse of :func:`encode_token`; a token of another account or garbage is ``InvalidNextToken``."""
+def _position(position: list[Any]) -> tuple[str, str, int]:
+    """A ListMetrics page position (namespace, metric, series) from a token's contents."""
     try:
-        doc = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if doc["a"] != _account_tag(account):
-            raise ValueError("token of another account")
-        ns, name, series = doc["k"]
+        ns, name, series = position
         return str(ns), str(name), int(series)
-    except (ValueError, KeyError, TypeError, orjson.JSONDecodeError) as e:
+    except (ValueError, TypeError):
         raise errors.InvalidNextToken("The service couldn't process your request because the "
-                                      "NextToken is invalid.") from e
+                                      "NextToken is invalid.") from None
 
 
 class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
     """CloudWatch's metric API over gRPC."""
 
-    def __init__(self, store: MetricStore, committer: GroupCommitter, clock: Clock) -> None:
+    def __init__(self, store: MetricStore, committer: GroupCommitter, clock: Clock,
+                 principals: PrincipalVerifier) -> None:
         self._store = store
+        self._principals = principals
         self._committer = committer
         self._clock = clock
 
@@ -105,7 +94,7 @@ class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
     async def PutMetricData(self, request: metrics_pb2.PutMetricDataRequest,
                             context: grpc.aio.ServicerContext[Any, Any]) -> metrics_pb2.PutMetricDataResponse:
         """Validate every datum, then wait for the group commit that makes them durable."""
-        principal = require_principal(context)
+        principal = await self._principals.require(context, request, "PutMetricData")
         columns = _columns(request.metric_columns) if request.HasField("metric_columns") else None
         batch = validate_request(request.namespace, [_raw(d) for d in request.metric_data], columns,
                                  self._clock.now())
@@ -117,44 +106,43 @@ class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
                                   context: grpc.aio.ServicerContext[Any, Any]
                                   ) -> metrics_pb2.GetMetricStatisticsResponse:
         """Aggregate one metric into periods, with exact percentiles from the stored values."""
-        principal = require_principal(context)
+        principal = await self._principals.require(context, request, "GetMetricStatistics")
         ns, name, dims = validate_metric_identity(
             request.namespace, request.metric_name, [(d.name, d.value) for d in request.dimensions])
         plan = plan_query(
             _seconds(request.start_time), _seconds(request.end_time), request.period, self._clock.now(),
-            statistics=list(request.statistics), extended=list(request.extended_statistics))
+            statistics=list(request.statistics), extended=list(request.extended_statistics),
+            unit=request.unit if request.HasField("unit") else None)
         response = metrics_pb2.GetMetricStatisticsResponse(label=name)
         if plan.empty:
             return response
-        sid = series_id(principal.account_id, ns, name, dims)
-        unit = request.unit if request.HasField("unit") else None
-        rows = await self._store.statistics(principal.account_id, sid, plan.start, plan.end, plan.period, unit)
-        hist = (await self._store.histograms(principal.account_id, sid, plan.start, plan.end, plan.period, unit)
-                if plan.percentiles and rows else {})
+        where = (principal.account_id, series_id(principal.account_id, ns, name, dims), plan.start, plan.end,
+                 plan.period, plan.unit)
+        if plan.percentiles:  # one query answers both; the histograms only matter for percentiles
+            rows, hist = await self._store.statistics_and_histograms(*where)
+        else:
+            rows, hist = await self._store.statistics(*where), {}
+        add = response.datapoints.add
         for b, u, count, total, lo, hi in rows:
-            dp = datapoint(plan, Bucket(b, u, count, total, lo, hi), hist.get((b, u)))
-            response.datapoints.append(_datapoint_pb(dp))
+            _fill_datapoint(add(), datapoint(plan, Bucket(b, u, count, total, lo, hi), hist.get((b, u))))
         return response
 
     @servicer_errors
     async def ListMetrics(self, request: metrics_pb2.ListMetricsRequest,
                           context: grpc.aio.ServicerContext[Any, Any]) -> metrics_pb2.ListMetricsResponse:
         """One page (500) of the account's metrics matching the filters."""
-        principal = require_principal(context)
+        principal = await self._principals.require(context, request, "ListMetrics")
         account = principal.account_id
         namespace = request.namespace if request.HasField("namespace") else None
         metric_name = request.metric_name if request.HasField("metric_name") else None
-        filters = validate_list_filters(
-            [(f.name, f.value if f.HasField("value") else None) for f in request.dimensions])
-        now = self._clock.now()
-        if request.HasField("recently_active") and request.recently_active:
-            if request.recently_active != "PT3H":
-                raise errors.InvalidParameterValue(
-                    f"The value {request.recently_active} for parameter RecentlyActive is invalid.")
-            since = int(now) - THREE_HOURS
-        else:
-            since = int(now) - TWO_WEEKS
-        after = decode_token(account, request.next_token) if request.HasField("next_token") else None
+        recently_active = request.recently_active if request.HasField("recently_active") else None
+        filters = validate_list_request(
+            namespace, metric_name,
+            [(f.name, f.value if f.HasField("value") else None) for f in request.dimensions], recently_active)
+        # Valid RecentlyActive is PT3H: metrics with data in the last three hours, else two weeks.
+        since = int(self._clock.now()) - (THREE_HOURS if recently_active is not None else TWO_WEEKS)
+        tenant = Tenant.of(principal)
+        after = _position(tenant.read_page_token(request.next_token)) if request.HasField("next_token") else None
         rows = await self._store.list_metrics(
             account, namespace=namespace, metric_name=metric_name, dimension_filters=filters,
             active_since=since, after=after, limit=LIST_PAGE + 1)
@@ -165,17 +153,23 @@ class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
                 dimensions=[metrics_pb2.Dimension(name=k, value=v) for k, v in dims]))
         if len(rows) > LIST_PAGE:
             last = rows[LIST_PAGE - 1]
-            response.next_token = encode_token(account, (last[0], last[1], last[3]))
+            response.next_token = tenant.page_token([last[0], last[1], str(last[3])])
         return response
 
 
-def _datapoint_pb(dp: dict[str, Any]) -> metrics_pb2.Datapoint:
-    out = metrics_pb2.Datapoint(unit=dp.get("Unit", "None"))
-    out.timestamp.FromSeconds(int(dp["Timestamp"]))
-    for key, attr in (("SampleCount", "sample_count"), ("Average", "average"), ("Sum", "sum"),
-                      ("Minimum", "minimum"), ("Maximum", "maximum")):
+_DATAPOINT_FIELDS = (("SampleCount", "sample_count"), ("Average", "average"), ("Sum", "sum"),
+                     ("Minimum", "minimum"), ("Maximum", "maximum"))
+
+
+def _fill_datapoint(out: metrics_pb2.Datapoint, dp: dict[str, Any]) -> None:
+    """Write the domain's datapoint into a message added in place (``repeated.add()``: no copy)."""
+    out.unit = dp.get("Unit", "None")
+    out.timestamp.seconds = int(dp["Timestamp"])
+    for key, attr in _DATAPOINT_FIELDS:
         if key in dp:
             setattr(out, attr, dp[key])
-    for k, v in dp.get("ExtendedStatistics", {}).items():
-        out.extended_statistics[k] = v
-    return out
+    extended = dp.get("ExtendedStatistics")
+    if extended:
+        into = out.extended_statistics  # item by item: the map's update() is the slow generic one
+        for name, value in extended.items():
+            into[name] = value

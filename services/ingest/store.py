@@ -32,7 +32,11 @@ restarted or second ingest process writes each series once more, which is harmle
 Reads. Every query filters on the account first (it leads every sort key), and every value,
 including each tenant-chosen namespace, metric name and dimension, is a quoted parameter. The
 catalog is read with ``GROUP BY ... HAVING max(last_seen) >= since``, so duplicates that
-ReplacingMergeTree has not merged yet never show, on any engine version.
+ReplacingMergeTree has not merged yet never show, on any engine version. A period's histogram is
+summed on the server with ``sumMap(values, counts)`` (distinct values, sorted, with summed
+counts; a value whose counts sum to zero is left out), one row per period: a day of minutes with
+percentiles is one query of 1,440 rows, not a statistics query plus a histogram query of one row
+per distinct value.
 
 The SQL is the subset both ClickHouse 18.16 and current releases run; only the DDL varies, through
 the engine's :class:`~stackwatch.store.Dialect` (LowCardinality and codecs on modern engines).
@@ -49,6 +53,7 @@ from stackwatch.store import AsyncEngine, Dialect, identifier
 
 Row = tuple[str, DatumBatch | Datum]
 StatRow = tuple[int, str, float, float, float, float]
+Histograms = dict[tuple[int, str], list[tuple[float, float]]]
 MetricRow = tuple[str, str, list[tuple[str, str]], int]
 
 RAW_COLUMNS = ("account", "series", "unit", "resolution", "ts", "ts_ms", "count", "sum", "min", "max", "values",
@@ -241,32 +246,39 @@ class MetricStore:
         (a sub-second timestamp counts in the second it falls in). Buckets without data are
         absent. With ``unit`` given, only datums of that unit count. Ordered by bucket, unit.
         """
-        unit_filter = " AND unit = %(unit)s" if unit is not None else ""
-        rows = await self._engine.execute(
-            f"SELECT {_BUCKET} AS bucket, unit, sum(count), sum(sum), min(min), max(max)"
-            f" FROM {self._db}.raw WHERE {_RANGE}{unit_filter}"
-            " GROUP BY bucket, unit ORDER BY bucket, unit",
-            _range_params(account, series, start, end, period, unit))
+        rows = await self._buckets(account, series, start, end, period, unit, histograms=False)
         return [(int(b), str(u), float(n), float(s), float(lo), float(hi)) for b, u, n, s, lo, hi in rows]
 
     async def histograms(self, account: str, series: int, start: int, end: int, period: int,
-                         unit: str | None) -> dict[tuple[int, str], list[tuple[float, float]]]:
+                         unit: str | None) -> Histograms:
         """Per (bucket start, unit): the distinct values with their summed counts, by value.
 
         Same buckets and filters as :meth:`statistics`. Datums stored as a statistic set only
-        (no values) contribute nothing here.
+        (no values) contribute nothing here, and neither does a value whose counts sum to zero;
+        a bucket left with no value is absent.
         """
+        return (await self.statistics_and_histograms(account, series, start, end, period, unit))[1]
+
+    async def statistics_and_histograms(self, account: str, series: int, start: int, end: int, period: int,
+                                        unit: str | None) -> tuple[list[StatRow], Histograms]:
+        """:meth:`statistics` and :meth:`histograms` of the same buckets, from one query."""
+        rows = await self._buckets(account, series, start, end, period, unit, histograms=True)
+        # Both engines already give Python ints, strs and floats: this is the hot path of a
+        # percentile query (1,440 rows for a day of minutes), so nothing is converted again.
+        stats: list[StatRow] = [(b, u, n, s, lo, hi) for b, u, n, s, lo, hi, _ in rows]
+        hists: Histograms = {(r[0], r[1]): list(zip(*r[6], strict=True)) for r in rows if r[6][0]}
+        return stats, hists
+
+    async def _buckets(self, account: str, series: int, start: int, end: int, period: int, unit: str | None,
+                       *, histograms: bool) -> list[tuple[Any, ...]]:
         unit_filter = " AND unit = %(unit)s" if unit is not None else ""
-        rows = await self._engine.execute(
-            f"SELECT {_BUCKET} AS bucket, unit, v, sum(c)"
-            f" FROM {self._db}.raw ARRAY JOIN values AS v, counts AS c"
-            f" WHERE {_RANGE}{unit_filter}"
-            " GROUP BY bucket, unit, v ORDER BY bucket, unit, v",
+        histogram = ", sumMap(values, counts)" if histograms else ""
+        rows: list[tuple[Any, ...]] = await self._engine.execute(
+            f"SELECT {_BUCKET} AS bucket, unit, sum(count), sum(sum), min(min), max(max){histogram}"
+            f" FROM {self._db}.raw WHERE {_RANGE}{unit_filter}"
+            " GROUP BY bucket, unit ORDER BY bucket, unit",
             _range_params(account, series, start, end, period, unit))
-        out: dict[tuple[int, str], list[tuple[float, float]]] = {}
-        for b, u, v, c in rows:
-            out.setdefault((int(b), str(u)), []).append((float(v), float(c)))
-        return out
+        return rows
 
     async def list_metrics(self, account: str, *, namespace: str | None = None,
                            metric_name: str | None = None,

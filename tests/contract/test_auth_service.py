@@ -34,6 +34,7 @@ CREDS = [{"access_key_id": "AKIAAUTHTEST00000001", "secret_access_key": "auth-te
          {"access_key_id": "AKIAAUTHTEST00000002", "secret_access_key": "second", "account_id": "acct-2",
           "user": "bob", "account_number": "000000000002", "active": False}]
 WHEN = "20240501T120030Z"
+KEY = b"contract-test-internal-key-00000"
 CLOCK_AT = 1_714_564_830.0  # WHEN as epoch seconds
 
 
@@ -42,7 +43,7 @@ async def auth(tmp_path):
     path = tmp_path / "creds.json"
     path.write_text(json.dumps({"credentials": CREDS}))
     clock = FakeClock(CLOCK_AT)
-    async with running(AuthSettings(bind="127.0.0.1:0", credentials_file=str(path)), clock=clock) as handle:
+    async with running(AuthSettings(bind="127.0.0.1:0", credentials_file=str(path)), KEY, clock=clock) as handle:
         channel = grpc.aio.insecure_channel(f"127.0.0.1:{handle.port}")
         yield auth_pb2_grpc.AuthServiceStub(channel), channel, clock
         await channel.close()

@@ -18,6 +18,8 @@ from services.auth.main import running as auth_running
 from services.ingest.main import running as ingest_running
 from stackwatch.config import AuthSettings, GatewaySettings, IngestSettings
 
+INTERNAL_KEY = b"e2e-internal-key-0123456789abcdef"
+
 TENANTS = {
     "a": {"access_key_id": "AKIATENANTA000000001", "secret_access_key": "secret-of-tenant-a-0000000000000000000000",
           "account_id": "0d5f0c4e-5b7e-4a53-9d2f-aaaaaaaaaaaa", "user": "alice"},
@@ -29,11 +31,14 @@ TENANTS = {
 class Stack:
     """A running stack; ``endpoint`` is its CloudWatch URL."""
 
-    def __init__(self, store_url: str, database: str, workdir: Path, **gateway: Any) -> None:
+    def __init__(self, store_url: str, database: str, workdir: Path, *, auth: dict[str, Any] | None = None,
+                 **gateway: Any) -> None:
         self.store_url = store_url
         self.database = database
         self.creds_file = workdir / "credentials.json"
         self.creds_file.write_text(json.dumps({"credentials": list(TENANTS.values())}))
+        # the static file by default; auth={...} replaces it (e.g. with a CloudStack endpoint)
+        self.auth_options = auth if auth is not None else {"credentials_file": str(self.creds_file)}
         self.gateway_options = gateway
         self.endpoint = ""
         self._ready = threading.Event()
@@ -71,9 +76,11 @@ class Stack:
         self._stop = asyncio.Event()
         async with contextlib.AsyncExitStack() as stack:
             auth = await stack.enter_async_context(auth_running(AuthSettings(
-                bind="127.0.0.1:0", credentials_file=str(self.creds_file))))
+                bind="127.0.0.1:0", **self.auth_options), INTERNAL_KEY))
             ingest = await stack.enter_async_context(ingest_running(IngestSettings(
-                bind="127.0.0.1:0", store_url=self.store_url, database=self.database)))
+                bind="127.0.0.1:0", store_url=self.store_url, database=self.database,
+                auth_address=f"127.0.0.1:{auth.port}"), INTERNAL_KEY))
+            self.auth_port, self.ingest_port = auth.port, ingest.port
             runner, port = await start(GatewaySettings(
                 host="127.0.0.1", port=0, auth_address=f"127.0.0.1:{auth.port}",
                 ingest_address=f"127.0.0.1:{ingest.port}", **self.gateway_options))

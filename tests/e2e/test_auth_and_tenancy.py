@@ -100,3 +100,106 @@ def test_tenants_do_not_see_each_other(cw, cw_b, namespace):
     mine = cw.get_metric_statistics(Namespace=namespace, MetricName="Secret", Dimensions=[{"Name": "I", "Value": "1"}],
                                     StartTime=t, EndTime=t + timedelta(minutes=1), Period=60, Statistics=["Sum"])
     assert [d["Sum"] for d in mine["Datapoints"]] == [7.0]
+
+
+def test_sigv2_signed_query_clients_work(stack, tmp_path_factory, namespace):
+    a = TENANTS["a"]
+    cw = cloudwatch(stack.endpoint, "query", a["access_key_id"], a["secret_access_key"],
+                    tmp_path_factory.getbasetemp(), signature_version="v2")
+    t = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=2)
+    cw.put_metric_data(Namespace=namespace, MetricData=[{"MetricName": "V2", "Timestamp": t, "Value": 3.0}])
+    out = cw.get_metric_statistics(Namespace=namespace, MetricName="V2", StartTime=t, EndTime=t + timedelta(minutes=1),
+                                   Period=60, Statistics=["Sum"])
+    assert [d["Sum"] for d in out["Datapoints"]] == [3.0]
+    bad = cloudwatch(stack.endpoint, "query", a["access_key_id"], "wrong", tmp_path_factory.getbasetemp(),
+                     signature_version="v2")
+    with pytest.raises(ClientError) as exc:
+        bad.list_metrics()
+    assert _code(exc) == ("SignatureDoesNotMatch", 403)
+
+
+def _sigv2_body(endpoint: str, secret: str, timestamp: str) -> bytes:
+    import base64
+    import hashlib
+    import hmac
+    from urllib.parse import quote, urlencode
+
+    params = {"Action": "ListMetrics", "Version": "2010-08-01", "AWSAccessKeyId": TENANTS["a"]["access_key_id"],
+              "SignatureVersion": "2", "SignatureMethod": "HmacSHA256", "Timestamp": timestamp}
+    host = endpoint.split("://", 1)[1].lower()
+    query = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in sorted(params.items()))
+    mac = hmac.new(secret.encode(), f"POST\n{host}\n/\n{query}".encode(), hashlib.sha256).digest()
+    return urlencode({**params, "Signature": base64.b64encode(mac).decode()}).encode()
+
+
+@pytest.mark.parametrize(("age", "status", "code"), [(timedelta(0), 200, None),
+                                                     (timedelta(minutes=20), 400, "RequestExpired")],
+                         ids=["fresh", "stale"])
+def test_sigv2_timestamp_window(stack, age, status, code):
+    when = (datetime.now(UTC) - age).strftime("%Y-%m-%dT%H:%M:%SZ")
+    req = urllib.request.Request(stack.endpoint + "/", data=_sigv2_body(stack.endpoint, TENANTS["a"]["secret_access_key"],
+                                                                         when), method="POST",
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    if status == 200:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            assert resp.status == 200
+        return
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(req, timeout=10)
+    assert exc.value.code == status and f"<Code>{code}</Code>" in exc.value.read().decode()
+
+
+def _presigned(endpoint: str, expires: int) -> str:
+    from botocore.auth import SigV4QueryAuth
+
+    a = TENANTS["a"]
+    req = AWSRequest(method="GET", url=endpoint + "/?Action=ListMetrics&Version=2010-08-01")
+    SigV4QueryAuth(Credentials(a["access_key_id"], a["secret_access_key"]), "monitoring", "us-east-1",
+                   expires=expires).add_auth(req)
+    return req.prepare().url
+
+
+def test_presigned_urls_work_until_they_expire(stack):
+    with urllib.request.urlopen(_presigned(stack.endpoint, 300), timeout=10) as resp:
+        assert resp.status == 200 and b"<ListMetricsResponse" in resp.read()
+    url = _presigned(stack.endpoint, 1)
+    import time
+
+    time.sleep(2.1)
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(url, timeout=10)
+    assert exc.value.code == 403 and "Signature expired" in exc.value.read().decode()
+
+
+def test_a_session_token_is_refused_clearly(stack, protocol, tmp_path_factory):
+    import boto3
+    from botocore.config import Config
+
+    from tests.e2e.clients import model_dir
+
+    a = TENANTS["a"]
+    core = __import__("botocore.session").session.get_session()
+    core.get_component("data_loader").search_paths.insert(0, str(model_dir(protocol, tmp_path_factory.getbasetemp())))
+    cw = boto3.session.Session(botocore_session=core, aws_access_key_id=a["access_key_id"],
+                               aws_secret_access_key=a["secret_access_key"], aws_session_token="FwoGZXIvYXdzE",
+                               region_name="us-east-1").client(
+        "cloudwatch", endpoint_url=stack.endpoint, config=Config(retries={"max_attempts": 1}))
+    with pytest.raises(ClientError) as exc:
+        cw.list_metrics()
+    assert _code(exc) == ("InvalidClientTokenId", 403)
+    assert "session" in exc.value.response["Error"]["Message"]
+
+
+def test_credentials_scoped_to_another_service_are_refused(stack):
+    from botocore.auth import SigV4Auth as Signer
+
+    a = TENANTS["a"]
+    req = AWSRequest(method="POST", url=stack.endpoint + "/", data=b"Action=ListMetrics&Version=2010-08-01",
+                     headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+                              "Host": stack.endpoint.split("://", 1)[1]})
+    Signer(Credentials(a["access_key_id"], a["secret_access_key"]), "ec2", "us-east-1").add_auth(req)
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(urllib.request.Request(stack.endpoint + "/", data=req.body, method="POST",
+                                                      headers=dict(req.headers.items())), timeout=10)
+    assert exc.value.code == 403 and "Credential should be scoped to correct service: 'monitoring'" in \
+        exc.value.read().decode()

@@ -201,6 +201,15 @@ def test_large_put_is_gzipped_and_stored(cw, namespace):
         "InvalidNextToken", "", id="garbage-next-token"),
     pytest.param(lambda cw, ns: cw.list_metrics(Namespace=ns, RecentlyActive="PT1H"),
         "InvalidParameterValue", "RecentlyActive", id="recently-active"),
+    pytest.param(lambda cw, ns: cw.get_metric_statistics(Namespace=ns, MetricName="X", StartTime=_minute(-5),
+        EndTime=_minute(), Period=60, Statistics=["Sum"], Unit="Parsecs"),
+        "InvalidParameterValue", "The parameter Unit must be a value in the set [ Seconds, ", id="unit"),
+    pytest.param(lambda cw, ns: cw.list_metrics(Namespace=""), "InvalidParameterValue",
+        "The parameter Namespace must be longer than 0 characters.", id="empty-namespace"),
+    pytest.param(lambda cw, ns: cw.put_metric_data(Namespace=ns, MetricData=[
+        {"MetricName": "m" * 256, "Value": 1.0}]), "InvalidParameterValue",
+        "The parameter MetricData.member.1.MetricName must be shorter than 256 characters.",
+        id="metric-name-256"),
 ])
 def test_validation_errors_carry_aws_codes(cw_unvalidated, namespace, call, code, fragment):
     with pytest.raises(ClientError) as exc:

@@ -147,6 +147,51 @@ async def test_histograms_sum_counts_per_distinct_value(store: MetricStore) -> N
         (T0, "Seconds"): [(0.5, 1.0)]}
 
 
+async def test_histograms_leave_out_values_whose_counts_sum_to_zero(store: MetricStore) -> None:
+    await store.insert([
+        (ACCOUNT_A, values(T0 + 1, [1.0, 2.0, 3.0], [0.0, 2.0, 0.0])),
+        (ACCOUNT_A, values(T0 + 2, [3.0, 4.0], [0.0, 1.0])),
+        (ACCOUNT_A, values(T0 + 61, [7.0], [0.0])),               # a bucket with no counted value
+    ], now=T0)
+
+    hist = await store.histograms(ACCOUNT_A, sid(ACCOUNT_A), T0, T0 + 120, 60, None)
+
+    assert hist == {(T0, "None"): [(2.0, 2.0), (4.0, 1.0)]}
+
+
+async def test_statistics_and_histograms_is_both_queries_in_one(store: MetricStore) -> None:
+    rng = random.Random(7)
+    batch = []
+    for i in range(300):
+        t = T0 + rng.uniform(0, 600)
+        unit = rng.choice(["None", "Seconds"])
+        form = i % 3
+        if form == 0:
+            batch.append((ACCOUNT_A, value(t, rng.choice([0.5, 1.0, 2.0, 1e9, -3.0]), unit=unit)))
+        elif form == 1:
+            vs = rng.sample([1.0, 2.0, 3.0, 4.5, 8.0], 3)
+            batch.append((ACCOUNT_A, values(t, vs, [float(rng.randint(0, 5)) for _ in vs], unit=unit)))
+        else:
+            batch.append((ACCOUNT_A, stat_set(t, 4.0, 10.0, 1.0, 4.0, unit=unit)))
+    await store.insert(batch, now=T0)
+
+    for period, unit in ((60, None), (300, "Seconds"), (1, None), (600, "Bytes")):
+        where = (ACCOUNT_A, sid(ACCOUNT_A), T0, T0 + 600, period, unit)
+        expected: dict[tuple[int, str], dict[float, float]] = {}
+        for _, d in batch:
+            if unit in (None, d.unit):
+                counted = expected.setdefault((T0 + (int(d.timestamp) - T0) // period * period, d.unit), {})
+                for v, c in zip(d.values, d.counts, strict=True):
+                    counted[v] = counted.get(v, 0.0) + c
+
+        stats, hist = await store.statistics_and_histograms(*where)
+
+        assert stats == await store.statistics(*where)  # the same buckets as the query without sumMap
+        assert hist == {key: sorted((v, c) for v, c in counted.items() if c > 0)
+                        for key, counted in expected.items() if any(c > 0 for c in counted.values())}
+        assert await store.histograms(*where) == hist
+
+
 def _catalog_batch() -> list:
     d = [
         ("App", "Latency", [("Host", "a"), ("Service", "api")]),

@@ -8,6 +8,7 @@ Recursive shapes, blobs, flattened lists and maps, list items and members rename
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 from botocore.model import ServiceModel
 
 from gateway.awsproto import HttpRequest, Protocol, Service, json10, query, rpcv2cbor
+from gateway.awsproto.model import Wording
 from stackwatch import errors
 
 from .oracle import client_parse, client_request, differences
@@ -34,7 +36,7 @@ MODEL = {
             "Tree": {"shape": "Tree"}, "Data": {"shape": "Blob"}, "When": {"shape": "Time"},
             "Flat": {"shape": "FlatList"}, "Wrapped": {"shape": "ItemList"},
             "Renamed": {"shape": "String", "locationName": "renamedName"},
-            "FlatMap": {"shape": "FlatMap"}}},
+            "FlatMap": {"shape": "FlatMap"}, "Size": {"shape": "Size"}, "Mode": {"shape": "Mode"}}},
         "Tree": {"type": "structure", "required": ["Label"], "members": {
             "Label": {"shape": "String"}, "Children": {"shape": "Forest"}}},
         "Forest": {"type": "list", "member": {"shape": "Tree"}, "max": 3},
@@ -44,6 +46,8 @@ MODEL = {
         "FlatMap": {"type": "map", "key": {"shape": "String", "locationName": "Name"},
                     "value": {"shape": "String", "locationName": "Val"}, "flattened": True},
         "Blob": {"type": "blob", "max": 8},
+        "Size": {"type": "integer", "min": 1, "max": 10},
+        "Mode": {"type": "string", "enum": ["fast", "slow"]},
         "Time": {"type": "timestamp"},
         "String": {"type": "string"},
     },
@@ -53,7 +57,8 @@ SERVICE = Service(
     name="synthetic", signing_name="synthetic", api_version="2020-01-01", target_prefix="Synthetic_20200101",
     xml_namespace="http://synthetic.example/doc/2020-01-01/", smithy_namespace="com.example.synthetic",
     protocols=frozenset(Protocol), invalid_value=errors.InvalidParameterValue,
-    missing_parameter=errors.MissingParameter, model=SERVICE_MODEL, error_shapes={})
+    missing_parameter=errors.MissingParameter, wording=Wording.PARAMETER, model=SERVICE_MODEL,
+    error_shapes={})
 ECHO = SERVICE_MODEL.operation_model("Echo")
 CODECS: dict[Protocol, Any] = {Protocol.QUERY: query, Protocol.JSON: json10, Protocol.CBOR: rpcv2cbor}
 
@@ -117,8 +122,40 @@ def test_blob_limits_and_encoding() -> None:
     too_long = {"Data": b"123456789"}
     with pytest.raises(errors.InvalidParameterValue) as info:
         parse(Protocol.JSON, too_long)
-    assert info.value.message == "The parameter Data must be at most 8 bytes long."
+    assert info.value.message == "The parameter Data must be shorter than 9 bytes."
 
     bad = HttpRequest.build("POST", "/", {"X-Amz-Target": "Synthetic_20200101.Echo"}, body=b'{"Data": "!!"}')
     with pytest.raises(errors.InvalidParameterValue):
         json10.parse(SERVICE, ECHO, bad)
+
+
+GENERIC = dataclasses.replace(SERVICE, wording=Wording.CONSTRAINT, invalid_value=errors.ValidationError)
+
+
+@pytest.mark.parametrize(("params", "parameter", "generic"), [
+    pytest.param({"Size": 0}, "The parameter Size must be greater than or equal to 1.",
+                 "Value '0' at 'size' failed to satisfy constraint: Member must have value greater than or "
+                 "equal to 1", id="below-minimum"),
+    pytest.param({"Size": 11}, "The parameter Size must be less than or equal to 10.",
+                 "Value '11' at 'size' failed to satisfy constraint: Member must have value less than or "
+                 "equal to 10", id="above-maximum"),
+    pytest.param({"Mode": "warp"}, "The parameter Mode must be a value in the set [ fast, slow ].",
+                 "Value 'warp' at 'mode' failed to satisfy constraint: Member must satisfy enum value set: "
+                 "[fast, slow]", id="enum"),
+    pytest.param({"Tree": {"Label": "r", "Children": [{"Label": str(i)} for i in range(4)]}},
+                 "The collection Tree.Children must not have a size greater than 3.",
+                 "Value '[{...}, {...}, {...}, {...}]' at 'tree.children' failed to satisfy constraint: "
+                 "Member must have length less than or equal to 3", id="list-too-long"),
+])
+@pytest.mark.parametrize("protocol", list(Protocol), ids=lambda p: p.name.lower())
+def test_one_rule_two_wordings(protocol: Protocol, params: dict[str, Any], parameter: str,
+                               generic: str) -> None:
+    req = client_request(protocol, ECHO, params, validate=False)
+
+    with pytest.raises(errors.InvalidParameterValue) as as_parameter:
+        CODECS[protocol].parse(SERVICE, ECHO, req)
+    with pytest.raises(errors.ValidationError) as as_generic:
+        CODECS[protocol].parse(GENERIC, ECHO, req)
+
+    assert as_parameter.value.message == parameter
+    assert as_generic.value.message == "1 validation error detected: " + generic

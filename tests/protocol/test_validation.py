@@ -1,5 +1,12 @@
 # ruff: noqa: D103 - test names say what each test checks
-"""Parsing validates against the model and names the parameter query-style in every protocol."""
+"""Parsing validates against the model and names the parameter query-style in every protocol.
+
+Model-rule messages are the service's wording: CloudWatch's metric API ("The parameter X must be
+shorter than 256 characters.", word for word what the ingest domain says for the same rule, so a
+client reads the same message whichever layer caught it), Auto Scaling's generic AWS validation
+("1 validation error detected: Value 'x' at 'autoScalingGroupName' failed to satisfy constraint:
+...").
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,9 @@ import pytest
 
 from gateway import awsproto
 from gateway.awsproto import AUTOSCALING, CLOUDWATCH, HttpRequest, Protocol, Service
+from gateway.awsproto._reader import camel_path
+from services.ingest.domain import RawDatum, plan_query, validate_metric_identity, validate_put
+from services.ingest.domain._identity import validate_list_request
 from stackwatch import errors
 
 from .oracle import client_request, differences
@@ -84,24 +94,44 @@ def test_enum_violation_names_the_allowed_values(protocol: Protocol) -> None:
     error = rejected(protocol, "PutMetricData", {"Namespace": "A", "MetricData": [datum(Unit="Parsecs")]})
 
     assert isinstance(error, errors.InvalidParameterValue)
-    assert error.message.startswith("The value Parsecs for parameter MetricData.member.1.Unit must be one "
-                                    "of: Seconds, Microseconds, Milliseconds,")
-    assert error.message.endswith("Count/Second, None.")
+    assert error.message.startswith("The parameter MetricData.member.1.Unit must be a value in the set "
+                                    "[ Seconds, Microseconds, Milliseconds,")
+    assert error.message.endswith(" Count/Second, None ].")
 
 
 @PROTOCOLS
 def test_string_longer_than_the_model_allows(protocol: Protocol) -> None:
     error = rejected(protocol, "PutMetricData", {"Namespace": "A", "MetricData": [datum("x" * 256)]})
 
-    assert error.message == ("The parameter MetricData.member.1.MetricName must be at most 255 characters "
-                             "long.")
+    assert isinstance(error, errors.InvalidParameterValue)
+    assert error.message == ("The parameter MetricData.member.1.MetricName must be shorter than 256 "
+                             "characters.")
 
 
 @PROTOCOLS
-def test_string_shorter_than_the_model_allows(protocol: Protocol) -> None:
+def test_required_string_given_empty_is_missing(protocol: Protocol) -> None:
     error = rejected(protocol, "PutMetricData", {"Namespace": "", "MetricData": [datum()]})
 
-    assert error.message == "The parameter Namespace must be at least 1 character long."
+    assert isinstance(error, errors.MissingParameter)
+    assert error.message == "The parameter Namespace is required."
+
+
+@PROTOCOLS
+def test_required_nested_string_given_empty_is_missing(protocol: Protocol) -> None:
+    data = [datum(Dimensions=[{"Name": "Host", "Value": ""}])]
+
+    error = rejected(protocol, "PutMetricData", {"Namespace": "A", "MetricData": data})
+
+    assert isinstance(error, errors.MissingParameter)
+    assert error.message == "The parameter MetricData.member.1.Dimensions.member.1.Value is required."
+
+
+@PROTOCOLS
+def test_optional_string_given_empty_is_shorter_than_the_model_allows(protocol: Protocol) -> None:
+    error = rejected(protocol, "ListMetrics", {"Namespace": ""})
+
+    assert isinstance(error, errors.InvalidParameterValue)
+    assert error.message == "The parameter Namespace must be longer than 0 characters."
 
 
 @PROTOCOLS
@@ -111,7 +141,18 @@ def test_number_below_the_model_minimum(protocol: Protocol) -> None:
 
     error = rejected(protocol, "GetMetricStatistics", params)
 
-    assert error.message == "The value 0 for parameter Period must be at least 1."
+    assert isinstance(error, errors.InvalidParameterValue)
+    assert error.message == "The parameter Period must be greater than or equal to 1."
+
+
+@PROTOCOLS
+def test_number_outside_the_int32_range_is_invalid(protocol: Protocol) -> None:
+    params = {"Namespace": "A", "MetricName": "m", "StartTime": datetime(2024, 5, 1, tzinfo=UTC),
+              "EndTime": datetime(2024, 5, 2, tzinfo=UTC), "Period": 2**31, "Statistics": ["Sum"]}
+
+    error = rejected(protocol, "GetMetricStatistics", params)
+
+    assert error.message == f"The value {2**31} for parameter Period is invalid."
 
 
 @PROTOCOLS
@@ -139,6 +180,130 @@ def test_autoscaling_reports_validation_error() -> None:
 
     assert error.code == "ValidationError"
     assert error.message == "The parameter AutoScalingGroupName is required."
+
+
+# -- the same rule, worded by each service -----------------------------------------------------------
+
+AS_PREFIX = "1 validation error detected: Value "
+
+
+@pytest.mark.parametrize(("operation", "params", "message"), [
+    pytest.param("SetDesiredCapacity", {"AutoScalingGroupName": "g" * 256, "DesiredCapacity": 1},
+                 f"'{'g' * 256}' at 'autoScalingGroupName' failed to satisfy constraint: Member must have "
+                 "length less than or equal to 255", id="string-too-long"),
+    pytest.param("SetDesiredCapacity", {"AutoScalingGroupName": "", "DesiredCapacity": 1},
+                 "'' at 'autoScalingGroupName' failed to satisfy constraint: Member must have length greater "
+                 "than or equal to 1", id="required-string-empty"),
+    pytest.param("PutWarmPool", {"AutoScalingGroupName": "g", "MinSize": -1},
+                 "'-1' at 'minSize' failed to satisfy constraint: Member must have value greater than or "
+                 "equal to 0", id="number-below-minimum"),
+    pytest.param("PutWarmPool", {"AutoScalingGroupName": "g", "PoolState": "Frozen"},
+                 "'Frozen' at 'poolState' failed to satisfy constraint: Member must satisfy enum value set: "
+                 "[Stopped, Running, Hibernated]", id="enum"),
+    pytest.param("DescribeLifecycleHooks", {"AutoScalingGroupName": "g",
+                                            "LifecycleHookNames": [f"h{i}" for i in range(51)]},
+                 f"'[{', '.join(f'h{i}' for i in range(51))}]' at 'lifecycleHookNames' failed to satisfy "
+                 "constraint: Member must have length less than or equal to 50", id="list-too-long"),
+    pytest.param("TerminateInstanceInAutoScalingGroup",
+                 {"InstanceId": "i-" + "0" * 18, "ShouldDecrementDesiredCapacity": True},
+                 f"'i-{'0' * 18}' at 'instanceId' failed to satisfy constraint: Member must have length "
+                 "less than or equal to 19", id="another-limit"),
+])
+def test_autoscaling_words_model_rules_as_aws_generic_validation(operation: str, params: dict[str, Any],
+                                                                 message: str) -> None:
+    error = rejected(Protocol.QUERY, operation, params, AUTOSCALING)
+
+    assert isinstance(error, errors.ValidationError)
+    assert error.message == AS_PREFIX + message
+
+
+@pytest.mark.parametrize(("path", "camel"), [
+    ("AutoScalingGroupName", "autoScalingGroupName"),
+    ("Tags.member.6.Key", "tags.6.member.key"),
+    ("LifecycleHookNames.member.2", "lifecycleHookNames.2.member"),
+    ("Overrides.member.1.LaunchTemplateSpecification", "overrides.1.member.launchTemplateSpecification"),
+    ("Attributes.entry.2.value", "attributes.2.entry.value"),
+])
+def test_generic_validation_paths_are_camel_case_with_the_index_first(path: str, camel: str) -> None:
+    assert camel_path(path) == camel
+
+
+NOW = datetime(2024, 6, 1, 12, tzinfo=UTC)
+GET = {"Namespace": "A", "MetricName": "m", "StartTime": NOW.replace(hour=11), "EndTime": NOW, "Period": 60,
+       "Statistics": ["Sum"]}
+
+
+def put_metric_data(p: dict[str, Any]) -> object:
+    """The ingest domain's checks of a PutMetricData request (as the servicer gets it over gRPC)."""
+    raws = [RawDatum(metric_name=d.get("MetricName", ""), timestamp=None, value=d.get("Value"),
+                     dimensions=tuple((x["Name"], x["Value"]) for x in d.get("Dimensions", ())),
+                     statistic_values=None, values=(), counts=(), unit=d.get("Unit"), storage_resolution=None)
+            for d in p["MetricData"]]
+    return validate_put(p["Namespace"], raws, NOW.timestamp())
+
+
+def get_metric_statistics(p: dict[str, Any]) -> object:
+    """The ingest domain's checks of a GetMetricStatistics request."""
+    validate_metric_identity(p["Namespace"], p["MetricName"],
+                             [(d["Name"], d["Value"]) for d in p.get("Dimensions", ())])
+    return plan_query(p["StartTime"].timestamp(), p["EndTime"].timestamp(), p["Period"], NOW.timestamp(),
+                      statistics=p.get("Statistics", ()), extended=p.get("ExtendedStatistics", ()),
+                      unit=p.get("Unit"))
+
+
+def list_metrics(p: dict[str, Any]) -> object:
+    """The ingest domain's checks of a ListMetrics request."""
+    return validate_list_request(p.get("Namespace"), p.get("MetricName"),
+                                 [(f["Name"], f.get("Value")) for f in p.get("Dimensions", ())],
+                                 p.get("RecentlyActive"))
+
+
+DOMAIN_CHECKS = {"PutMetricData": put_metric_data, "GetMetricStatistics": get_metric_statistics,
+                 "ListMetrics": list_metrics}
+
+
+def put_request(*data: dict[str, Any], namespace: str = "A") -> tuple[str, dict[str, Any]]:
+    return "PutMetricData", {"Namespace": namespace, "MetricData": list(data)}
+
+
+def dims(*pairs: tuple[str, str]) -> list[dict[str, str]]:
+    return [{"Name": n, "Value": v} for n, v in pairs]
+
+
+@pytest.mark.parametrize(("operation", "params"), [
+    pytest.param(*put_request(datum(Unit="Parsecs")), id="put-unit"),
+    pytest.param(*put_request(datum("m" * 256)), id="put-metric-name-256"),
+    pytest.param(*put_request(datum(), namespace="n" * 256), id="put-namespace-256"),
+    pytest.param(*put_request(datum(), namespace=""), id="put-namespace-empty"),
+    pytest.param(*put_request(datum(Dimensions=dims(*((f"d{i}", "v") for i in range(31))))),
+                 id="put-31-dimensions"),
+    pytest.param(*put_request(datum(Dimensions=dims(("h", "v" * 1025)))), id="put-dimension-value-1025"),
+    pytest.param(*put_request(datum(Dimensions=dims(("", "v")))), id="put-dimension-name-empty"),
+    pytest.param("GetMetricStatistics", {**GET, "Period": 0}, id="get-period-0"),
+    pytest.param("GetMetricStatistics", {**GET, "Period": -60}, id="get-period-negative"),
+    pytest.param("GetMetricStatistics", {**GET, "Statistics": ["Sum", "Avg"]}, id="get-statistic"),
+    pytest.param("GetMetricStatistics", {**GET, "Statistics": ["Sum"] * 6}, id="get-6-statistics"),
+    pytest.param("GetMetricStatistics", {**GET, "Unit": "Parsecs"}, id="get-unit"),
+    pytest.param("GetMetricStatistics", {**GET, "Namespace": ""}, id="get-namespace-empty"),
+    pytest.param("GetMetricStatistics", {**GET, "MetricName": "m" * 256}, id="get-metric-name-256"),
+    pytest.param("GetMetricStatistics", {**GET, "Dimensions": dims(("h", ""))}, id="get-dimension-empty"),
+    pytest.param("ListMetrics", {"Namespace": ""}, id="list-namespace-empty"),
+    pytest.param("ListMetrics", {"MetricName": "m" * 256}, id="list-metric-name-256"),
+    pytest.param("ListMetrics", {"RecentlyActive": "PT1H"}, id="list-recently-active"),
+    pytest.param("ListMetrics", {"RecentlyActive": ""}, id="list-recently-active-empty"),
+    pytest.param("ListMetrics", {"Dimensions": dims(("h", ""))}, id="list-filter-value-empty"),
+    pytest.param("ListMetrics", {"Dimensions": [{"Name": f"d{i}"} for i in range(11)]}, id="list-11-filters"),
+])
+@PROTOCOLS
+def test_gateway_and_ingest_domain_word_a_broken_rule_alike(protocol: Protocol, operation: str,
+                                                             params: dict[str, Any]) -> None:
+    with pytest.raises(errors.ServiceError) as info:
+        DOMAIN_CHECKS[operation](params)
+    domain = info.value
+
+    gateway = rejected(protocol, operation, params)
+
+    assert (type(gateway), gateway.message) == (type(domain), domain.message)
 
 
 # -- query specifics -----------------------------------------------------------------------------

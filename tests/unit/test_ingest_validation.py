@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from services.ingest.domain import RawDatum, validate_list_filters, validate_metric_identity, validate_put
+from services.ingest.domain._identity import validate_list_request
 from stackwatch import errors
 from stackwatch.domain.metrics import Datum, Dimension, StatisticSet
 
@@ -365,3 +366,50 @@ def test_list_filters_pass_through_in_order() -> None:
     assert validate_list_filters(filters) == filters
     assert validate_list_filters([("d", None)] * 10) == [("d", None)] * 10
     assert validate_list_filters([]) == []
+
+
+RA_MESSAGE = "The parameter RecentlyActive must be a value in the set [ PT3H ]."
+EMPTY, TOO_LONG = "must be longer than 0 characters.", "must be shorter than 256 characters."
+LIST_REJECTED = [
+    pytest.param(dict(namespace=""), IPV, f"The parameter Namespace {EMPTY}", id="namespace-empty"),
+    pytest.param(dict(namespace="n" * 256), IPV, f"The parameter Namespace {TOO_LONG}", id="namespace-256"),
+    pytest.param(dict(namespace=":x"), IPV,
+                 "The value :x for parameter Namespace is not matching the expected pattern [^:].*.",
+                 id="namespace-leading-colon"),
+    pytest.param(dict(namespace="A\nB"), IPV, CONTROL, id="namespace-newline"),
+    pytest.param(dict(metric_name=""), IPV, f"The parameter MetricName {EMPTY}", id="metric-name-empty"),
+    pytest.param(dict(metric_name="m" * 256), IPV, f"The parameter MetricName {TOO_LONG}",
+                 id="metric-name-256"),
+    pytest.param(dict(recently_active=""), IPV, RA_MESSAGE, id="recently-active-present-but-empty"),
+    pytest.param(dict(recently_active="PT1H"), IPV, RA_MESSAGE, id="recently-active-pt1h"),
+    pytest.param(dict(recently_active="pt3h"), IPV, RA_MESSAGE, id="recently-active-case"),
+    pytest.param(dict(filters=[("a", "")]), IPV, f"The parameter {D}.1.Value {EMPTY}",
+                 id="filter-value-present-but-empty"),
+    pytest.param(dict(namespace="", recently_active="PT1H"), IPV, f"The parameter Namespace {EMPTY}",
+                 id="namespace-checked-first"),
+]
+
+
+def list_request(namespace: str | None = None, metric_name: str | None = None,
+                 filters: Sequence[tuple[str, str | None]] = (),
+                 recently_active: str | None = None) -> list[tuple[str, str | None]]:
+    return validate_list_request(namespace, metric_name, filters, recently_active)
+
+
+@pytest.mark.parametrize(("fields", "error", "message"), LIST_REJECTED)
+def test_list_request_rejects(fields: dict[str, Any], error: type[errors.ServiceError], message: str) -> None:
+    got = error_of(lambda: list_request(**fields))
+
+    assert type(got) is error
+    assert got.message == message
+
+
+@pytest.mark.parametrize("fields", [
+    pytest.param({}, id="nothing-given"),
+    pytest.param(dict(namespace="A", metric_name="M"), id="namespace-and-name"),
+    pytest.param(dict(namespace="n" * 255, metric_name="m" * 255), id="255-characters"),
+    pytest.param(dict(namespace="AWS/EC2"), id="aws-namespace"),
+    pytest.param(dict(recently_active="PT3H"), id="recently-active"),
+])
+def test_list_request_accepts(fields: dict[str, Any]) -> None:
+    assert list_request(**fields, filters=[("Host", None)]) == [("Host", None)]

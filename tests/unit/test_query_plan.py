@@ -7,8 +7,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from services.ingest.domain import QueryPlan, plan_query
+from services.ingest.domain import QueryPlan, percentiles, plan_query
+from services.ingest.domain._query import fast_percentiles
 from stackwatch import errors
 
 NOW = 1_717_243_200  # 2024-06-01T12:00:00Z, a whole hour
@@ -18,8 +21,8 @@ EX, HINT = "ExtendedStatistics", "Specify a percentile between p0.0 and p100."
 
 
 def plan(start: float, end: float, period: int = 60, *, statistics: Sequence[str] = ("Sum",),
-         extended: Sequence[str] = ()) -> QueryPlan:
-    return plan_query(start, end, period, float(NOW), statistics=statistics, extended=extended)
+         extended: Sequence[str] = (), unit: str | None = None) -> QueryPlan:
+    return plan_query(start, end, period, float(NOW), statistics=statistics, extended=extended, unit=unit)
 
 
 def rejected(start: float, end: float, period: int = 60, **kwargs: Any) -> errors.ServiceError:
@@ -39,8 +42,8 @@ def test_valid_periods(period: int) -> None:
 
 
 @pytest.mark.parametrize(("period", "message"), [
-    pytest.param(0, "The parameter Period must be greater than 0.", id="0"),
-    pytest.param(-60, "The parameter Period must be greater than 0.", id="negative"),
+    pytest.param(0, "The parameter Period must be greater than or equal to 1.", id="0"),
+    pytest.param(-60, "The parameter Period must be greater than or equal to 1.", id="negative"),
     pytest.param(2, "The parameter Period must be 1, 5, 10, 20, 30, or a multiple of 60.", id="2"),
     pytest.param(15, "The parameter Period must be 1, 5, 10, 20, 30, or a multiple of 60.", id="15"),
     pytest.param(59, "The parameter Period must be 1, 5, 10, 20, 30, or a multiple of 60.", id="59"),
@@ -76,11 +79,11 @@ def test_start_one_second_before_end_is_fine() -> None:
 @pytest.mark.parametrize(("statistics", "extended", "error", "message"), [
     pytest.param((), (), IPC, "Must specify either Statistics or ExtendedStatistics", id="neither"),
     pytest.param(("Sum", "Avg"), (), IPV, "The parameter Statistics.member.2 must be a value in the set "
-                 "[ Minimum, Maximum, Average, SampleCount, Sum ].", id="unknown-statistic"),
+                 "[ SampleCount, Average, Sum, Minimum, Maximum ].", id="unknown-statistic"),
     pytest.param(("average",), (), IPV, "The parameter Statistics.member.1 must be a value in the set "
-                 "[ Minimum, Maximum, Average, SampleCount, Sum ].", id="statistic-wrong-case"),
+                 "[ SampleCount, Average, Sum, Minimum, Maximum ].", id="statistic-wrong-case"),
     pytest.param(("p99",), (), IPV, "The parameter Statistics.member.1 must be a value in the set "
-                 "[ Minimum, Maximum, Average, SampleCount, Sum ].", id="percentile-in-statistics"),
+                 "[ SampleCount, Average, Sum, Minimum, Maximum ].", id="percentile-in-statistics"),
     pytest.param(("Sum",) * 6, (), IPV, "The collection Statistics must not have a size greater than 5.",
                  id="6-statistics"),
     pytest.param((), ("p99", "p101"), IPV, f"The value p101 for parameter {EX}.member.2 is invalid. {HINT}",
@@ -226,6 +229,35 @@ def test_validation_order_period_before_range_before_statistics() -> None:
         "The parameter StartTime must be less than the parameter EndTime.")
 
 
+UNITS = ("Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes",
+         "Terabytes", "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count",
+         "Bytes/Second", "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second",
+         "Bits/Second", "Kilobits/Second", "Megabits/Second", "Gigabits/Second", "Terabits/Second",
+         "Count/Second", "None")
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_every_standard_unit_is_accepted_and_kept(unit: str) -> None:
+    assert plan(RECENT, NOW, unit=unit).unit == unit
+
+
+def test_no_unit_means_every_unit() -> None:
+    assert plan(RECENT, NOW).unit is None
+
+
+@pytest.mark.parametrize("unit", ["Parsecs", "", "seconds", "Count/Minute", "None "])
+def test_unknown_units_are_rejected_with_the_standard_set(unit: str) -> None:
+    got = rejected(RECENT, NOW, unit=unit)
+
+    assert (type(got), got.code, got.status) == (IPV, "InvalidParameterValue", 400)
+    assert got.message == f"The parameter Unit must be a value in the set [ {', '.join(UNITS)} ]."
+
+
+def test_unit_is_checked_after_the_statistics() -> None:
+    assert rejected(RECENT, NOW, statistics=("Avg",), unit="Parsecs").message.startswith(
+        "The parameter Statistics.member.1 ")
+
+
 def test_plan_is_a_frozen_value() -> None:
     got = plan(RECENT, NOW)
 
@@ -233,3 +265,47 @@ def test_plan_is_a_frozen_value() -> None:
                             percentiles=(), datapoints=10, empty=False)
     with pytest.raises(AttributeError):
         got.start = 0  # type: ignore[misc]
+
+
+# -- fast_percentiles: the definition's answers, without its Fractions on the common path ----------
+
+COUNTS = st.one_of(st.integers(0, 1000).map(float), st.floats(0.0, 1e6, allow_nan=False),
+                   st.sampled_from([0.1, 0.25, 1e-300, 5e-324, 1e300, 3.0]))
+HISTOGRAMS = st.lists(st.tuples(st.floats(-1e9, 1e9, allow_nan=False), COUNTS), min_size=1, max_size=12)
+FRACTIONS = st.lists(st.one_of(st.sampled_from([0.0, 0.5, 0.07, 0.99, 0.999, 1.0, 1e-12, 0.1 + 0.2]),
+                               st.floats(0.0, 1.0)), min_size=1, max_size=5)
+
+
+@given(histogram=HISTOGRAMS, fractions=FRACTIONS)
+@settings(max_examples=400, deadline=None)
+def test_fast_percentiles_answer_as_the_definition(histogram: list[tuple[float, float]],
+                                                   fractions: list[float]) -> None:
+    try:
+        expected = percentiles(histogram, fractions)
+    except ValueError:
+        with pytest.raises(ValueError):
+            fast_percentiles(histogram, fractions)
+        return
+    assert fast_percentiles(histogram, fractions) == expected
+
+
+@pytest.mark.parametrize(("histogram", "fractions"), [
+    pytest.param([(float(v), 1.0) for v in range(1, 101)], [0.07, 0.5, 0.99, 1.0, 0.0],
+                 id="targets-on-ranks"),
+    pytest.param([(1.0, 5.0), (2.0, 5.0)], [0.5], id="p50-of-an-even-count"),
+    pytest.param([(3.0, 0.1), (1.0, 0.2), (2.0, 0.7)], [0.1, 0.3, 0.3000000000000001, 0.9], id="fractional"),
+    pytest.param([(2.0, 1.0), (1.0, 1.0), (2.0, 2.0), (5.0, 0.0), (9.0, -1.0)], [0.25, 0.5, 1.0],
+                 id="unsorted-repeats-zero-negative"),
+    pytest.param([(1.0, 5e-324), (2.0, 5e-324)], [0.5, 1e-12], id="subnormal-counts"),
+    pytest.param([(1.0, 2.0**360), (2.0, 2.0**360)], [0.5, 0.75], id="huge-counts"),
+])
+def test_fast_percentiles_on_the_boundaries(histogram: list[tuple[float, float]],
+                                            fractions: list[float]) -> None:
+    assert fast_percentiles(histogram, fractions) == percentiles(histogram, fractions)
+
+
+def test_fast_percentiles_reject_what_the_definition_rejects() -> None:
+    with pytest.raises(ValueError):
+        fast_percentiles([(1.0, 0.0)], [0.5])
+    with pytest.raises(ValueError):
+        fast_percentiles([(1.0, 1.0)], [1.5])

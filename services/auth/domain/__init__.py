@@ -6,20 +6,23 @@ looked up. The exported names:
 * :class:`Credential` - one access key: its secret (never printed), the tenant it belongs to and
   whether it may sign requests at all.
 * :func:`account_number` - the stable 12-digit number that stands for an account in ARNs.
-* :func:`verify_sigv4` - the one signature check, in constant time.
-* :func:`check_request_time` - the +/-15 minute window (and a presigned URL's expiry).
+* :func:`verify_sigv4` / :func:`verify_sigv2` - the signature checks, in constant time.
+* :func:`check_request_time` / :func:`check_sigv2_time` - the +/-15 minute window (and a
+  presigned URL's or a SigV2 ``Expires``' expiry).
 """
 
 from services.auth.domain._credential import Credential, account_number
 from services.auth.domain._sigv4 import (
     SKEW_SECONDS,
     check_request_time,
+    check_sigv2_time,
     parse_amz_date,
     signing_key,
+    verify_sigv2,
     verify_sigv4,
 )
 
 __all__ = [
-    "SKEW_SECONDS", "Credential", "account_number", "check_request_time", "parse_amz_date", "signing_key",
-    "verify_sigv4",
+    "SKEW_SECONDS", "Credential", "account_number", "check_request_time", "check_sigv2_time", "parse_amz_date",
+    "signing_key", "verify_sigv2", "verify_sigv4",
 ]

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 
 from stackwatch import errors
+from stackwatch.domain.arn import account_number
+
+__all__ = ["Credential", "account_number"]
 
 _ACCOUNT_NUMBER = re.compile(r"^\d{12}$")
-
-
-def account_number(account_id: str) -> str:
-    """The 12-digit number that stands for ``account_id`` in every ARN StackWatch writes.
-
-    Clients (Terraform, Grafana, SDK helpers) parse ARNs and expect a 12-digit account there,
-    while a CloudStack account is a UUID. The number is derived from the UUID (its SHA-256, modulo
-    10**12, zero-padded), so every process computes the same one with no table to share. Two
-    accounts collide with probability about n**2 / 2e12 (5e-5 for 10,000 tenants); where that is
-    not acceptable, the credentials give the number explicitly.
-    """
-    digest = hashlib.sha256(account_id.strip().lower().encode("utf-8")).digest()
-    return f"{int.from_bytes(digest[:8], 'big') % 10**12:012d}"
 
 
 @dataclass(frozen=True, slots=True)

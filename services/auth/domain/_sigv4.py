@@ -16,33 +16,28 @@ beyond the same skew).
 
 from __future__ import annotations
 
+import base64
 import calendar
 import hashlib
 import hmac
 import time
+from datetime import UTC, datetime
 
 from stackwatch import errors
+from stackwatch.sigv4 import signature, signing_key
 
 SKEW_SECONDS = 15 * 60
 _FMT = "%Y%m%dT%H%M%SZ"
 
-
-def _hmac(key: bytes, msg: str) -> bytes:
-    return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
-
-
-def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
-    """The SigV4 signing key for one day, region and service."""
-    k = _hmac(("AWS4" + secret).encode("utf-8"), date)
-    return _hmac(_hmac(_hmac(k, region), service), "aws4_request")
+__all__ = ["SKEW_SECONDS", "check_request_time", "check_sigv2_time", "parse_amz_date", "signing_key",
+           "verify_sigv2", "verify_sigv4"]
 
 
 def verify_sigv4(secret: str, date: str, region: str, service: str, string_to_sign: str,
-                 signature: str) -> bool:
-    """True when ``signature`` (hex) is the signature of ``string_to_sign`` under ``secret``."""
-    expected = hmac.new(signing_key(secret, date, region, service), string_to_sign.encode("utf-8"),
-                        hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode("ascii"), signature.strip().lower().encode("ascii", "replace"))
+                 signature_hex: str) -> bool:
+    """True when ``signature_hex`` is the signature of ``string_to_sign`` under ``secret``."""
+    expected = signature(signing_key(secret, date, region, service), string_to_sign)
+    return hmac.compare_digest(expected.encode("ascii"), signature_hex.strip().lower().encode("ascii", "replace"))
 
 
 def parse_amz_date(value: str) -> int:
@@ -90,3 +85,35 @@ def check_request_time(request_date: str, now: float, *, expires: int | None = N
         raise errors.SignatureDoesNotMatch(
             f"Signature expired: {request_date} is now earlier than {_fmt(now - SKEW_SECONDS)} "
             f"({_fmt(now)} - 15 min.)")
+
+
+def verify_sigv2(secret: str, method: str, string_to_sign: str, signature_b64: str) -> bool:
+    """True when ``signature_b64`` is the SigV2 signature (``HmacSHA256``/``HmacSHA1``) of the string."""
+    digest = hashlib.sha256 if method == "HmacSHA256" else hashlib.sha1
+    expected = base64.b64encode(hmac.new(secret.encode("utf-8"), string_to_sign.encode("utf-8"), digest).digest())
+    return hmac.compare_digest(expected, signature_b64.strip().encode("ascii", "replace"))
+
+
+def _iso(value: str) -> float:
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise errors.IncompleteSignature(f"Invalid date {value!r}: use ISO 8601, e.g. 2024-05-01T12:00:30Z.") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
+def check_sigv2_time(timestamp: str, expires: str, now: float) -> None:
+    """Refuse a SigV2 request whose ``Timestamp`` is over 15 minutes off, or whose ``Expires`` passed.
+
+    Raises:
+        RequestExpired: as AWS answers old query requests (HTTP 400).
+        IncompleteSignature: an unreadable date.
+    """
+    if expires:
+        if now > _iso(expires):
+            raise errors.RequestExpired(f"Request has expired. Expires date is {expires}")
+        return
+    if abs(now - _iso(timestamp)) > SKEW_SECONDS:
+        raise errors.RequestExpired(f"Request has expired. Timestamp date is {timestamp}")

@@ -11,14 +11,14 @@ time in, and does the store calls these functions plan. Every rule raises the AW
     GetMetricStatistics  validate_metric_identity(ns, name, dims)  -> canonical identity (_identity)
                          plan_query(start, end, period, now, ...)  -> QueryPlan          (_query)
                          datapoint(plan, Bucket, histogram)        -> Datapoint dict     (_query)
-    ListMetrics          validate_list_filters(filters)            -> filters            (_identity)
+    ListMetrics          validate_list_request(ns, name, filters, recently_active) -> filters (_identity)
     percentiles          parse_percentile(name), percentile(histogram, q)                (_statistics)
 
 The private modules hold the implementation; the names here are the public surface.
 """
 
 from services.ingest.domain._columns import DatumColumns, columns_to_rows, validate_request
-from services.ingest.domain._identity import validate_list_filters, validate_metric_identity
+from services.ingest.domain._identity import validate_list_filters, validate_list_request, validate_metric_identity
 from services.ingest.domain._query import Bucket, QueryPlan, datapoint, plan_query
 from services.ingest.domain._statistics import parse_percentile, percentile, percentiles
 from services.ingest.domain._validate import RawDatum, validate_put
@@ -35,6 +35,7 @@ __all__ = [
     "percentiles",
     "plan_query",
     "validate_list_filters",
+    "validate_list_request",
     "validate_metric_identity",
     "validate_put",
     "validate_request",

@@ -6,8 +6,9 @@ request and so in the query-style path an error names:
 - PutMetricData: ``Namespace``, ``MetricData.member.N.MetricName``,
   ``MetricData.member.N.Dimensions.member.M.Name`` / ``.Value``.
 - GetMetricStatistics: ``Namespace``, ``MetricName``, ``Dimensions.member.M.Name`` / ``.Value``.
-- ListMetrics: only its dimension filters are checked here, ``Dimensions.member.M.Name`` (at most
-  10 filters, the Value optional).
+- ListMetrics: ``Namespace`` and ``MetricName`` when given, its dimension filters
+  ``Dimensions.member.M.Name`` / ``.Value`` (at most 10 filters, the Value optional), and
+  ``RecentlyActive`` (:func:`validate_list_request`).
 
 The paths are query-style (``member.N``, 1-based) whatever protocol the client spoke, because
 CloudWatch is query-compatible and SDKs show its messages verbatim. Every check raises the first
@@ -17,7 +18,10 @@ Limits (CloudWatch's model and documentation): a namespace has 1-255 characters,
 with ``:`` and must not contain ASCII control characters; a metric name has 1-255 characters; a
 metric has at most 30 dimensions, each with a Name of 1-255 and a Value of 1-1024 characters, and
 no name twice. A missing or empty required string is ``MissingParameter`` (a protobuf request
-cannot tell the two apart); every other violation is ``InvalidParameterValue``.
+cannot tell the two apart); an optional one given empty is ``InvalidParameterValue`` ("must be
+longer than 0 characters"), as is every other violation. The messages are the ones the gateway
+gives for the same model rules (``gateway.awsproto``'s PARAMETER wording), so a caller sees the same
+text whether the gateway or this module caught the request.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ MAX_DIMENSION_VALUE = 1024
 MAX_DIMENSIONS = 30
 MAX_DIMENSION_FILTERS = 10
 
+#: ListMetrics' RecentlyActive values (the model's enum).
+RECENTLY_ACTIVE = ("PT3H",)
+
 #: ASCII control characters (C0 and DEL): never allowed in a namespace.
 _CONTROL = frozenset(chr(c) for c in (*range(0x20), 0x7F))
 
@@ -40,6 +47,12 @@ def require(value: str, path: str) -> None:
     """Raise ``MissingParameter`` when a required string is absent (empty)."""
     if not value:
         raise errors.MissingParameter(f"The parameter {path} is required.")
+
+
+def check_not_empty(value: str, path: str) -> None:
+    """Raise ``InvalidParameterValue`` when an optional string is given but empty."""
+    if not value:
+        raise errors.InvalidParameterValue(f"The parameter {path} must be longer than 0 characters.")
 
 
 def check_length(value: str, path: str, limit: int) -> None:
@@ -60,14 +73,23 @@ def check_size(items: Sequence[object], path: str, limit: int) -> None:
             f"The collection {path} must not have a size greater than {limit}.")
 
 
-def check_namespace(namespace: str, path: str = "Namespace") -> None:
-    """Validate a namespace: required, 1-255 characters, no leading ``:``, no control characters.
+def check_namespace(namespace: str, path: str = "Namespace", *, required: bool = True) -> None:
+    """Validate a namespace: 1-255 characters, no leading ``:``, no control characters.
+
+    Args:
+        namespace: the namespace.
+        path: the parameter it came in.
+        required: whether the operation requires it (an empty one is then missing, not invalid).
 
     Raises:
-        MissingParameter: the namespace is empty.
-        InvalidParameterValue: too long, starts with ``:``, or contains a control character.
+        MissingParameter: a required namespace is empty.
+        InvalidParameterValue: an optional one is empty, or any namespace is too long, starts
+            with ``:`` or contains a control character.
     """
-    require(namespace, path)
+    if required:
+        require(namespace, path)
+    else:
+        check_not_empty(namespace, path)
     check_length(namespace, path, MAX_NAME)
     if namespace.startswith(":"):
         raise errors.InvalidParameterValue(
@@ -76,14 +98,18 @@ def check_namespace(namespace: str, path: str = "Namespace") -> None:
         raise errors.InvalidParameterValue(f"The value for parameter {path} contains control characters.")
 
 
-def check_metric_name(metric_name: str, path: str) -> None:
-    """Validate a metric name: required, 1-255 characters.
+def check_metric_name(metric_name: str, path: str, *, required: bool = True) -> None:
+    """Validate a metric name: 1-255 characters.
 
     Raises:
-        MissingParameter: the name is empty.
-        InvalidParameterValue: the name is longer than 255 characters.
+        MissingParameter: a required name is empty.
+        InvalidParameterValue: an optional name is empty, or any name is longer than 255
+            characters.
     """
-    require(metric_name, path)
+    if required:
+        require(metric_name, path)
+    else:
+        check_not_empty(metric_name, path)
     check_length(metric_name, path, MAX_NAME)
 
 
@@ -157,8 +183,32 @@ def validate_list_filters(filters: Sequence[tuple[str, str | None]]) -> list[tup
         require(name, f"{member}.Name")
         check_length(name, f"{member}.Name", MAX_NAME)
         if value is not None:
-            if not value:
-                raise errors.InvalidParameterValue(
-                    f"The parameter {member}.Value must be longer than 0 characters.")
+            check_not_empty(value, f"{member}.Value")
             check_length(value, f"{member}.Value", MAX_DIMENSION_VALUE)
     return list(filters)
+
+
+def validate_list_request(namespace: str | None, metric_name: str | None,
+                          filters: Sequence[tuple[str, str | None]],
+                          recently_active: str | None) -> list[tuple[str, str | None]]:
+    """Validate a ListMetrics request; its dimension filters, as :func:`validate_list_filters` gives them.
+
+    Every parameter is optional; ``None`` means absent, and a parameter that is present is held
+    to the model's rules even when it is empty: a namespace or metric name of 1-255 characters
+    (a namespace also by the rules of :func:`check_namespace`), RecentlyActive one of
+    :data:`RECENTLY_ACTIVE`.
+
+    Raises:
+        MissingParameter: a dimension filter without a name.
+        InvalidParameterValue: a namespace, metric name or RecentlyActive that is empty or breaks
+            its rule, or a bad dimension filter (see :func:`validate_list_filters`).
+    """
+    if namespace is not None:
+        check_namespace(namespace, required=False)
+    if metric_name is not None:
+        check_metric_name(metric_name, "MetricName", required=False)
+    checked = validate_list_filters(filters)
+    if recently_active is not None and recently_active not in RECENTLY_ACTIVE:
+        raise errors.InvalidParameterValue(
+            f"The parameter RecentlyActive must be a value in the set [ {', '.join(RECENTLY_ACTIVE)} ].")
+    return checked

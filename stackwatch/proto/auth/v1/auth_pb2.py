@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#stackwatch/proto/auth/v1/auth.proto\x12\x18stackwatch.proto.auth.v1\"\\\n\tPrincipal\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0c\n\x04user\x18\x02 \x01(\t\x12\x15\n\raccess_key_id\x18\x03 \x01(\t\x12\x16\n\x0e\x61\x63\x63ount_number\x18\x04 \x01(\t\"\xb5\x01\n\x13\x41uthenticateRequest\x12\x15\n\raccess_key_id\x18\x01 \x01(\t\x12\x11\n\talgorithm\x18\x02 \x01(\t\x12\x14\n\x0crequest_date\x18\x03 \x01(\t\x12\x12\n\nscope_date\x18\x04 \x01(\t\x12\x0e\n\x06region\x18\x05 \x01(\t\x12\x0f\n\x07service\x18\x06 \x01(\t\x12\x16\n\x0estring_to_sign\x18\x07 \x01(\t\x12\x11\n\tsignature\x18\x08 \x01(\t\"N\n\x14\x41uthenticateResponse\x12\x36\n\tprincipal\x18\x01 \x01(\x0b\x32#.stackwatch.proto.auth.v1.Principal2|\n\x0b\x41uthService\x12m\n\x0c\x41uthenticate\x12-.stackwatch.proto.auth.v1.AuthenticateRequest\x1a..stackwatch.proto.auth.v1.AuthenticateResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#stackwatch/proto/auth/v1/auth.proto\x12\x18stackwatch.proto.auth.v1\"\\\n\tPrincipal\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0c\n\x04user\x18\x02 \x01(\t\x12\x15\n\raccess_key_id\x18\x03 \x01(\t\x12\x16\n\x0e\x61\x63\x63ount_number\x18\x04 \x01(\t\"\xfa\x01\n\x13\x41uthenticateRequest\x12\x15\n\raccess_key_id\x18\x01 \x01(\t\x12\x11\n\talgorithm\x18\x02 \x01(\t\x12\x14\n\x0crequest_date\x18\x03 \x01(\t\x12\x12\n\nscope_date\x18\x04 \x01(\t\x12\x0e\n\x06region\x18\x05 \x01(\t\x12\x0f\n\x07service\x18\x06 \x01(\t\x12\x16\n\x0estring_to_sign\x18\x07 \x01(\t\x12\x11\n\tsignature\x18\x08 \x01(\t\x12\x19\n\x11signature_version\x18\t \x01(\x05\x12\x17\n\x0f\x65xpires_seconds\x18\n \x01(\x05\x12\x0f\n\x07\x65xpires\x18\x0b \x01(\t\"g\n\x14\x41uthenticateResponse\x12\x36\n\tprincipal\x18\x01 \x01(\x0b\x32#.stackwatch.proto.auth.v1.Principal\x12\x17\n\x0fprincipal_token\x18\x02 \x01(\t\"\\\n\x0ePrincipalToken\x12\x36\n\tprincipal\x18\x01 \x01(\x0b\x32#.stackwatch.proto.auth.v1.Principal\x12\x12\n\nexpires_at\x18\x02 \x01(\x03\x32|\n\x0b\x41uthService\x12m\n\x0c\x41uthenticate\x12-.stackwatch.proto.auth.v1.AuthenticateRequest\x1a..stackwatch.proto.auth.v1.AuthenticateResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,9 +34,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PRINCIPAL']._serialized_start=65
   _globals['_PRINCIPAL']._serialized_end=157
   _globals['_AUTHENTICATEREQUEST']._serialized_start=160
-  _globals['_AUTHENTICATEREQUEST']._serialized_end=341
-  _globals['_AUTHENTICATERESPONSE']._serialized_start=343
-  _globals['_AUTHENTICATERESPONSE']._serialized_end=421
-  _globals['_AUTHSERVICE']._serialized_start=423
-  _globals['_AUTHSERVICE']._serialized_end=547
+  _globals['_AUTHENTICATEREQUEST']._serialized_end=410
+  _globals['_AUTHENTICATERESPONSE']._serialized_start=412
+  _globals['_AUTHENTICATERESPONSE']._serialized_end=515
+  _globals['_PRINCIPALTOKEN']._serialized_start=517
+  _globals['_PRINCIPALTOKEN']._serialized_end=609
+  _globals['_AUTHSERVICE']._serialized_start=611
+  _globals['_AUTHSERVICE']._serialized_end=735
 # @@protoc_insertion_point(module_scope)

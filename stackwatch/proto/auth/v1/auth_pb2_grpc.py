@@ -47,8 +47,9 @@ class AuthServiceServicer:
     """
 
     def Authenticate(self, request, context):
-        """Verify one SigV4-signed request. Succeeds only when the signature matches and the request
-        date lies within the allowed clock skew (15 minutes) of the auth service's clock.
+        """Verify one signed request (SigV4, or SigV2 for legacy query clients). Succeeds only when the
+        signature matches and the request time lies within the allowed clock skew (15 minutes) of the
+        auth service's clock, or within a presigned URL's expiry.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
