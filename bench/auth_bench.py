@@ -6,7 +6,10 @@ Measures, in this process (no network):
 * the auth service's share: SigV4 verification with a cached credential;
 * the cache under load: ``--requests`` lookups spread over ``--keys`` access keys (Zipf-skewed,
   as tenants are), with many lookups in flight at once, against a provider that takes
-  ``--provider-ms`` per call; prints provider calls and the hit ratio.
+  ``--provider-ms`` per call; prints provider calls and the hit ratio;
+* the same through the real CloudStack provider against the CloudStack simulator over HTTP
+  (``--cloudstack-keys`` tenants, ``--cloudstack-requests`` lookups): counts the ``getUser``,
+  ``getUserKeys`` and ``listAccounts`` calls CloudStack actually received.
 
     .venv/bin/python bench/auth_bench.py --requests 1000000 --keys 2000
 """
@@ -94,15 +97,41 @@ async def cache_load(requests: int, keys: int, concurrency: int, delay: float) -
           f"hit ratio {s.hit_ratio:.4%}  ({requests / elapsed:,.0f} lookups/s)")
 
 
+async def cloudstack_load(requests: int, keys: int, concurrency: int) -> None:
+    from services.auth.cloudstack import CloudStackCredentialProvider
+    from stackwatch.cloudstack import CloudStackClient, CloudStackSimulator
+
+    async with CloudStackSimulator(job_seconds=0) as sim:
+        tenants = [sim.add_tenant(f"tenant{i}")[2] for i in range(keys)]
+        admin = sim.admin_keys
+        client = CloudStackClient(sim.endpoint, admin.api_key, admin.secret_key, timeout=5.0)
+        cache = CachingProvider(CloudStackCredentialProvider(client), SystemClock(), ttl=300, negative_ttl=30)
+        weights = [1 / (i + 1) for i in range(keys)]
+        picks = random.choices([t.api_key for t in tenants], weights=weights, k=requests)
+        t0 = time.perf_counter()
+        for i in range(0, requests, concurrency):
+            found = await asyncio.gather(*(cache.lookup(k) for k in picks[i:i + concurrency]))
+            assert all(f is not None for f in found)
+        elapsed = time.perf_counter() - t0
+        await cache.close()
+        calls = {c: sim.calls[c] for c in ("getUser", "getUserKeys", "listAccounts")}
+        print(f"CloudStack provider: {requests:,} lookups over {keys:,} tenants' keys, {concurrency} in flight")
+        print(f"  CloudStack received {calls}  hit ratio {cache.stats.hit_ratio:.4%}  "
+              f"({requests / elapsed:,.0f} lookups/s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=1_000_000)
     parser.add_argument("--keys", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=500)
     parser.add_argument("--provider-ms", type=float, default=20.0)
+    parser.add_argument("--cloudstack-requests", type=int, default=100_000)
+    parser.add_argument("--cloudstack-keys", type=int, default=200)
     args = parser.parse_args()
     signing()
     asyncio.run(cache_load(args.requests, args.keys, args.concurrency, args.provider_ms / 1000))
+    asyncio.run(cloudstack_load(args.cloudstack_requests, args.cloudstack_keys, args.concurrency))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,10 @@ themselves stay simple.
                       "account_id": "<tenant id>", "user": "alice",
                       "account_number": "123456789012"}]}      # account_number optional
 
-* The CloudStack provider (``getUser`` / ``getUserKeys``) lives in ``services.auth.cloudstack``.
+* :class:`~services.auth.cloudstack.CloudStackCredentialProvider` - the tenants' own CloudStack API
+  keys, looked up with ``getUser`` / ``getUserKeys`` / ``listAccounts``.
+* :class:`ChainProvider` - the first provider that knows a key wins (a static file of service
+  accounts in front of CloudStack, say).
 """
 
 from __future__ import annotations
@@ -86,6 +89,26 @@ class StaticCredentialProvider:
 
     async def close(self) -> None:
         """Nothing to release."""
+
+
+class ChainProvider:
+    """Asks each provider in turn; the first that knows the key answers."""
+
+    def __init__(self, providers: Iterable[CredentialProvider]) -> None:
+        self._providers = list(providers)
+
+    async def lookup(self, access_key_id: str) -> Credential | None:
+        """The first provider's credential for the key, or None when none knows it."""
+        for provider in self._providers:
+            found = await provider.lookup(access_key_id)
+            if found is not None:
+                return found
+        return None
+
+    async def close(self) -> None:
+        """Close every provider."""
+        for provider in self._providers:
+            await provider.close()
 
 
 def _credential(entry: Any, index: int, path: str | Path) -> Credential:
