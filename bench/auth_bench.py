@@ -74,12 +74,13 @@ class SlowProvider:
         self.creds = {f"AK{i:06d}": Credential(f"AK{i:06d}", f"s{i}", f"acct-{i}") for i in range(keys)}
 
     async def lookup(self, key: str) -> Credential | None:
+        """The key's credential, after the provider's delay."""
         self.calls += 1
         await asyncio.sleep(self.delay)
         return self.creds.get(key)
 
     async def close(self) -> None:
-        pass
+        """Nothing to release."""
 
 
 async def cache_load(requests: int, keys: int, concurrency: int, delay: float) -> None:

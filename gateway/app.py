@@ -21,7 +21,6 @@ import uuid
 import zlib
 from collections.abc import AsyncIterator
 
-
 from aiohttp import web
 
 from gateway import awsproto, sigv4

@@ -2,9 +2,9 @@
 
 A :class:`Backends` holds one long-lived channel and stub per service. :class:`Call` is the view of
 it an operation handler gets for one request: every RPC it makes carries the principal token the
-auth service issued for the request in metadata and the configured deadline; idempotent calls are retried on ``ServiceUnavailable`` by
-the policy in ``stackwatch.retry``; gRPC failures come back as the AWS ``ServiceError`` the service
-raised (or ``ServiceUnavailable`` when the peer could not be reached).
+auth service issued for the request in metadata and the configured deadline; idempotent calls are
+retried on ``ServiceUnavailable`` by the policy in ``stackwatch.retry``; gRPC failures come back
+as the AWS ``ServiceError`` the service raised (or ``ServiceUnavailable`` when the peer could not be reached).
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ class Backends:
                 response = await self.auth.Authenticate(request, timeout=self.timeout)
             except grpc.aio.AioRpcError as e:
                 raise error_from_rpc(e) from None
-            return response
+            answer: auth_pb2.AuthenticateResponse = response
+            return answer
 
         return await retry.idempotent(once, deadline=self.timeout)
 

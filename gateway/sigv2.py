@@ -1,4 +1,4 @@
-"""SigV2 on the gateway's side: what legacy query clients sign, rebuilt from the request.
+r"""SigV2 on the gateway's side: what legacy query clients sign, rebuilt from the request.
 
 Old query-protocol clients (and hand-written scripts) sign with Signature Version 2: no
 Authorization header, the signature travels among the parameters::
@@ -6,7 +6,7 @@ Authorization header, the signature travels among the parameters::
     Action=ListMetrics&Version=2010-08-01&AWSAccessKeyId=AK...&SignatureVersion=2
     &SignatureMethod=HmacSHA256&Timestamp=2026-11-23T19%3A11%3A29Z&Signature=<base64>
 
-The string to sign is ``METHOD \\n host \\n path \\n canonical query``, where the host is the
+The string to sign is ``METHOD \n host \n path \n canonical query``, where the host is the
 Host header lowercased (with its port when it has one), and the canonical query is every
 parameter except ``Signature``, sorted by name, name and value RFC 3986-encoded (``A-Za-z0-9-_.~``
 left alone, space as ``%20``), joined by ``&``. Parameters are those of the URL and of a form

@@ -39,6 +39,7 @@ from gateway import sigv2
 from stackwatch import errors
 from stackwatch.proto.auth.v1 import auth_pb2
 from stackwatch.sigv4 import ALGORITHM, TERMINATOR, string_to_sign
+
 _DATE = re.compile(r"^\d{8}T\d{6}Z$")
 _UNRESERVED = "-_.~"
 _UNSIGNED = frozenset({"UNSIGNED-PAYLOAD", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"})
@@ -185,7 +186,7 @@ def signature_parts(headers: Mapping[str, str], query: Sequence[tuple[str, str]]
 
 def canonical_uri(raw_path: str) -> str:
     """The SigV4 canonical URI of a raw (percent-encoded) request path."""
-    segments = []
+    segments: list[str] = []
     for part in raw_path.split("/"):
         if part in ("", "."):
             continue

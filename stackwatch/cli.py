@@ -109,20 +109,23 @@ async def up(host: str, port: int, data_dir: Path, credentials: Path | None) -> 
             ingest_address=f"127.0.0.1:{ingest.port}")))
         endpoint = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{gw_port}"
         cred = json.loads(Path(creds_file).read_text())["credentials"][0]
-        print(_banner(endpoint, cred, creds_file, store_dir), flush=True)
+        print(_banner(endpoint, cred, creds_file, store_dir, AuthSettings().cloudstack_url), flush=True)
         _settle_heap()
         await stop.wait()
         LOG.info("shutting down")
 
 
-def _banner(endpoint: str, cred: dict[str, str], creds_file: Path, store_dir: Path) -> str:
+def _banner(endpoint: str, cred: dict[str, str], creds_file: Path, store_dir: Path,
+            cloudstack: str | None) -> str:
+    also = (f"  CloudStack          : {cloudstack} (tenants sign with their CloudStack API keys too)\n"
+            if cloudstack else "")
     return f"""
 StackWatch is up.
   CloudWatch endpoint : {endpoint}
   store (chDB)        : {store_dir}
   credentials file    : {creds_file}
   account             : {cred['account_id']} (user {cred.get('user', '')})
-
+{also}
 Use it with any AWS client:
   export AWS_ACCESS_KEY_ID={cred['access_key_id']}
   export AWS_SECRET_ACCESS_KEY={cred['secret_access_key']}

@@ -15,7 +15,9 @@ import sys
 import time
 from typing import Any
 
-_CONTEXT: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("stackwatch_log_context", default={})
+# Never mutated in place: bind() sets a new dict, so the shared empty default is safe.
+_CONTEXT: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar(
+    "stackwatch_log_context", default={})  # noqa: B039
 KEYS = ("account", "request_id", "operation")
 
 

@@ -1,4 +1,4 @@
-"""SigV4's hashing, shared by everyone who signs or checks a signature; no HTTP, no secrets kept.
+r"""SigV4's hashing, shared by everyone who signs or checks a signature; no HTTP, no secrets kept.
 
 * the gateway builds the canonical request of an HTTP request (``gateway/sigv4.py``) and hashes
   it into the string to sign with :func:`string_to_sign`;
@@ -7,7 +7,7 @@
 
 ::
 
-    canonical request ── sha256 ──> string to sign = ALGORITHM \\n date \\n scope \\n hex digest
+    canonical request ── sha256 ──> string to sign = ALGORITHM \n date \n scope \n hex digest
     secret ── HMAC chain over (date, region, service, "aws4_request") ──> signing key
     signature = hex(HMAC(signing key, string to sign))
 """
@@ -42,7 +42,7 @@ def scope(date: str, region: str, service: str) -> str:
 
 
 def string_to_sign(request_date: str, scope_date: str, region: str, service: str, canonical_request: str) -> str:
-    """``AWS4-HMAC-SHA256 \\n date \\n scope \\n hex(sha256(canonical request))``."""
+    r"""``AWS4-HMAC-SHA256 \n date \n scope \n hex(sha256(canonical request))``."""
     digest = hashlib.sha256(canonical_request.encode("utf-8")).hexdigest()
     return f"{ALGORITHM}\n{request_date}\n{scope(scope_date, region, service)}\n{digest}"
 

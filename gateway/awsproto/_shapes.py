@@ -41,7 +41,7 @@ def compiled(cache: dict[tuple[str, str], Handler], service_name: str, shape: Sh
 def query_name(member_name: str, member: Shape) -> str:
     """A structure member's query-protocol name (its locationName; a flattened list's item name)."""
     if member.type_name == "list" and member.serialization.get("flattened"):
-        item_name = member.member.serialization.get("name")  # type: ignore[attr-defined]
+        item_name = member.member.serialization.get("name")
         if item_name:
             return str(item_name)
     return str(member.serialization.get("name", member_name))

@@ -1,5 +1,8 @@
-"""The alarm service process. Not implemented yet: it serves health and reflection, and its RPCs
-answer UNIMPLEMENTED, so deployments and probes can be wired before the evaluator lands."""
+"""The alarm service process, not implemented yet.
+
+It serves health and reflection, and its RPCs answer UNIMPLEMENTED, so deployments and probes
+can be wired before the evaluator lands.
+"""
 
 from __future__ import annotations
 

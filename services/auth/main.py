@@ -11,8 +11,8 @@ from services.auth.cloudstack import CloudStackCredentialProvider
 from services.auth.provider import ChainProvider, CredentialProvider, StaticCredentialProvider
 from services.auth.servicer import AuthServicer
 from stackwatch import errors
-from stackwatch.cloudstack import CloudStackClient
 from stackwatch.clock import Clock, SystemClock
+from stackwatch.cloudstack import CloudStackClient
 from stackwatch.config import AuthSettings
 from stackwatch.proto.auth.v1 import auth_pb2, auth_pb2_grpc
 from stackwatch.rpc import ServerHandle, TokenSigner, serve

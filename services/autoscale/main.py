@@ -1,5 +1,8 @@
-"""The autoscale service process. Not implemented yet: it serves health and reflection, and its RPCs
-answer UNIMPLEMENTED, so deployments and probes can be wired before scaling lands."""
+"""The autoscale service process, not implemented yet.
+
+It serves health and reflection, and its RPCs answer UNIMPLEMENTED, so deployments and probes
+can be wired before scaling lands.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +20,8 @@ SERVICE_NAME = autoscale_pb2.DESCRIPTOR.services_by_name["AutoscaleService"].ful
 async def running(settings: AutoscaleSettings) -> AsyncIterator[ServerHandle]:
     """Serve the (unimplemented) AutoscaleService."""
     servicer = autoscale_pb2_grpc.AutoscaleServiceServicer()  # generated base: every RPC is UNIMPLEMENTED
-    handle = await serve(settings.bind, lambda s: autoscale_pb2_grpc.add_AutoscaleServiceServicer_to_server(servicer, s),
-                         [SERVICE_NAME])
+    handle = await serve(
+        settings.bind, lambda s: autoscale_pb2_grpc.add_AutoscaleServiceServicer_to_server(servicer, s), [SERVICE_NAME])
     try:
         yield handle
     finally:

@@ -12,8 +12,8 @@ from services.ingest.servicer import IngestServicer
 from services.ingest.store import MetricStore
 from stackwatch.clock import Clock, SystemClock
 from stackwatch.config import IngestSettings
-from stackwatch.proto.metrics.v1 import metrics_pb2, metrics_pb2_grpc
 from stackwatch.proto.auth.v1 import auth_pb2_grpc
+from stackwatch.proto.metrics.v1 import metrics_pb2, metrics_pb2_grpc
 from stackwatch.rpc import PrincipalVerifier, ServerHandle, TokenSigner, open_channel, serve
 from stackwatch.store import AsyncEngine, open_engine
 

@@ -67,7 +67,7 @@ def _columns(c: metrics_pb2.MetricDataColumns) -> DatumColumns:
 
 
 def _seconds(ts: timestamp_pb2.Timestamp) -> float:
-    return ts.seconds + ts.nanos / 1e9
+    return float(ts.seconds + ts.nanos / 1e9)
 
 
 def _position(position: list[Any]) -> tuple[str, str, int]:

@@ -222,6 +222,8 @@ class SimState:
     def __init__(self, clock: Clock | None = None, job_seconds: float = 1.0,
                  admin_keys: tuple[str, str] | None = None) -> None:
         self.lock = threading.RLock()
+        #: CloudStack's ``use.secret.key.in.response``: user responses carry ``secretkey``.
+        self.secret_key_in_response = False
         self.clock: Clock = clock or SystemClock()
         self.job_seconds = job_seconds
         #: ``allow.user.expunge.recover.vm``: may non-admins pass ``expunge=true``? (default false)

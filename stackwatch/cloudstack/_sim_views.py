@@ -37,7 +37,11 @@ def date(when: float) -> str:
 
 
 def user_view(state: SimState, user: User) -> dict[str, Any]:
-    """A ``UserResponse`` (no ``secretkey``: ``use.secret.key.in.response`` defaults to false)."""
+    """A ``UserResponse``.
+
+    ``secretkey`` only with ``state.secret_key_in_response`` (CloudStack's
+    ``use.secret.key.in.response``, false by default since 4.10; always true before).
+    """
     account = state.accounts[user.account_id]
     domain = state.domains[account.domain_id]
     role = ACCOUNT_TYPES[account.type]
@@ -49,6 +53,7 @@ def user_view(state: SimState, user: User) -> dict[str, Any]:
         "domain": domain.name, "apikey": user.api_key, "accountid": account.id, "iscallerchilddomain": False,
         "isdefault": user.username == "admin" and account.type == 1, "is2faenabled": False,
         "is2famandated": False,
+        **({"secretkey": user.secret_key} if state.secret_key_in_response else {}),
     }
 
 

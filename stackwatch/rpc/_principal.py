@@ -130,7 +130,7 @@ def message_hash(message: Message) -> str:
     return sigv4.payload_hash(message.SerializeToString(deterministic=True))
 
 
-class SigV4CallSigner(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
+class SigV4CallSigner(grpc.aio.UnaryUnaryClientInterceptor):
     """A client interceptor that signs every unary call with the caller's API keys.
 
     ``grpc.aio.insecure_channel(target, interceptors=[SigV4CallSigner(key, secret)])``. The scope
@@ -221,4 +221,5 @@ class PrincipalVerifier:
             from stackwatch.rpc._status import error_from_rpc
 
             raise error_from_rpc(e) from None
-        return response.principal
+        principal: auth_pb2.Principal = response.principal
+        return principal

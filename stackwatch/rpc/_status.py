@@ -56,7 +56,7 @@ async def abort_with(context: grpc.aio.ServicerContext[Any, Any], error: errors.
 
 def error_from_rpc(exc: grpc.aio.AioRpcError) -> errors.ServiceError:
     """Rebuild the ServiceError a peer raised, or classify a transport failure."""
-    status = rpc_status.from_call(exc)  # type: ignore[arg-type]
+    status = rpc_status.from_call(exc)
     if status is not None:
         for detail in status.details:
             info = error_details_pb2.ErrorInfo()

@@ -20,8 +20,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from multidict import CIMultiDict
 
 from gateway import sigv4
-from services.auth.main import SERVICE_NAME, running
 from services.auth.domain import account_number
+from services.auth.main import SERVICE_NAME, running
 from stackwatch import errors
 from stackwatch.clock import FakeClock
 from stackwatch.config import AuthSettings

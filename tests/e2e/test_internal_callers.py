@@ -16,7 +16,6 @@ from botocore.credentials import Credentials
 from multidict import CIMultiDict
 
 from gateway import sigv4
-
 from stackwatch import errors
 from stackwatch.clock import FakeClock
 from stackwatch.proto.auth.v1 import auth_pb2, auth_pb2_grpc

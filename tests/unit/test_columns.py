@@ -13,8 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.ingest.domain import DatumColumns, columns_to_rows, validate_put, validate_request
-from services.ingest.domain import _columns
+from services.ingest.domain import DatumColumns, _columns, columns_to_rows, validate_put, validate_request
 from stackwatch import errors
 from stackwatch.domain.metrics import DatumBatch
 

@@ -36,8 +36,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import NamedTuple
 from decimal import Decimal
+from typing import NamedTuple
 
 from services.ingest.domain._identity import check_dimensions, check_metric_name, check_namespace, check_size
 from services.ingest.domain._statistics import statistic_set_values
