@@ -110,6 +110,8 @@ async def put_load(endpoint: str, clients: int, seconds: float, datums: int, pro
     """
     bodies = [build_bodies(4, datums, w) for w in range(min(clients, 16))]
     latencies: list[float] = []
+    timeline: list[tuple[float, float]] = []
+    started_at = time.perf_counter()
     ok = failed = 0
     errors: dict[str, int] = {}
     rss: dict[str, list[float]] = {name: [rss_mb(pid)] for name, pid in procs.items()}
@@ -123,6 +125,7 @@ async def put_load(endpoint: str, clients: int, seconds: float, datums: int, pro
                                 headers=signed_headers(endpoint, "PutMetricData", body, True)) as resp:
             text = await resp.read()
         latencies.append(time.perf_counter() - t0)
+        timeline.append((t0 - started_at, time.perf_counter() - t0))
         if resp.status == 200:
             ok += 1
         else:
@@ -175,6 +178,12 @@ async def put_load(endpoint: str, clients: int, seconds: float, datums: int, pro
     for name, values in rss.items():
         print(f"  RSS {name:<10} start/mid/end MB: " + " / ".join(f"{v:.0f}" for v in values))
     print("  CPU (cores busy): " + "  ".join(f"{name} {sec / elapsed:.2f}" for name, sec in cpu.items()))
+    windows: dict[int, list[float]] = {}
+    for sent, took in timeline:
+        windows.setdefault(int(sent // 15) * 15, []).append(took)
+    print("  p50 / p99 latency by 15 s of sending: " + "  ".join(
+        f"{w}s {statistics.median(v) * 1000:.0f}/{sorted(v)[int(len(v) * 0.99) - 1 if len(v) > 1 else 0] * 1000:.0f}"
+        for w, v in sorted(windows.items())))
 
 
 async def stats_latency(endpoint: str, calls: int) -> None:
@@ -269,6 +278,13 @@ def main() -> None:
             pids["clickhouse"] = ch.pid
             asyncio.run(put_load(endpoint, args.clients, args.seconds, args.datums, pids, args.rate))
             asyncio.run(stats_latency(endpoint, args.stats_calls))
+            from stackwatch.store import open_engine
+
+            engine = open_engine(ch.url)
+            parts = engine.execute("SELECT count(), sum(rows) FROM system.parts WHERE database = 'stackwatch_metrics'"
+                                   " AND table = 'raw' AND active")
+            engine.close()
+            print(f"ClickHouse raw table: {parts[0][0]} active parts, {parts[0][1]:,} rows")
         finally:
             for p in procs.values():
                 p.terminate()

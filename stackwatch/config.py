@@ -51,14 +51,18 @@ class CommonSettings(BaseSettings):
         """
         if self.internal_key_file:
             try:
-                return Path(self.internal_key_file).read_bytes().strip()
+                key = Path(self.internal_key_file).read_bytes().strip()
             except OSError as e:
                 raise errors.StackWatchError(
                     f"cannot read STACKWATCH_INTERNAL_KEY_FILE {self.internal_key_file}: {e.strerror}") from None
-        if self.internal_key:
-            return self.internal_key.encode("utf-8")
-        raise errors.StackWatchError(
-            "no internal key: set STACKWATCH_INTERNAL_KEY_FILE (the same file on every component)")
+        elif self.internal_key:
+            key = self.internal_key.encode("utf-8")
+        else:
+            raise errors.StackWatchError(
+                "no internal key: set STACKWATCH_INTERNAL_KEY_FILE (the same file on every component)")
+        if len(key) < 16:
+            raise errors.StackWatchError("the internal key must be at least 16 bytes (openssl rand -hex 32)")
+        return key
 
 
 class GatewaySettings(BaseSettings):
@@ -125,10 +129,13 @@ class AuthSettings(BaseSettings):
         """
         if self.cloudstack_secret_key_file:
             try:
-                return Path(self.cloudstack_secret_key_file).read_text().strip()
+                secret = Path(self.cloudstack_secret_key_file).read_text().strip()
             except OSError as e:
                 raise errors.StackWatchError(
                     f"cannot read STACKWATCH_AUTH_CLOUDSTACK_SECRET_KEY_FILE: {e.strerror}") from None
+            if not secret:
+                raise errors.StackWatchError("STACKWATCH_AUTH_CLOUDSTACK_SECRET_KEY_FILE is empty")
+            return secret
         if self.cloudstack_secret_key:
             return self.cloudstack_secret_key
         raise errors.StackWatchError("STACKWATCH_AUTH_CLOUDSTACK_URL is set but no secret key is: set "

@@ -26,6 +26,7 @@ async def running(settings: IngestSettings, internal_key: bytes,
                   clock: Clock | None = None) -> AsyncIterator[ServerHandle]:
     """Run the service for the duration of the context; yields the server handle (with its port)."""
     clock = clock or SystemClock()
+    tokens = TokenSigner(internal_key, clock)  # refuses a bad key before anything touches the store
     engine = AsyncEngine(open_engine(settings.store_url), threads=settings.store_threads)
     store = MetricStore(engine, settings.database, catalog_refresh=settings.catalog_refresh)
     await store.ensure_schema()
@@ -34,7 +35,7 @@ async def running(settings: IngestSettings, internal_key: bytes,
                                min_rows=settings.commit_rows)
     writer = asyncio.create_task(committer.run(), name="ingest-group-commit")
     auth_channel = open_channel(settings.auth_address)
-    principals = PrincipalVerifier(TokenSigner(internal_key, clock), auth_pb2_grpc.AuthServiceStub(auth_channel),
+    principals = PrincipalVerifier(tokens, auth_pb2_grpc.AuthServiceStub(auth_channel),
                                    SERVICE_NAME)
     servicer = IngestServicer(store, committer, clock, principals)
     handle = await serve(settings.bind, lambda s: metrics_pb2_grpc.add_IngestServiceServicer_to_server(servicer, s),

@@ -4,6 +4,12 @@
 ``register(server)`` add the servicers, registers ``grpc.health.v1`` (overall ``""`` and one entry
 per service name, SERVING once started) and reflection, and starts listening. ``stop()`` first
 reports NOT_SERVING everywhere (so load balancers drain), then stops with a grace period.
+
+Every connection is closed after ``MAX_CONNECTION_AGE_MS`` (gRPC adds +-10 % jitter): the server
+sends GOAWAY, calls in flight get ``MAX_CONNECTION_AGE_GRACE_MS`` to finish, and the client
+reconnects and re-resolves its target, so round-robin clients (``stackwatch.rpc._channel``) find
+pods that started since they last looked. Without it a long-lived client would never learn of
+new replicas behind a headless Service.
 """
 
 from __future__ import annotations
@@ -19,6 +25,22 @@ from grpc_reflection.v1alpha import reflection
 from stackwatch.rpc._channel import CHANNEL_OPTIONS
 
 LOG = logging.getLogger(__name__)
+
+#: Longest life of a client connection: how stale a client's list of pods can get.
+MAX_CONNECTION_AGE_MS = 5 * 60 * 1000
+#: Time calls in flight on an aged connection get to finish (above every client deadline: the
+#: gateway's default is 10 s).
+MAX_CONNECTION_AGE_GRACE_MS = 30 * 1000
+
+SERVER_OPTIONS = (
+    *CHANNEL_OPTIONS,
+    ("grpc.max_connection_age_ms", MAX_CONNECTION_AGE_MS),
+    ("grpc.max_connection_age_grace_ms", MAX_CONNECTION_AGE_GRACE_MS),
+    # Clients ping every 30 s (keepalive_time_ms), also on an idle connection. By default gRPC
+    # counts pings less than 5 minutes apart with no data in between as abuse, and past two
+    # strikes closes the connection with GOAWAY "too_many_pings": allow one every 10 s.
+    ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+)
 
 
 @dataclass
@@ -44,7 +66,7 @@ class ServerHandle:
 
 async def serve(bind: str, register: Callable[[grpc.aio.Server], None], service_names: Sequence[str]) -> ServerHandle:
     """Start a server on ``bind`` (``host:port``; port 0 picks a free one)."""
-    server = grpc.aio.server(options=CHANNEL_OPTIONS)
+    server = grpc.aio.server(options=SERVER_OPTIONS)
     register(server)
     hs = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(hs, server)

@@ -2,12 +2,23 @@
 
 No cluster runs here, so this is the whole of their validation:
 
-* **Schema**: every document of every ``k8s/*.yaml``, against Kubernetes 1.30's OpenAPI schemas
-  with kubernetes-validate in strict mode (an unknown or misspelled field fails).
+* **Schema**: every document of every ``k8s/*.yaml`` (and every manifest shown in
+  ``k8s/README.md``), against Kubernetes 1.30's OpenAPI schemas with kubernetes-validate in
+  strict mode (an unknown or misspelled field fails).
 * **Settings**: every ``STACKWATCH_*`` variable a pod gets is a field of a settings class in
   ``stackwatch/config.py`` (prefix + field name upper-cased), and each component's settings,
-  built from exactly the environment its pod would see, parse and name the ports, Services and
-  files the manifests provide.
+  built from exactly the environment its pod would see (with the files of its mounted Secrets
+  written where the pod would see them), parse and name the ports, Services and files the
+  manifests provide; auth builds its credential providers from them.
+* **Secrets as files**: which components read the internal key is found out from the code
+  (``stackwatch serve X`` without a key); exactly those mount the ``stackwatch-internal-key``
+  Secret, read-only, and point ``STACKWATCH_INTERNAL_KEY_FILE`` into it; the others (the gateway
+  above all) do not get it. The placeholder key is one the code refuses.
+* **Addresses and balancing**: every ``*_ADDRESS`` setting names a Service and port that select
+  the pods of the component it names, NetworkPolicy lets the caller in, and the gRPC Services
+  are headless. Real channels from ``open_channel`` reach servers from ``serve`` at
+  ``127.0.0.1:port`` and ``localhost:port``, spread calls over every address (round_robin), and
+  keep working across the servers' connection-age GOAWAYs.
 * **Wiring**: Service selectors match a workload's pods, targetPorts are container ports,
   workload selectors match their own templates, HPAs and PDBs point at real workloads.
 * **Probes**: gRPC readiness probes name the service the process registers, which exists in the
@@ -19,6 +30,7 @@ No cluster runs here, so this is the whole of their validation:
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import importlib
 import os
@@ -26,7 +38,7 @@ import pkgutil
 import re
 import tomllib
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -45,6 +57,14 @@ SERVER_STOP_GRACE_S = 10
 HELPER_VARIABLES = {"CLICKHOUSE_STACKWATCH_PASSWORD"}
 GRPC_COMPONENTS = ("auth", "ingest", "alarm", "autoscale")
 WORKLOAD_KINDS = ("Deployment", "StatefulSet")
+#: The components whose ``stackwatch serve`` reads the internal key (checked against the code by
+#: test_the_internal_key_is_read_by): exactly these get the Secret.
+KEY_READERS = ("auth", "ingest")
+INTERNAL_KEY_SECRET = "stackwatch-internal-key"
+#: Where auth finds the optional static credentials file once STACKWATCH_AUTH_CREDENTIALS_FILE is
+#: set (commented out in 20-auth.yaml, documented in k8s/README.md).
+OPTIONAL_CREDENTIALS_FILE = "/etc/stackwatch/credentials/credentials.json"
+README = K8S / "README.md"
 
 
 # --------------------------------------------------------------------------------------------
@@ -284,51 +304,437 @@ def test_stackwatch_containers_set_only_settings_and_their_helpers():
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("component", ["gateway", *GRPC_COMPONENTS])
-def test_component_settings_parse_from_the_pod_environment(component, monkeypatch):
-    """Build the component's settings from exactly what its pod sees, and check what they name."""
-    workload = _component_workload(component)
-    (container,) = [c for w, c, comp in _stackwatch_containers() if comp == component]
+def _volume_files(volume: dict[str, Any]) -> dict[str, tuple[str, str, str, str]]:
+    """{path in the volume: (kind, object name, key, content)} of a Secret/ConfigMap/projected volume.
+
+    A missing Secret or ConfigMap fails, unless the volume marks it ``optional`` (then the pod
+    starts and the files are absent, as here).
+    """
+    sources = []
+    if "secret" in volume:
+        sources.append(("Secret", volume["secret"], volume["secret"]["secretName"]))
+    if "configMap" in volume:
+        sources.append(("ConfigMap", volume["configMap"], volume["configMap"]["name"]))
+    for src in volume.get("projected", {}).get("sources", []):
+        for kind, field in (("Secret", "secret"), ("ConfigMap", "configMap")):
+            if field in src:
+                sources.append((kind, src[field], src[field]["name"]))
+    files: dict[str, tuple[str, str, str, str]] = {}
+    for kind, ref, name in sources:
+        found = [d for d in _of_kind(kind) if d["metadata"]["name"] == name]
+        if not found:
+            assert ref.get("optional") is True, f"volume {volume['name']}: no {kind} {name} (and not optional)"
+            continue
+        data = _secret_data(found[0]) if kind == "Secret" else found[0].get("data", {})
+        items = {i["path"]: i["key"] for i in ref.get("items", [])} or {k: k for k in data}
+        for path, key in items.items():
+            assert key in data, f"volume {volume['name']}: {kind} {name} has no key {key!r}"
+            files[path] = (kind, name, key, data[key])
+    return files
+
+
+def _pod_volumes(workload: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {v["name"]: v for v in workload["spec"]["template"]["spec"].get("volumes", [])}
+
+
+def _mounted_file(workload: dict[str, Any], container: dict[str, Any],
+                  path: str) -> tuple[dict[str, Any], dict[str, Any], tuple[str, str, str, str]]:
+    """(volumeMount, volume, (kind, name, key, content)) of the file the container sees at ``path``."""
+    wanted = PurePosixPath(path)
+    for mount in sorted(container.get("volumeMounts", []), key=lambda m: len(m["mountPath"]), reverse=True):
+        at = PurePosixPath(mount["mountPath"])
+        if wanted != at and at not in wanted.parents:
+            continue
+        rel = PurePosixPath(mount.get("subPath", "")) / wanted.relative_to(at)
+        volume = _pod_volumes(workload)[mount["name"]]
+        files = _volume_files(volume)
+        assert str(rel) in files, f"{path}: volume {volume['name']} mounted at {at} has no file {rel}"
+        return mount, volume, files[str(rel)]
+    raise AssertionError(f"{workload['metadata']['name']}: nothing is mounted at {path}")
+
+
+def _write_pod_files(workload: dict[str, Any], container: dict[str, Any], root: Path) -> None:
+    """Write the files of the container's Secret/ConfigMap mounts under ``root`` + mountPath."""
+    for mount in container.get("volumeMounts", []):
+        volume = _pod_volumes(workload)[mount["name"]]
+        for rel, (_, _, _, content) in _volume_files(volume).items():
+            if "subPath" in mount:
+                if rel != mount["subPath"]:
+                    continue
+                target = root / mount["mountPath"].lstrip("/")
+            else:
+                target = root / mount["mountPath"].lstrip("/") / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(content)
+
+
+def _secrets_given(workload: dict[str, Any]) -> set[str]:
+    """Every Secret a workload's containers can read: volumes, env and envFrom."""
+    names = set()
+    for volume in _pod_volumes(workload).values():
+        names |= {name for kind, name, _, _ in _volume_files(volume).values() if kind == "Secret"}
+        if "secret" in volume:
+            names.add(volume["secret"]["secretName"])
+        names |= {src["secret"]["name"] for src in volume.get("projected", {}).get("sources", []) if "secret" in src}
+    for c in _containers(workload):
+        names |= {src["secretRef"]["name"] for src in c.get("envFrom", []) if "secretRef" in src}
+        names |= {v["valueFrom"]["secretKeyRef"]["name"] for v in c.get("env", [])
+                  if "secretKeyRef" in v.get("valueFrom", {})}
+    return names
+
+
+def _use_pod_environment(container: dict[str, Any], monkeypatch: pytest.MonkeyPatch, root: Path | None = None,
+                         **extra: str) -> dict[str, str]:
+    """Make this process's STACKWATCH_* environment the pod's; ``*_FILE`` paths are moved under ``root``."""
     for name in list(os.environ):
         if name.startswith("STACKWATCH_"):
             monkeypatch.delenv(name)
-    for name, value in _pod_environment(container).items():
+    env = {**_pod_environment(container), **extra}
+    for name, value in env.items():
+        if root is not None and name.endswith("_FILE") and value.startswith("/"):
+            value = str(root / value.lstrip("/"))
         monkeypatch.setenv(name, value)
+    return env
+
+
+def _address_fields(settings: Any) -> dict[str, str]:
+    """{backend component: host:port} of every ``<component>_address`` field of ``settings``."""
+    return {name.removesuffix("_address"): getattr(settings, name) for name in type(settings).model_fields
+            if name.endswith("_address")}
+
+
+@pytest.mark.parametrize("component", ["gateway", *GRPC_COMPONENTS])
+def test_component_settings_parse_from_the_pod_environment(component, monkeypatch, tmp_path):
+    """Build the component's settings from exactly what its pod sees, and check what they name."""
+    from stackwatch.errors import StackWatchError
+    from stackwatch.rpc import TokenSigner
+
+    workload = _component_workload(component)
+    (container,) = [c for w, c, comp in _stackwatch_containers() if comp == component]
+    _write_pod_files(workload, container, tmp_path)
+    _use_pod_environment(container, monkeypatch, tmp_path)
     settings = _component_settings(component)()
-    _settings_classes()["CommonSettings"]()  # log level / format / tracing values must parse too
+    common = _settings_classes()["CommonSettings"]()  # log level / format / tracing values must parse too
     ports = _container_ports(workload)
+    for backend, target in _address_fields(settings).items():
+        host, port = target.rsplit(":", 1)
+        assert _services_at(host, int(port)), f"{component} calls {backend} at {target}: no such Service"
+
+    if component in KEY_READERS:
+        # The pod's key file is read by the real code; the placeholder must be refused.
+        key = common.internal_key_bytes()
+        with pytest.raises(StackWatchError, match="at least 16 bytes"):
+            TokenSigner(key)
 
     if component == "gateway":
         assert settings.host == "0.0.0.0"
         assert ports.get("http") == settings.port, "gateway container port 'http' != STACKWATCH_GATEWAY_PORT"
-        for target, backend in ((settings.auth_address, "auth"), (settings.ingest_address, "ingest")):
-            host, port = target.rsplit(":", 1)
-            services = _services_at(host, int(port))
-            assert services, f"gateway calls {target}: no Service with that name and port"
-            reached = [w["metadata"]["name"] for w in _selected(services[0]["spec"]["selector"])]
-            assert reached == [_component_workload(backend)["metadata"]["name"]], \
-                f"{target} reaches {reached}, not the {backend} pods"
         return
 
     host, port = settings.bind.rsplit(":", 1)
     assert host == "0.0.0.0", f"{component} binds {settings.bind}: pods must listen on all addresses"
     assert ports.get("grpc") == int(port), f"{component}: container port 'grpc' != bind port {port}"
-    if component == "auth":
-        path = Path(settings.credentials_file or "")
-        mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts", [])}
-        assert str(path.parent) in mounts, f"nothing is mounted at {path.parent}"
-        volumes = workload["spec"]["template"]["spec"]["volumes"]
-        volume = next(v for v in volumes if v["name"] == mounts[str(path.parent)])
-        assert "secret" in volume, "the credentials file must come from a Secret"
-        name = volume["secret"]["secretName"]
-        keys = _secret_data(_named("Secret", name))
-        items = {i["path"]: i["key"] for i in volume["secret"].get("items", [])} or {k: k for k in keys}
-        assert path.name in items and items[path.name] in keys, f"{path} is not a key of Secret {name}"
     if component == "ingest":
         url = urlsplit(settings.store_url)
         assert url.scheme == "clickhouse", "pods need a ClickHouse server, not the embedded chDB store"
         assert _services_at(url.hostname or "", url.port or 9000), f"no Service for {url.hostname}:{url.port}"
         assert "$(" not in settings.store_url, "an unexpanded $(VAR) in STACKWATCH_INGEST_STORE_URL"
+
+
+def test_auth_asks_cloudstack_by_default(monkeypatch, tmp_path):
+    """The production default: CloudStack configured, its secret key a file from a mounted Secret."""
+    from services.auth.cloudstack import CloudStackCredentialProvider
+    from services.auth.main import _providers
+
+    workload = _component_workload("auth")
+    (container,) = [c for w, c, comp in _stackwatch_containers() if comp == "auth"]
+    env = _pod_environment(container)
+    url = urlsplit(env.get("STACKWATCH_AUTH_CLOUDSTACK_URL", ""))
+    assert url.scheme in ("http", "https") and url.hostname, "STACKWATCH_AUTH_CLOUDSTACK_URL must be a URL"
+    assert env.get("STACKWATCH_AUTH_CLOUDSTACK_API_KEY"), "STACKWATCH_AUTH_CLOUDSTACK_API_KEY is not set"
+    assert "STACKWATCH_AUTH_CLOUDSTACK_SECRET_KEY" not in env, "the secret key belongs in a file, not the environment"
+    path = env.get("STACKWATCH_AUTH_CLOUDSTACK_SECRET_KEY_FILE", "")
+    mount, volume, (kind, name, _, content) = _mounted_file(workload, container, path)
+    assert kind == "Secret" and mount.get("readOnly") is True, f"{path} must come from a Secret, read-only"
+    assert name != INTERNAL_KEY_SECRET
+    assert "STACKWATCH_AUTH_CREDENTIALS_FILE" not in env, "the static credentials file is optional: off by default"
+
+    _write_pod_files(workload, container, tmp_path)
+    _use_pod_environment(container, monkeypatch, tmp_path)
+    settings = _component_settings("auth")()
+    assert settings.cloudstack_secret() == content.strip()
+    provider = _providers(settings)  # the real construction auth does at start
+    assert isinstance(provider, CloudStackCredentialProvider)
+
+
+def test_auth_static_credentials_file_is_an_optional_mount(monkeypatch, tmp_path):
+    """Turned on (STACKWATCH_AUTH_CREDENTIALS_FILE), the file is the Secret's; its placeholder is refused."""
+    from services.auth.main import _providers
+    from stackwatch.errors import StackWatchError
+
+    workload = _component_workload("auth")
+    (container,) = [c for w, c, comp in _stackwatch_containers() if comp == "auth"]
+    mount, volume, (kind, name, _, _) = _mounted_file(workload, container, OPTIONAL_CREDENTIALS_FILE)
+    assert kind == "Secret" and name == "stackwatch-auth-credentials" and mount.get("readOnly") is True
+    assert volume["secret"].get("optional") is True, "the pod must start without the optional Secret"
+    assert OPTIONAL_CREDENTIALS_FILE in (K8S / "20-auth.yaml").read_text(), "20-auth.yaml must show how to turn it on"
+    assert OPTIONAL_CREDENTIALS_FILE in README.read_text(), "k8s/README.md must say how to turn it on"
+
+    _write_pod_files(workload, container, tmp_path)
+    _use_pod_environment(container, monkeypatch, tmp_path, STACKWATCH_AUTH_CREDENTIALS_FILE=OPTIONAL_CREDENTIALS_FILE)
+    settings = _component_settings("auth")()
+    assert settings.credentials_file and settings.cloudstack_url, "both may be set: the file is asked first"
+    with pytest.raises(StackWatchError, match="not valid JSON"):
+        _providers(settings)
+
+
+# --------------------------------------------------------------------------------------------
+# The internal key
+
+
+async def _serve_without_key(component: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> bool:
+    """Whether ``stackwatch serve <component>`` refuses to start for want of the internal key.
+
+    Everything else it needs is given (local ports, a credentials file); a component that does
+    not read the key starts, and is stopped at once.
+    """
+    from stackwatch import cli
+    from stackwatch.errors import StackWatchError
+
+    for name in list(os.environ):
+        if name.startswith("STACKWATCH_"):
+            monkeypatch.delenv(name)
+    creds = tmp_path / "credentials.json"
+    creds.write_text('{"credentials": []}')
+    for name, value in {"STACKWATCH_GATEWAY_HOST": "127.0.0.1", "STACKWATCH_GATEWAY_PORT": "0",
+                        "STACKWATCH_AUTH_BIND": "127.0.0.1:0", "STACKWATCH_AUTH_CREDENTIALS_FILE": str(creds),
+                        "STACKWATCH_INGEST_BIND": "127.0.0.1:0", "STACKWATCH_INGEST_STORE_URL": "clickhouse://127.0.0.1:1",
+                        "STACKWATCH_ALARM_BIND": "127.0.0.1:0", "STACKWATCH_AUTOSCALE_BIND": "127.0.0.1:0"}.items():
+        monkeypatch.setenv(name, value)
+    stop = asyncio.Event()
+    stop.set()
+    monkeypatch.setattr(cli, "_stop_event", lambda: stop)
+    monkeypatch.setattr(cli, "_settle_heap", lambda: None)  # no gc.freeze() in the test process
+    try:
+        await asyncio.wait_for(cli.serve(component), timeout=30)
+    except StackWatchError as e:
+        if "STACKWATCH_INTERNAL_KEY_FILE" in str(e):
+            return True
+        raise
+    return False
+
+
+@pytest.mark.parametrize("component", ["gateway", *GRPC_COMPONENTS])
+async def test_the_internal_key_is_read_by(component, monkeypatch, tmp_path):
+    """KEY_READERS is what the code does: exactly those refuse to start without the key."""
+    reads = await _serve_without_key(component, monkeypatch, tmp_path)
+    assert reads == (component in KEY_READERS), (
+        f"stackwatch serve {component} {'needs' if reads else 'does not need'} the internal key: "
+        "update KEY_READERS and the manifests (mount stackwatch-internal-key only where it is read)")
+
+
+def test_internal_key_is_mounted_exactly_where_it_is_read():
+    """Key readers: STACKWATCH_INTERNAL_KEY_FILE -> the one Secret, read-only; others: no key at all."""
+    sources = {}
+    for w, c, component in _stackwatch_containers():
+        name = w["metadata"]["name"]
+        env = _pod_environment(c)
+        if component not in KEY_READERS:
+            assert "STACKWATCH_INTERNAL_KEY_FILE" not in env and "STACKWATCH_INTERNAL_KEY" not in env, name
+            assert INTERNAL_KEY_SECRET not in _secrets_given(w), \
+                f"{name} does not read the internal key and must not be given it (least privilege)"
+            continue
+        assert "STACKWATCH_INTERNAL_KEY" not in env, f"{name}: the key belongs in a file, not the environment"
+        path = env.get("STACKWATCH_INTERNAL_KEY_FILE")
+        assert path, f"{name} (serve {component}) needs STACKWATCH_INTERNAL_KEY_FILE"
+        mount, volume, (kind, secret, key, _) = _mounted_file(w, c, path)
+        assert (kind, secret) == ("Secret", INTERNAL_KEY_SECRET), f"{name}: {path} is {kind} {secret}, not the key"
+        assert mount.get("readOnly") is True, f"{name}: mount the internal key read-only"
+        assert "optional" not in volume.get("secret", {}), f"{name}: the key Secret must not be optional"
+        mode = volume.get("secret", {}).get("defaultMode", 0o644)
+        assert mode & 0o007 == 0, f"{name}: the key file is readable by others (mode {mode:o})"
+        sources[component] = (secret, key)
+    assert set(sources) == set(KEY_READERS)
+    assert len(set(sources.values())) == 1, f"every component must read the same key: {sources}"
+    assert "gateway" not in KEY_READERS
+
+
+def test_internal_key_placeholder_is_refused_and_documented():
+    """The placeholder is too short for the code (the services do not start) and says how to make one."""
+    from stackwatch.errors import StackWatchError
+    from stackwatch.rpc import TokenSigner
+
+    secret = _named("Secret", INTERNAL_KEY_SECRET)
+    assert "placeholder" in str(secret["metadata"].get("annotations", {}))
+    for value in _secret_data(secret).values():
+        with pytest.raises(StackWatchError):
+            TokenSigner(value.encode().strip())  # what CommonSettings.internal_key_bytes() returns
+    for doc in (K8S / "02-secrets.yaml", README):
+        assert "openssl rand -hex 32" in doc.read_text(), f"{doc.name} must say how to generate the key"
+
+
+# --------------------------------------------------------------------------------------------
+# Addresses and balancing
+
+
+def test_every_address_names_the_service_of_its_backend(monkeypatch):
+    """Each ``<backend>_ADDRESS`` names a headless Service that leads to the backend's pods.
+
+    The Service and port select the backend's pods and target the port it binds, and
+    NetworkPolicy lets the caller reach them.
+    """
+
+    def settings_of(component: str) -> Any:
+        (container,) = [c for _, c, comp in _stackwatch_containers() if comp == component]
+        _use_pod_environment(container, monkeypatch)
+        return _component_settings(component)()
+
+    checked = []
+    for w, _, component in _stackwatch_containers():
+        for backend, target in _address_fields(settings_of(component)).items():
+            where = f"{component}: {backend}_address {target}"
+            host, port = target.rsplit(":", 1)
+            services = _services_at(host, int(port))
+            assert len(services) == 1, f"{where}: no Service {host} with port {port}"
+            svc = services[0]
+            backend_workload = _component_workload(backend)
+            reached = [x["metadata"]["name"] for x in _selected(svc["spec"]["selector"])]
+            assert reached == [backend_workload["metadata"]["name"]], f"{where} reaches {reached}"
+            (svc_port,) = [p for p in svc["spec"]["ports"] if p["port"] == int(port)]
+            target_port = _container_ports(backend_workload)[str(svc_port.get("targetPort", svc_port["port"]))]
+            bind_port = int(settings_of(backend).bind.rsplit(":", 1)[1])
+            assert target_port == bind_port, f"{where}: the Service targets {target_port}, {backend} binds {bind_port}"
+            assert svc["spec"].get("clusterIP") == "None", \
+                f"{where}: Service {host} must be headless, or round_robin sees one address"
+            allowed = _who_may_reach(backend_workload)
+            assert "*" in allowed or w["metadata"]["name"] in allowed, \
+                f"{where}: NetworkPolicy does not let {w['metadata']['name']} in"
+            checked.append((component, backend))
+    assert {("gateway", "auth"), ("gateway", "ingest"), ("ingest", "auth")} <= set(checked), checked
+
+
+def test_grpc_services_are_headless():
+    """The gRPC Services resolve to every ready pod (clients balance per call); the gateway's does not."""
+    for name in GRPC_COMPONENTS:
+        assert _named("Service", name)["spec"].get("clusterIP") == "None", f"Service {name} must be headless"
+    assert _named("Service", "gateway")["spec"].get("clusterIP") != "None", "HTTP clients need a virtual IP"
+
+
+def test_channels_and_servers_are_configured_to_spread_calls():
+    """round_robin over what DNS returns, and connections that age out so clients re-resolve."""
+    import json
+
+    from stackwatch.config import GatewaySettings
+    from stackwatch.rpc import _channel, _server
+
+    options = dict(_channel.CLIENT_OPTIONS)
+    assert json.loads(options["grpc.service_config"])["loadBalancingConfig"][0] == {"round_robin": {}}
+    assert _channel.channel_target("auth:50051") == "dns:///auth:50051"
+    assert _channel.channel_target("127.0.0.1:50051") == "dns:///127.0.0.1:50051"
+    assert _channel.channel_target("ipv4:10.0.0.1:1,10.0.0.2:1") == "ipv4:10.0.0.1:1,10.0.0.2:1"
+    assert _channel.channel_target("dns:///auth:50051") == "dns:///auth:50051"
+    server = dict(_server.SERVER_OPTIONS)
+    assert 0 < server["grpc.max_connection_age_ms"] <= 10 * 60 * 1000
+    assert server["grpc.max_connection_age_grace_ms"] > 1000 * GatewaySettings().rpc_timeout, \
+        "calls in flight on an aged connection must be able to run to their deadline"
+    assert server["grpc.http2.min_ping_interval_without_data_ms"] < options["grpc.keepalive_time_ms"], \
+        "the server would answer the clients' keepalive pings with GOAWAY too_many_pings"
+
+
+async def _start_health_server(bind: str, who: bool):
+    from grpc_health.v1 import health_pb2
+
+    from stackwatch.rpc import serve
+
+    handle = await serve(bind, lambda server: None, ["who"])
+    status = health_pb2.HealthCheckResponse.SERVING if who else health_pb2.HealthCheckResponse.NOT_SERVING
+    await handle.health.set("who", status)
+    return handle
+
+
+async def _ask_who(target: str, calls: int, until: set[int] | None = None) -> list[int]:
+    """The "who" health status of ``calls`` calls on one channel (fewer once ``until`` was all seen)."""
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    from stackwatch.rpc import open_channel
+
+    channel = open_channel(target)
+    try:
+        stub = health_pb2_grpc.HealthStub(channel)
+        answers: list[int] = []
+        for _ in range(calls):
+            answers.append((await stub.Check(health_pb2.HealthCheckRequest(service="who"), timeout=5)).status)
+            if until is not None and until <= set(answers):
+                break
+        return answers
+    finally:
+        await channel.close()
+
+
+async def test_channels_reach_local_servers_by_ip_and_by_name():
+    """``open_channel("127.0.0.1:port")`` and ``("localhost:port")`` still work (dns:/// + round_robin)."""
+    handle = await _start_health_server("127.0.0.1:0", True)
+    try:
+        for target in (f"127.0.0.1:{handle.port}", f"localhost:{handle.port}", f"dns:///127.0.0.1:{handle.port}"):
+            assert await _ask_who(target, 3) == [1, 1, 1], target
+    finally:
+        await handle.stop(grace=0)
+
+
+async def test_channels_spread_calls_over_every_address():
+    """Two servers behind one target both answer calls of one channel (pick_first would use one).
+
+    ``ipv4:a,b`` gives the channel two addresses the way DNS does for a headless Service.
+    """
+    first = await _start_health_server("127.0.0.1:0", True)
+    try:
+        try:
+            second = await _start_health_server(f"127.0.0.2:{first.port}", False)
+        except OSError:
+            pytest.skip("127.0.0.2 is not a local address here")
+        try:
+            answers = await _ask_who(f"ipv4:127.0.0.1:{first.port},127.0.0.2:{first.port}", 200, until={1, 2})
+        finally:
+            await second.stop(grace=0)
+    finally:
+        await first.stop(grace=0)
+    assert set(answers) == {1, 2}, f"calls did not spread over both servers: {answers}"
+
+
+async def test_calls_keep_working_across_connection_age_goaways(monkeypatch):
+    """serve() ages connections out (shortened here to 0.3 s): the client reconnects, no call fails."""
+    import grpc
+
+    from stackwatch.rpc import _server, open_channel, serve
+
+    monkeypatch.setattr(_server, "SERVER_OPTIONS", tuple(
+        (k, 300 if k == "grpc.max_connection_age_ms" else v) for k, v in _server.SERVER_OPTIONS))
+    peers: set[str] = set()
+
+    async def peer(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        peers.add(context.peer())  # the client's address and port: one per connection
+        return b""
+
+    def register(server: grpc.aio.Server) -> None:
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
+            "test.Peers", {"Get": grpc.unary_unary_rpc_method_handler(peer)}),))
+
+    handle = await serve("127.0.0.1:0", register, [])
+    channel = open_channel(f"localhost:{handle.port}")
+    try:
+        call = channel.unary_unary("/test.Peers/Get")
+        loop = asyncio.get_running_loop()
+        deadline, calls = loop.time() + 1.5, 0
+        while loop.time() < deadline:
+            results = await asyncio.gather(*[call(b"", timeout=5) for _ in range(10)], return_exceptions=True)
+            failures = [r for r in results if isinstance(r, BaseException)]
+            assert not failures, failures[0]
+            calls += len(results)
+            await asyncio.sleep(0.01)
+    finally:
+        await channel.close()
+        await handle.stop(grace=0)
+    assert len(peers) >= 3, f"{calls} calls over 1.5 s used {len(peers)} connection(s): no maximum age in force"
 
 
 # --------------------------------------------------------------------------------------------
@@ -523,3 +929,42 @@ def test_network_policies_expose_only_the_gateway():
                 **{name: services for name in GRPC_COMPONENTS}}
     actual = {w["metadata"]["name"]: _who_may_reach(w) for w in _workloads()}
     assert actual == expected
+
+
+# --------------------------------------------------------------------------------------------
+# k8s/README.md
+
+
+def _readme_manifests() -> list[dict[str, Any]]:
+    """The Kubernetes objects shown in the README's ```yaml blocks."""
+    blocks = re.findall(r"^( *)```yaml\n(.*?)^\1```", README.read_text(), re.MULTILINE | re.DOTALL)
+    docs = []
+    for indent, body in blocks:
+        text = "\n".join(line[len(indent):] for line in body.splitlines())
+        docs += [d for d in yaml.safe_load_all(text) if isinstance(d, dict) and "apiVersion" in d]
+    return docs
+
+
+def test_readme_manifests_are_valid_and_fit_the_deployment():
+    """The egress example is valid for 1.30, selects the auth pods and opens DNS and CloudStack's port."""
+    docs = _readme_manifests()
+    assert docs, "the README shows an egress policy example"
+    for doc in docs:
+        try:
+            kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+        except kubernetes_validate.ValidationError as e:
+            pytest.fail(f"README {doc['kind']}/{doc['metadata']['name']}: {e.message}")
+        assert doc["metadata"].get("namespace") == NAMESPACE
+    (egress,) = [d for d in docs if d["kind"] == "NetworkPolicy" and "Egress" in d["spec"]["policyTypes"]]
+    assert [w["metadata"]["name"] for w in _selected(egress["spec"]["podSelector"])] == ["auth"]
+    opened = {(p["port"], p.get("protocol", "TCP")) for rule in egress["spec"]["egress"] for p in rule["ports"]}
+    url = urlsplit(_named("ConfigMap", "stackwatch-config")["data"]["STACKWATCH_AUTH_CLOUDSTACK_URL"])
+    assert {(53, "UDP"), (53, "TCP"), (url.port or {"http": 80, "https": 443}[url.scheme], "TCP")} <= opened
+
+
+def test_readme_is_honest_about_what_was_tested_and_what_is_open():
+    """The honesty note stays, and the README says egress is open as long as no policy restricts it."""
+    text = " ".join(README.read_text().split())
+    assert "have not been applied to a real cluster" in text
+    if not any("Egress" in p["spec"].get("policyTypes", []) for p in _of_kind("NetworkPolicy")):
+        assert "Egress is open" in text and "Only ingress is restricted" in text
