@@ -407,7 +407,6 @@ def _address_fields(settings: Any) -> dict[str, str]:
 def test_component_settings_parse_from_the_pod_environment(component, monkeypatch, tmp_path):
     """Build the component's settings from exactly what its pod sees, and check what they name."""
     from stackwatch.errors import StackWatchError
-    from stackwatch.rpc import TokenSigner
 
     workload = _component_workload(component)
     (container,) = [c for w, c, comp in _stackwatch_containers() if comp == component]
@@ -421,10 +420,9 @@ def test_component_settings_parse_from_the_pod_environment(component, monkeypatc
         assert _services_at(host, int(port)), f"{component} calls {backend} at {target}: no such Service"
 
     if component in KEY_READERS:
-        # The pod's key file is read by the real code; the placeholder must be refused.
-        key = common.internal_key_bytes()
+        # The pod's key file is read by the real code, which refuses the placeholder.
         with pytest.raises(StackWatchError, match="at least 16 bytes"):
-            TokenSigner(key)
+            common.internal_key_bytes()
 
     if component == "gateway":
         assert settings.host == "0.0.0.0"
