@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from services.ingest.store import RAW_COLUMNS, MetricStore, build_columns  # noqa: E402
-from stackwatch.domain.metrics import Datum, Dimension, StatisticSet, series_id  # noqa: E402
+from stackwatch.domain.metrics import Datum, DatumBatch, Dimension, StatisticSet, series_id  # noqa: E402
 from stackwatch.store import AsyncEngine, open_engine  # noqa: E402
 from stackwatch.store.testing import ClickHouseServer  # noqa: E402
 
@@ -43,8 +43,11 @@ ACCOUNT = "b0000000-0000-4000-8000-000000000001"
 T0 = 1_800_000_000
 
 
-def make_batch(n: int, seed: int, t0: int = T0) -> list[tuple[str, Datum]]:
-    """``n`` Value datums over 1,000 series, timestamps within an hour after ``t0``."""
+def make_batch(n: int, seed: int, t0: int = T0) -> list[tuple[str, DatumBatch]]:
+    """``n`` Value datums over 1,000 series, timestamps within an hour after ``t0``.
+
+    As the group committer hands them over: one :class:`DatumBatch` per 1,000-datum request.
+    """
     rng = random.Random(seed)
     dims = [(Dimension("Host", f"host-{h:03d}"), Dimension("Service", "api")) for h in range(50)]
     out = []
@@ -53,7 +56,8 @@ def make_batch(n: int, seed: int, t0: int = T0) -> list[tuple[str, Datum]]:
         t = t0 + rng.random() * 3600
         out.append((ACCOUNT, Datum("Bench/App", f"Metric{i % 20}", dims[(i // 20) % 50], t,
                                    StatisticSet(1.0, v, v, v), (v,), (1.0,), "Milliseconds", 60)))
-    return out
+    return [(ACCOUNT, DatumBatch.from_datums("Bench/App", [d for _, d in out[i:i + 1000]]))
+            for i in range(0, n, 1000)]
 
 
 def rate(label: str, n: int, times: Sequence[float]) -> str:
