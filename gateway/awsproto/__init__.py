@@ -23,7 +23,7 @@ doubles, int integers/longs, bytes blobs; absent members are absent. Results use
 Modules: :mod:`.model` (services), :mod:`.request` (HTTP values), :mod:`.detect`, one codec per
 protocol (:mod:`.query`, :mod:`.json10`, :mod:`.rpcv2cbor`), :mod:`.errors` (wire names of
 errors); the shared shape walks are the private ``_inbound`` (with ``_reader``) and
-``_outbound``.
+``_outbound``, and ``_tree`` is what json and cbor share.
 """
 
 from __future__ import annotations

@@ -29,6 +29,8 @@ the gateway and the ingest domain (which cannot tell empty from absent in a prot
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -234,6 +236,16 @@ def from_text(text: str) -> datetime:
         except ValueError:
             raise Invalid(value=text) from None
     return as_utc(value)
+
+
+def base64_blob(raw: Any) -> bytes:
+    """A blob sent as base64 text (json and query)."""
+    if raw.__class__ is str:
+        try:
+            return base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError):
+            pass
+    raise Invalid(value=raw)
 
 
 def as_utc(value: datetime) -> datetime:

@@ -12,19 +12,15 @@ with orjson. Errors are ``{"__type": "<ns>#<Shape>", "message": ...}`` plus the 
 from __future__ import annotations
 
 import base64
-import binascii
 from datetime import datetime
 from typing import Any
 
 import orjson
-from botocore.model import OperationModel
 
-from gateway.awsproto import _inbound, _outbound
-from gateway.awsproto._reader import Invalid, Reader, from_epoch, from_text
-from gateway.awsproto.errors import QUERY_ERROR_HEADER, error_type, query_error
-from gateway.awsproto.model import Service
-from gateway.awsproto.request import HttpRequest, HttpResponse
-from stackwatch.errors import SerializationException, ServiceError
+from gateway.awsproto import _outbound
+from gateway.awsproto._reader import Invalid, Reader, base64_blob, from_epoch, from_text
+from gateway.awsproto._tree import TreeCodec
+from stackwatch.errors import SerializationException
 
 CONTENT_TYPE = "application/x-amz-json-1.0"
 
@@ -41,14 +37,7 @@ class JsonReader(Reader):
             return from_text(raw)
         raise Invalid(value=raw)
 
-    def blob(self, raw: Any) -> bytes:
-        """Base64 text."""
-        if raw.__class__ is str:
-            try:
-                return base64.b64decode(raw, validate=True)
-            except (binascii.Error, ValueError):
-                pass
-        raise Invalid(value=raw)
+    blob = staticmethod(base64_blob)
 
 
 class JsonWriter(_outbound.TreeWriter):
@@ -80,32 +69,11 @@ def decode(body: bytes) -> dict[str, Any]:
     return value
 
 
-def parse(service: Service, operation_model: OperationModel, req: HttpRequest) -> dict[str, Any]:
-    """The operation's params from a json 1.0 request (raises the service's validation errors)."""
-    raw = decode(req.body)
-    shape = operation_model.input_shape
-    if shape is None:
-        return {}
-    return _inbound.parse_input(service, READER, shape, raw)
-
-
-def serialize(service: Service, operation_model: OperationModel, result: dict[str, Any],
-              request_id: str) -> HttpResponse:
-    """A 200 response carrying ``result`` (``{}`` for operations without output)."""
-    shape = operation_model.output_shape
-    body = {} if shape is None else _outbound.handler(WRITER, service.name, shape)(result)
-    return HttpResponse(200, _headers(request_id), orjson.dumps(body))
-
-
-def serialize_error(service: Service, error: ServiceError, request_id: str,
-                    operation_name: str | None) -> HttpResponse:
-    """The json error response for ``error``, with ``x-amzn-query-error``."""
-    type_name, message_key = error_type(service, error, operation_name)
-    headers = _headers(request_id)
-    headers[QUERY_ERROR_HEADER] = query_error(error)
-    body = orjson.dumps({"__type": type_name, message_key: error.message})
-    return HttpResponse(error.status, headers, body)
-
-
 def _headers(request_id: str) -> dict[str, str]:
     return {"x-amzn-RequestId": request_id, "Content-Type": CONTENT_TYPE}
+
+
+CODEC = TreeCodec(READER, WRITER, decode, orjson.dumps, _headers)
+parse = CODEC.parse
+serialize = CODEC.serialize
+serialize_error = CODEC.serialize_error

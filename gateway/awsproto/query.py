@@ -25,7 +25,6 @@ when not finite), booleans lowercase, blobs base64. Errors are ``<ErrorResponse>
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -36,7 +35,7 @@ from botocore.model import ListShape, MapShape, OperationModel, Shape, Structure
 
 from gateway.awsproto import _inbound, _outbound
 from gateway.awsproto._outbound import Member, finite_or_name
-from gateway.awsproto._reader import Invalid, ListItems, MapItems, Reader, from_text
+from gateway.awsproto._reader import Invalid, ListItems, MapItems, Reader, base64_blob, from_text
 from gateway.awsproto._shapes import Handler, entry_names, item_name, query_name
 from gateway.awsproto.errors import fault
 from gateway.awsproto.model import Service
@@ -191,14 +190,7 @@ class QueryReader(Reader):
             return from_text(raw)
         raise Invalid(value=raw)
 
-    def blob(self, raw: Any) -> bytes:
-        """Base64 text."""
-        if raw.__class__ is str:
-            try:
-                return base64.b64decode(raw, validate=True)
-            except (binascii.Error, ValueError):
-                pass
-        raise Invalid(value=raw)
+    blob = staticmethod(base64_blob)
 
 
 def _key_value(entry: Any, key_name: str, value_name: str) -> tuple[Any, Any]:

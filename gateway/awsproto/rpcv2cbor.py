@@ -22,14 +22,11 @@ from datetime import datetime
 from typing import Any
 
 import cbor2
-from botocore.model import OperationModel
 
-from gateway.awsproto import _inbound, _outbound
+from gateway.awsproto import _outbound
 from gateway.awsproto._reader import Invalid, Reader, as_utc, from_epoch
-from gateway.awsproto.errors import QUERY_ERROR_HEADER, error_type, query_error
-from gateway.awsproto.model import Service
-from gateway.awsproto.request import HttpRequest, HttpResponse
-from stackwatch.errors import SerializationException, ServiceError
+from gateway.awsproto._tree import TreeCodec
+from stackwatch.errors import SerializationException
 
 CONTENT_TYPE = "application/cbor"
 SMITHY_PROTOCOL = "rpc-v2-cbor"
@@ -86,33 +83,12 @@ def decode(body: bytes) -> dict[Any, Any]:
     return value
 
 
-def parse(service: Service, operation_model: OperationModel, req: HttpRequest) -> dict[str, Any]:
-    """The operation's params from an rpc-v2-cbor request (raises the service's validation errors)."""
-    raw = decode(req.body)
-    shape = operation_model.input_shape
-    if shape is None:
-        return {}
-    return _inbound.parse_input(service, READER, shape, raw)
-
-
-def serialize(service: Service, operation_model: OperationModel, result: dict[str, Any],
-              request_id: str) -> HttpResponse:
-    """A 200 response carrying ``result`` (an empty map for operations without output)."""
-    shape = operation_model.output_shape
-    body = {} if shape is None else _outbound.handler(WRITER, service.name, shape)(result)
-    return HttpResponse(200, _headers(request_id), cbor2.dumps(body))
-
-
-def serialize_error(service: Service, error: ServiceError, request_id: str,
-                    operation_name: str | None) -> HttpResponse:
-    """The cbor error response for ``error``, with ``x-amzn-query-error``."""
-    type_name, message_key = error_type(service, error, operation_name)
-    headers = _headers(request_id)
-    headers[QUERY_ERROR_HEADER] = query_error(error)
-    body = cbor2.dumps({"__type": type_name, message_key: error.message})
-    return HttpResponse(error.status, headers, body)
-
-
 def _headers(request_id: str) -> dict[str, str]:
     return {"x-amzn-RequestId": request_id, "Content-Type": CONTENT_TYPE,
             "smithy-protocol": SMITHY_PROTOCOL}
+
+
+CODEC = TreeCodec(READER, WRITER, decode, cbor2.dumps, _headers)
+parse = CODEC.parse
+serialize = CODEC.serialize
+serialize_error = CODEC.serialize_error
