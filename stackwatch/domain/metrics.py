@@ -121,10 +121,3 @@ class DatumBatch(NamedTuple):
     def size(self) -> int:
         """The number of datums (``len()`` of a NamedTuple counts its fields, so it is not that)."""
         return len(self.metric_names)
-
-    def datums(self) -> list[Datum]:
-        """The batch as :class:`Datum` rows (for tests and small callers)."""
-        return [Datum(self.namespace, self.metric_names[i], self.dimensions[i], self.timestamps[i],
-                      StatisticSet(self.sample_counts[i], self.sums[i], self.minimums[i], self.maximums[i]),
-                      self.values[i], self.counts[i], self.units[i], self.resolutions[i])
-                for i in range(len(self.metric_names))]

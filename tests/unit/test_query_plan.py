@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.ingest.domain import QueryPlan, percentiles, plan_query
-from services.ingest.domain._query import fast_percentiles
+from services.ingest.domain._statistics import exact_percentiles as definition
 from stackwatch import errors
 
 NOW = 1_717_243_200  # 2024-06-01T12:00:00Z, a whole hour
@@ -267,7 +267,7 @@ def test_plan_is_a_frozen_value() -> None:
         got.start = 0  # type: ignore[misc]
 
 
-# -- fast_percentiles: the definition's answers, without its Fractions on the common path ----------
+# -- percentiles: the definition's answers, without its Fractions on the common path ----------
 
 COUNTS = st.one_of(st.integers(0, 1000).map(float), st.floats(0.0, 1e6, allow_nan=False),
                    st.sampled_from([0.1, 0.25, 1e-300, 5e-324, 1e300, 3.0]))
@@ -278,15 +278,15 @@ FRACTIONS = st.lists(st.one_of(st.sampled_from([0.0, 0.5, 0.07, 0.99, 0.999, 1.0
 
 @given(histogram=HISTOGRAMS, fractions=FRACTIONS)
 @settings(max_examples=400, deadline=None)
-def test_fast_percentiles_answer_as_the_definition(histogram: list[tuple[float, float]],
+def test_percentiles_answer_as_the_definition(histogram: list[tuple[float, float]],
                                                    fractions: list[float]) -> None:
     try:
-        expected = percentiles(histogram, fractions)
+        expected = definition(histogram, fractions)
     except ValueError:
         with pytest.raises(ValueError):
-            fast_percentiles(histogram, fractions)
+            percentiles(histogram, fractions)
         return
-    assert fast_percentiles(histogram, fractions) == expected
+    assert percentiles(histogram, fractions) == expected
 
 
 @pytest.mark.parametrize(("histogram", "fractions"), [
@@ -299,13 +299,13 @@ def test_fast_percentiles_answer_as_the_definition(histogram: list[tuple[float, 
     pytest.param([(1.0, 5e-324), (2.0, 5e-324)], [0.5, 1e-12], id="subnormal-counts"),
     pytest.param([(1.0, 2.0**360), (2.0, 2.0**360)], [0.5, 0.75], id="huge-counts"),
 ])
-def test_fast_percentiles_on_the_boundaries(histogram: list[tuple[float, float]],
+def test_percentiles_on_the_boundaries(histogram: list[tuple[float, float]],
                                             fractions: list[float]) -> None:
-    assert fast_percentiles(histogram, fractions) == percentiles(histogram, fractions)
+    assert percentiles(histogram, fractions) == definition(histogram, fractions)
 
 
-def test_fast_percentiles_reject_what_the_definition_rejects() -> None:
+def test_percentiles_reject_what_the_definition_rejects() -> None:
     with pytest.raises(ValueError):
-        fast_percentiles([(1.0, 0.0)], [0.5])
+        percentiles([(1.0, 0.0)], [0.5])
     with pytest.raises(ValueError):
-        fast_percentiles([(1.0, 1.0)], [1.5])
+        percentiles([(1.0, 1.0)], [1.5])

@@ -33,16 +33,13 @@ with the rounded start.
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import accumulate
 from typing import Any, NamedTuple
 
 from services.ingest.domain._identity import check_size
 from services.ingest.domain._statistics import (
     BASIC_STATISTICS,
-    _target,
     has_exact_percentiles,
     parse_percentile,
     percentiles,
@@ -233,52 +230,10 @@ def datapoint(plan: QueryPlan, bucket: Bucket,
     wanted = plan.percentiles
     if wanted and has_exact_percentiles(histogram, bucket.sample_count, bucket.minimum):
         assert histogram is not None
-        values = fast_percentiles(histogram, [q for _, q in wanted])
+        values = percentiles(histogram, [q for _, q in wanted])
         out["ExtendedStatistics"] = dict(zip([name for name, _ in wanted], values, strict=True))
     return out
 
 
 _BASIC_FIELDS = {"SampleCount": "sample_count", "Sum": "sum", "Minimum": "minimum", "Maximum": "maximum"}
 
-#: Where the float target ``q * total`` may stray from the exact one, relative: less than 2**-51
-#: (the decimal ``q`` stands for is within half an ulp of the float, and the product rounds once),
-#: so a bracket of 2**-50 either side holds the exact target.
-_MARGIN = 2.0**-50
-#: Below this a product may be subnormal, where the relative bound fails.
-_TINY = 2.0**-1000
-
-
-def fast_percentiles(histogram: Sequence[tuple[float, float]], fractions: Sequence[float]) -> list[float]:
-    """:func:`~._statistics.percentiles`, the same answers, with floats where they provably suffice.
-
-    The definition finds each rank by comparing the running counts with the exact target
-    ``Fraction(repr(q)) * total``, and Fraction arithmetic was nine tenths of a 1,440-bucket
-    answer. Here the exact target is bracketed by floats (see :data:`_MARGIN`): when no running
-    count lies in the bracket, the float search is the exact search. Only the few counts inside
-    it (a target that lands on a running count, like p50 of an even number of samples) are
-    compared exactly, and anything outside the proof's assumptions goes to the definition.
-    """
-    pairs = sorted([pair for pair in histogram if pair[1] > 0])
-    if not pairs:
-        return percentiles(histogram, fractions)  # raises, as defined
-    counts = [c for _, c in pairs]
-    cumulative = list(accumulate(counts))
-    total = math.fsum(counts)
-    last = len(pairs) - 1
-    out = []
-    for q in fractions:
-        t = q * total
-        if q == 0.0:  # the exact target is 0, a float
-            index = bisect_left(cumulative, 0.0)
-        elif _TINY < q <= 1.0 and _TINY < t:
-            margin = t * _MARGIN
-            index = bisect_left(cumulative, t - margin)
-            high = bisect_left(cumulative, t + margin, index)
-            if high != index:
-                target = _target(q, total)
-                index += sum(1 for c in cumulative[index:high] if c < target)
-        else:
-            out.append(percentiles(histogram, (q,))[0])
-            continue
-        out.append(pairs[min(index, last)][0])
-    return out
