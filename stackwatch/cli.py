@@ -103,7 +103,8 @@ async def up(host: str, port: int, data_dir: Path, credentials: Path | None) -> 
         auth = await stack.enter_async_context(auth_running(AuthSettings(
             bind="127.0.0.1:0", credentials_file=str(creds_file)), key))
         ingest = await stack.enter_async_context(ingest_running(IngestSettings(
-            bind="127.0.0.1:0", store_url=f"chdb://{store_dir}", auth_address=f"127.0.0.1:{auth.port}"), key))
+            bind="127.0.0.1:0", store_url=f"chdb://{store_dir}", auth_address=f"127.0.0.1:{auth.port}",
+            wal_dir=str((data_dir / "wal").resolve())), key))
         gw_port = await stack.enter_async_context(_gateway(GatewaySettings(
             host=host, port=port, auth_address=f"127.0.0.1:{auth.port}",
             ingest_address=f"127.0.0.1:{ingest.port}")))

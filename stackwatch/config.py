@@ -162,6 +162,13 @@ class IngestSettings(BaseSettings):
     of more of them (each costs ClickHouse about the same whatever its size)."""
     commit_rows: int = Field(default=10_000, gt=0)
     """Datums waiting that start a commit at once, without waiting for ``commit_interval``."""
+    wal_dir: str | None = None
+    """Directory of the write-ahead log (one per ingest process, on a disk that outlives it). Set,
+    PutMetricData is acknowledged once its request is in the log (a fraction of a millisecond) and
+    INSERTed behind; unset, once its group-committed INSERT is done (10-15 ms or more)."""
+    read_wait: float = Field(default=10.0, gt=0)
+    """With a write-ahead log: most seconds a read waits for the caller's acknowledged writes to
+    reach ClickHouse before answering ``ServiceUnavailable``."""
     catalog_refresh: float = Field(default=900.0, ge=0)
     """Seconds after which a metric's catalog row (its ListMetrics ``last_seen``) is rewritten."""
     store_threads: int = Field(default=4, gt=0)

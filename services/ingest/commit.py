@@ -1,4 +1,13 @@
-"""Group commit: many concurrent PutMetricData calls, one INSERT, every caller answered after it.
+"""Committers: how an acknowledged PutMetricData reaches ClickHouse.
+
+Two of them, one interface (``submit``, ``visible``, ``run``, ``close``, ``stats``):
+
+:class:`GroupCommitter`  acknowledges after the INSERT that carries the caller's rows.
+:class:`WalCommitter`    acknowledges after the write-ahead log's ``fdatasync``
+                         (:mod:`services.ingest.wal`) and INSERTs behind; what ``stackwatch up``
+                         and ingest with ``STACKWATCH_INGEST_WAL_DIR`` use.
+
+Group commit: many concurrent PutMetricData calls, one INSERT, every caller answered after it.
 
 Each INSERT costs 10-15 ms whatever its size, so writing per request caps throughput at ~80
 requests a second. Instead, :meth:`GroupCommitter.submit` queues the caller's rows and waits; a
@@ -9,10 +18,10 @@ batches grow with load and latency stays one or two INSERTs long.
 Commits start at most every ``min_interval`` seconds, unless ``min_rows`` are already waiting.
 What an INSERT costs ClickHouse is mostly per part, not per row: measured on 18.16, about 45 ms of
 server CPU per insert whatever its size, so 2,500-row inserts cost 20 µs a row and 10,000-row
-inserts 4 µs. Spacing commits turns load into bigger batches instead of more parts. An idle system
-still writes a lone request at once: the wait only applies when the previous commit was recent.
-And a busy one does not wait at all once a batch of ``min_rows`` has gathered, which is big
-enough to be cheap.
+inserts 4 µs. Spacing commits turns load into bigger batches instead of more parts. A lone
+client is written at once: the wait only applies when the previous commit served several callers
+(there is concurrency to gather) and began less than ``min_interval`` ago. And a busy one does
+not wait at all once a batch of ``min_rows`` has gathered, which is big enough to be cheap.
 
 ::
 
@@ -30,10 +39,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
+import random
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
+from services.ingest.wal import Record, WriteAheadLog, encode
 from stackwatch import errors
 from stackwatch.clock import Clock
 from stackwatch.domain.metrics import DatumBatch
@@ -42,6 +56,22 @@ LOG = logging.getLogger(__name__)
 
 Row = tuple[str, DatumBatch]
 Writer = Callable[[Sequence[Row], float], Awaitable[None]]
+
+
+class Committer(Protocol):
+    """What the servicer needs of a committer."""
+
+    keeps_requests: bool
+    """Whether :meth:`submit` needs the serialized request (a log replays it)."""
+    stats: CommitStats
+
+    async def submit(self, account: str, batch: DatumBatch, received: float, payload: bytes) -> None:
+        """Return once ``batch`` is durable (or raise)."""
+        ...
+
+    async def visible(self, account: str) -> None:
+        """Return once every write of ``account`` acknowledged so far can be read."""
+        ...
 
 
 @dataclass
@@ -66,6 +96,8 @@ class CommitStats:
 class GroupCommitter:
     """Coalesces concurrent writes into single store calls. Run :meth:`run` as a task."""
 
+    keeps_requests = False
+
     def __init__(self, write: Writer, clock: Clock, *, max_rows: int = 100_000,
                  max_pending_rows: int = 1_000_000, min_interval: float = 0.0, min_rows: int = 5000) -> None:
         self._write = write
@@ -75,6 +107,7 @@ class GroupCommitter:
         self._min_interval = min_interval
         self._min_rows = min(min_rows, max_rows)
         self._last_start = float("-inf")
+        self._last_callers = 0
         self._queue: deque[_Pending] = deque()
         self._pending_rows = 0
         self._wake = asyncio.Event()
@@ -86,8 +119,12 @@ class GroupCommitter:
         """Rows queued and not yet written."""
         return self._pending_rows
 
-    async def submit(self, account: str, batch: DatumBatch) -> None:
-        """Queue ``batch`` of ``account`` and return once it is durable (or raise)."""
+    async def submit(self, account: str, batch: DatumBatch, received: float = 0.0, payload: bytes = b"") -> None:
+        """Queue ``batch`` of ``account`` and return once it is durable (or raise).
+
+        ``received`` and ``payload`` are what a write-ahead log would keep (see :class:`WalCommitter`);
+        the group commit writes the batch itself and ignores them.
+        """
         if self._closed:
             raise errors.ServiceUnavailable("The service is shutting down. Please retry.")
         size = batch.size
@@ -119,6 +156,7 @@ class GroupCommitter:
                 continue
             await self._space_out()
             batch = self._take_batch()
+            self._last_callers = len(batch)
             rows = [r for p in batch for r in p.rows]
             size = sum(p.size for p in batch)
             started = asyncio.get_running_loop().time()
@@ -146,9 +184,13 @@ class GroupCommitter:
                 self.stats.slowest_write = max(self.stats.slowest_write, took)
 
     async def _space_out(self) -> None:
-        """Wait until ``min_interval`` has passed since the last commit began, or ``min_rows`` wait."""
+        """Wait until ``min_interval`` has passed since the last commit began, or ``min_rows`` wait.
+
+        Only under concurrency: when the last commit served a single caller, nobody else is
+        writing, and the next caller is written at once instead of waiting out the interval.
+        """
         loop = asyncio.get_running_loop()
-        while not self._closed and self._pending_rows < self._min_rows:
+        while not self._closed and self._pending_rows < self._min_rows and self._last_callers > 1:
             delay = self._last_start + self._min_interval - loop.time()
             if delay <= 0:
                 break
@@ -157,7 +199,318 @@ class GroupCommitter:
                 await asyncio.wait_for(self._wake.wait(), delay)
         self._last_start = loop.time()
 
+    async def visible(self, account: str) -> None:
+        """Every acknowledged write is already in ClickHouse: nothing to wait for."""
+
     def close(self) -> None:
         """Stop accepting; :meth:`run` returns after writing what is queued."""
         self._closed = True
         self._wake.set()
+
+
+# -- write-ahead-logged commits ------------------------------------------------------------------
+
+WalRow = tuple[str, DatumBatch, int]
+"""(account, batch, seq of the log record it came from)."""
+WalWriter = Callable[[Sequence[WalRow], float], Awaitable[None]]
+AppliedProbe = Callable[[int, int, int], Awaitable[set[tuple[int, int]]]]
+"""(first seq, last seq, earliest timestamp) -> the (seq, day yyyymmdd) pairs of this log ClickHouse holds."""
+Decoder = Callable[[Record], "tuple[str, DatumBatch] | None"]
+
+
+@dataclass
+class _Logged:
+    seq: int
+    account: str
+    batch: DatumBatch
+    future: asyncio.Future[None] | None = field(default=None, repr=False)
+
+
+def _day(t: float) -> int:
+    d = time.gmtime(math.floor(t))
+    return d.tm_year * 10000 + d.tm_mon * 100 + d.tm_mday
+
+
+def _take(batch: DatumBatch, keep: list[int]) -> DatumBatch:
+    """The datums of ``batch`` at the indices ``keep``, in order."""
+    columns: list[list[Any]] = [[column[i] for i in keep] for column in batch[1:]]
+    return DatumBatch(batch.namespace, *columns)
+
+
+class WalCommitter:
+    """Acknowledges a write once it is in the write-ahead log; applies the log to ClickHouse behind.
+
+    ::
+
+        submit() ──> seq, frame ──> syncer: one write + fdatasync for every frame gathered
+                                     │        └─> futures resolved: 200 to the clients (durable)
+                                     v
+                               unapplied (memory, bounded) ──> applier: one INSERT for all of it,
+                                                                every row stamped (wal_id, seq)
+                                                                 └─> checkpoint, readers released
+
+    Concurrent submits share one ``fdatasync``, as the group commit shares an INSERT, but a lone
+    client waits for its own ``fdatasync`` only (a fraction of a millisecond), never for
+    ClickHouse. The applier runs INSERTs at most every ``min_interval`` seconds unless
+    ``min_rows`` wait or a reader waits, so load becomes bigger INSERTs, not more of them.
+
+    Reads see every write acknowledged before them: :meth:`visible` waits until the account's
+    last logged record is in ClickHouse (the applier hurries when a reader waits).
+
+    Exactly once. Every row carries the log's id and its record's seq. When an INSERT fails, or
+    the process restarts with records after the checkpoint, the applier first asks ClickHouse
+    which (seq, day partition) pairs it already holds (an INSERT spanning partitions may land in
+    part), and inserts only the rest. It retries failures with backoff until ClickHouse takes
+    the rows; acknowledged data is never dropped, and the bound on unapplied rows turns a long
+    outage into ``Throttling`` for new writes instead of unbounded memory.
+    """
+
+    keeps_requests = True
+
+    def __init__(self, wal: WriteAheadLog, write: WalWriter, applied: AppliedProbe, clock: Clock, *,
+                 max_rows: int = 100_000, max_pending_rows: int = 1_000_000, min_interval: float = 0.0,
+                 min_rows: int = 5000, read_wait: float = 10.0) -> None:
+        self._wal = wal
+        self._write = write
+        self._applied_probe = applied
+        self._clock = clock
+        self._max_rows = max_rows
+        self._max_pending = max_pending_rows
+        self._min_interval = min_interval
+        self._min_rows = min(min_rows, max_rows)
+        self._read_wait = read_wait
+        self._frames = bytearray()
+        self._unsynced: list[_Logged] = []
+        self._unapplied: deque[_Logged] = deque()
+        self._pending_rows = 0
+        self._next_seq = wal.next_seq
+        self._applied_seq = wal.next_seq - 1
+        self._suspect_upto = 0  # records up to here may already be in ClickHouse (replayed)
+        self._last_seq: dict[str, int] = {}
+        self._readers: list[tuple[int, asyncio.Future[None]]] = []
+        self._sync_wake = asyncio.Event()
+        self._apply_wake = asyncio.Event()
+        self._closed = False
+        self._last_start = float("-inf")
+        self.stats = CommitStats()
+        self.replayed = 0
+
+    @property
+    def pending_rows(self) -> int:
+        """Rows acknowledged or waiting for the log, and not yet in ClickHouse."""
+        return self._pending_rows
+
+    def recover(self, decode: Decoder) -> int:
+        """Queue the log's records after the checkpoint for applying; returns how many.
+
+        Call once, before serving. Records whose payload no longer decodes are logged and skipped.
+        """
+        count = rows = 0
+        for rec in self._wal.replay():
+            decoded = decode(rec)
+            if decoded is None:
+                LOG.error("write-ahead log: record %d could not be decoded; skipped", rec.seq)
+                continue
+            account, batch = decoded
+            self._unapplied.append(_Logged(rec.seq, account, batch))
+            self._last_seq[account] = rec.seq
+            self._pending_rows += batch.size
+            self._suspect_upto = rec.seq
+            count += 1
+            rows += batch.size
+        if count:
+            self._applied_seq = self._unapplied[0].seq - 1
+            LOG.info("write-ahead log: %d records (%d datums) after the checkpoint to apply", count, rows)
+        self.replayed = count
+        return count
+
+    async def submit(self, account: str, batch: DatumBatch, received: float, payload: bytes) -> None:
+        """Log ``batch`` of ``account`` and return once the record is on disk (or raise).
+
+        Args:
+            account: the account the datums belong to.
+            batch: the validated datums.
+            received: the time the request was validated at; replay validates again with it.
+            payload: the request as it will be replayed (a serialized PutMetricDataRequest).
+        """
+        if self._closed:
+            raise errors.ServiceUnavailable("The service is shutting down. Please retry.")
+        size = batch.size
+        if self._pending_rows + size > self._max_pending:
+            raise errors.Throttling("Rate exceeded")
+        seq = self._next_seq
+        self._next_seq += 1
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._frames += encode(seq, received, account, payload)
+        self._unsynced.append(_Logged(seq, account, batch, fut))
+        self._last_seq[account] = seq
+        self._pending_rows += size
+        self._sync_wake.set()
+        await asyncio.shield(fut)
+
+    async def visible(self, account: str) -> None:
+        """Return once every write of ``account`` acknowledged so far is in ClickHouse.
+
+        Raises:
+            ServiceUnavailable: ClickHouse did not take them within ``read_wait`` seconds.
+        """
+        target = self._last_seq.get(account, 0)
+        if target <= self._applied_seq:
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._readers.append((target, fut))
+        self._apply_wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(fut), self._read_wait)
+        except TimeoutError:
+            raise errors.ServiceUnavailable("The metric store is unavailable. Please retry.") from None
+
+    async def run(self) -> None:
+        """Sync and apply until :meth:`close` is called and everything logged is applied (or given up)."""
+        syncer = asyncio.create_task(self._sync_loop(), name="ingest-wal-sync")
+        try:
+            await self._apply_loop(syncer)
+        finally:
+            await syncer
+            self._wal.close()
+
+    def close(self) -> None:
+        """Stop accepting; :meth:`run` returns after syncing what was submitted and applying what it can."""
+        self._closed = True
+        self._sync_wake.set()
+        self._apply_wake.set()
+
+    # -- syncing ---------------------------------------------------------------------------------
+
+    async def _sync_loop(self) -> None:
+        while True:
+            if not self._unsynced:
+                if self._closed:
+                    return
+                self._sync_wake.clear()
+                await self._sync_wake.wait()
+                continue
+            frames, logged = bytes(self._frames), self._unsynced
+            self._frames, self._unsynced = bytearray(), []
+            try:
+                await asyncio.to_thread(self._wal.append, frames)
+            except OSError as e:
+                LOG.error("write-ahead log: append of %d records failed: %s", len(logged), e)
+                err = errors.ServiceUnavailable("The service could not store the data. Please retry.")
+                for item in logged:
+                    self._pending_rows -= item.batch.size
+                    if item.future is not None and not item.future.done():
+                        item.future.set_exception(err)
+                continue
+            for item in logged:
+                if item.future is not None and not item.future.done():
+                    item.future.set_result(None)
+                item.future = None
+            self._unapplied.extend(logged)
+            self._apply_wake.set()
+
+    # -- applying --------------------------------------------------------------------------------
+
+    def _take_batch(self) -> list[_Logged]:
+        batch: list[_Logged] = []
+        n = 0
+        queue = self._unapplied
+        while queue and (not batch or n + queue[0].batch.size <= self._max_rows):
+            item = queue.popleft()
+            batch.append(item)
+            n += item.batch.size
+        return batch
+
+    async def _apply_loop(self, syncer: asyncio.Task[None]) -> None:
+        backoff = 0.05
+        retry: list[_Logged] = []
+        while True:
+            if not retry and not self._unapplied:
+                if self._closed and syncer.done():
+                    return
+                self._apply_wake.clear()
+                if self._closed:  # the syncer is finishing: wait for it or for its records
+                    await asyncio.wait([syncer, asyncio.ensure_future(self._apply_wake.wait())],
+                                       return_when=asyncio.FIRST_COMPLETED)
+                else:
+                    await self._apply_wake.wait()
+                continue
+            if not retry:
+                await self._space_out()
+            items = retry or self._take_batch()
+            check = bool(retry) or items[0].seq <= self._suspect_upto
+            size = sum(i.batch.size for i in items)
+            started = asyncio.get_running_loop().time()
+            try:
+                rows = await self._rows(items, check)
+                await self._write(rows, self._clock.now())
+            except Exception as e:  # the outcome is unknown: check ClickHouse before the retry
+                self.stats.failures += 1
+                retry = items
+                LOG.warning("write-ahead log: applying records %d-%d (%d rows) failed, retrying in %.1f s: %s",
+                            items[0].seq, items[-1].seq, size, backoff, e)
+                if self._closed and syncer.done() and backoff >= 1.6:
+                    LOG.warning("write-ahead log: shutting down with %d records not applied; they stay in the "
+                                "log and are applied at the next start", len(items) + len(self._unapplied))
+                    return
+                await asyncio.sleep(backoff * (0.5 + random.random()))
+                backoff = min(backoff * 2, 5.0)
+                continue
+            retry, backoff = [], 0.05
+            self._applied(items, size, asyncio.get_running_loop().time() - started)
+
+    async def _rows(self, items: list[_Logged], check: bool) -> list[WalRow]:
+        if not check:
+            return [(i.account, i.batch, i.seq) for i in items]
+        earliest = min(min(i.batch.timestamps, default=0.0) for i in items)
+        present = await self._applied_probe(items[0].seq, items[-1].seq, math.floor(earliest) - 86400)
+        rows: list[WalRow] = []
+        for i in items:
+            days = [_day(t) for t in i.batch.timestamps]
+            keep = [k for k, d in enumerate(days) if (i.seq, d) not in present]
+            if len(keep) == len(days):
+                rows.append((i.account, i.batch, i.seq))
+            elif keep:
+                rows.append((i.account, _take(i.batch, keep), i.seq))
+        skipped = sum(i.batch.size for i in items) - sum(r[1].size for r in rows)
+        if skipped:
+            LOG.info("write-ahead log: %d datums of records %d-%d were already in ClickHouse; not inserted again",
+                     skipped, items[0].seq, items[-1].seq)
+        return rows
+
+    def _applied(self, items: list[_Logged], size: int, took: float) -> None:
+        self._applied_seq = items[-1].seq
+        self._pending_rows -= size
+        st = self.stats
+        st.commits += 1
+        st.rows += size
+        st.largest_batch = max(st.largest_batch, size)
+        st.write_seconds += took
+        st.slowest_write = max(st.slowest_write, took)
+        try:
+            self._wal.checkpoint(self._applied_seq)
+        except OSError as e:  # only a hint for the next start: replay checks ClickHouse anyway
+            LOG.warning("write-ahead log: checkpoint failed: %s", e)
+        if self._readers:
+            waiting = []
+            for target, fut in self._readers:
+                if target <= self._applied_seq:
+                    if not fut.done():
+                        fut.set_result(None)
+                elif not fut.done():
+                    waiting.append((target, fut))
+            self._readers = waiting
+        if len(self._last_seq) > 10_000:  # forget accounts whose writes are all applied
+            self._last_seq = {a: s for a, s in self._last_seq.items() if s > self._applied_seq}
+
+    async def _space_out(self) -> None:
+        """Wait until ``min_interval`` since the last INSERT began, unless rows pile up or a reader waits."""
+        loop = asyncio.get_running_loop()
+        while not self._closed and not self._readers:
+            delay = self._last_start + self._min_interval - loop.time()
+            if delay <= 0 or self._pending_rows >= self._min_rows:
+                break
+            self._apply_wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._apply_wake.wait(), delay)
+        self._last_start = loop.time()

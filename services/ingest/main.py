@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
-from services.ingest.commit import GroupCommitter
-from services.ingest.servicer import IngestServicer
+from services.ingest.commit import GroupCommitter, WalCommitter, WalRow
+from services.ingest.servicer import IngestServicer, decode_record
 from services.ingest.store import MetricStore
+from services.ingest.wal import WriteAheadLog
 from stackwatch.clock import Clock, SystemClock
 from stackwatch.config import IngestSettings
 from stackwatch.proto.auth.v1 import auth_pb2_grpc
@@ -30,10 +32,25 @@ async def running(settings: IngestSettings, internal_key: bytes,
     engine = AsyncEngine(open_engine(settings.store_url), threads=settings.store_threads)
     store = MetricStore(engine, settings.database, catalog_refresh=settings.catalog_refresh)
     await store.ensure_schema()
-    committer = GroupCommitter(store.insert, clock, max_rows=settings.batch_max_rows,
-                               max_pending_rows=settings.max_pending_rows, min_interval=settings.commit_interval,
-                               min_rows=settings.commit_rows)
-    writer = asyncio.create_task(committer.run(), name="ingest-group-commit")
+    committer: GroupCommitter | WalCommitter
+    limits: dict[str, Any] = {"max_rows": settings.batch_max_rows, "max_pending_rows": settings.max_pending_rows,
+                              "min_interval": settings.commit_interval, "min_rows": settings.commit_rows}
+    if settings.wal_dir:
+        wal = WriteAheadLog(settings.wal_dir)
+
+        async def write(rows: Sequence[WalRow], now: float) -> None:
+            await store.insert(rows, now, wal.wal_id)
+
+        async def present(first: int, last: int, since: int) -> set[tuple[int, int]]:
+            return await store.logged_rows(wal.wal_id, first, last, since)
+
+        committer = WalCommitter(wal, write, present, clock, read_wait=settings.read_wait, **limits)
+        committer.recover(decode_record)
+        LOG.info("ingest: write-ahead log %s (id %016x), %d records to apply", settings.wal_dir, wal.wal_id,
+                 committer.replayed)
+    else:
+        committer = GroupCommitter(store.insert, clock, **limits)
+    writer = asyncio.create_task(committer.run(), name="ingest-commit")
     auth_channel = open_channel(settings.auth_address)
     principals = PrincipalVerifier(tokens, auth_pb2_grpc.AuthServiceStub(auth_channel),
                                    SERVICE_NAME)

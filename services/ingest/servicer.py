@@ -14,8 +14,9 @@ from typing import Any
 
 import grpc
 from google.protobuf import timestamp_pb2
+from google.protobuf.message import DecodeError
 
-from services.ingest.commit import GroupCommitter
+from services.ingest.commit import Committer
 from services.ingest.domain import (
     Bucket,
     DatumColumns,
@@ -27,9 +28,10 @@ from services.ingest.domain import (
     validate_request,
 )
 from services.ingest.store import MetricStore
+from services.ingest.wal import Record
 from stackwatch import errors
 from stackwatch.clock import Clock
-from stackwatch.domain.metrics import series_id
+from stackwatch.domain.metrics import DatumBatch, series_id
 from stackwatch.proto.metrics.v1 import metrics_pb2, metrics_pb2_grpc
 from stackwatch.rpc import PrincipalVerifier, servicer_errors
 from stackwatch.tenancy import Tenant
@@ -66,6 +68,26 @@ def _columns(c: metrics_pb2.MetricDataColumns) -> DatumColumns:
         list(c.count_list_counts), list(c.count_list), list(c.units), list(c.storage_resolutions))
 
 
+def validate(request: metrics_pb2.PutMetricDataRequest, now: float) -> DatumBatch:
+    """The request's datums, validated as of ``now`` (which also stamps datums without a timestamp)."""
+    columns = _columns(request.metric_columns) if request.HasField("metric_columns") else None
+    return validate_request(request.namespace, [_raw(d) for d in request.metric_data], columns, now)
+
+
+def decode_record(record: Record) -> tuple[str, DatumBatch] | None:
+    """A write-ahead log record back into what was acknowledged: validated again as of its receipt.
+
+    Validation is a pure function of the request and the time, so this gives the datums the
+    original call validated, timestamps included. None if it no longer validates (a record from
+    a version with other rules), which the caller logs.
+    """
+    try:
+        request = metrics_pb2.PutMetricDataRequest.FromString(record.payload)
+        return record.account, validate(request, record.received)
+    except (errors.ServiceError, DecodeError):
+        return None
+
+
 def _seconds(ts: timestamp_pb2.Timestamp) -> float:
     return float(ts.seconds + ts.nanos / 1e9)
 
@@ -83,7 +105,7 @@ def _position(position: list[Any]) -> tuple[str, str, int]:
 class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
     """CloudWatch's metric API over gRPC."""
 
-    def __init__(self, store: MetricStore, committer: GroupCommitter, clock: Clock,
+    def __init__(self, store: MetricStore, committer: Committer, clock: Clock,
                  principals: PrincipalVerifier) -> None:
         self._store = store
         self._principals = principals
@@ -93,12 +115,12 @@ class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
     @servicer_errors
     async def PutMetricData(self, request: metrics_pb2.PutMetricDataRequest,
                             context: grpc.aio.ServicerContext[Any, Any]) -> metrics_pb2.PutMetricDataResponse:
-        """Validate every datum, then wait for the group commit that makes them durable."""
+        """Validate every datum, then wait for the committer to make them durable."""
         principal = await self._principals.require(context, request, "PutMetricData")
-        columns = _columns(request.metric_columns) if request.HasField("metric_columns") else None
-        batch = validate_request(request.namespace, [_raw(d) for d in request.metric_data], columns,
-                                 self._clock.now())
-        await self._committer.submit(principal.account_id, batch)
+        now = self._clock.now()
+        batch = validate(request, now)
+        payload = request.SerializeToString() if self._committer.keeps_requests else b""
+        await self._committer.submit(principal.account_id, batch, now, payload)
         return metrics_pb2.PutMetricDataResponse(accepted=batch.size)
 
     @servicer_errors
@@ -107,6 +129,7 @@ class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
                                   ) -> metrics_pb2.GetMetricStatisticsResponse:
         """Aggregate one metric into periods, with exact percentiles from the stored values."""
         principal = await self._principals.require(context, request, "GetMetricStatistics")
+        await self._committer.visible(principal.account_id)
         ns, name, dims = validate_metric_identity(
             request.namespace, request.metric_name, [(d.name, d.value) for d in request.dimensions])
         plan = plan_query(
@@ -133,6 +156,7 @@ class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
         """One page (500) of the account's metrics matching the filters."""
         principal = await self._principals.require(context, request, "ListMetrics")
         account = principal.account_id
+        await self._committer.visible(account)
         namespace = request.namespace if request.HasField("namespace") else None
         metric_name = request.metric_name if request.HasField("metric_name") else None
         recently_active = request.recently_active if request.HasField("recently_active") else None

@@ -51,13 +51,15 @@ from typing import Any
 from stackwatch.domain.metrics import Datum, DatumBatch, series_id
 from stackwatch.store import AsyncEngine, Dialect, identifier
 
-Row = tuple[str, DatumBatch | Datum]
+Row = tuple[str, DatumBatch | Datum] | tuple[str, DatumBatch, int]
 StatRow = tuple[int, str, float, float, float, float]
 Histograms = dict[tuple[int, str], list[tuple[float, float]]]
 MetricRow = tuple[str, str, list[tuple[str, str]], int]
 
 RAW_COLUMNS = ("account", "series", "unit", "resolution", "ts", "ts_ms", "count", "sum", "min", "max", "values",
-               "counts")
+               "counts", "wal_id", "wal_seq")
+#: Columns added after the first release, with their types: added to an older table at start.
+_LATER_RAW_COLUMNS = (("wal_id", "UInt64"), ("wal_seq", "UInt64"))
 CATALOG_COLUMNS = ("account", "namespace", "metric", "series", "dim_names", "dim_values", "last_seen")
 
 
@@ -77,7 +79,9 @@ CREATE TABLE IF NOT EXISTS {db}.raw (
     min Float64{d.codec('Gorilla', 'ZSTD')},
     max Float64{d.codec('Gorilla', 'ZSTD')},
     values Array(Float64){d.codec('ZSTD')},
-    counts Array(Float64){d.codec('ZSTD')}
+    counts Array(Float64){d.codec('ZSTD')},
+    wal_id UInt64,
+    wal_seq UInt64
 ) ENGINE = MergeTree
 PARTITION BY toYYYYMMDD(ts)
 ORDER BY (account, series, ts)"""
@@ -106,16 +110,19 @@ def split_timestamp(t: float) -> tuple[int, int]:
     return s, (ms if ms < 1000 else 999)
 
 
-def build_columns(batch: Sequence[Row], now: float) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+def build_columns(batch: Sequence[Row], now: float,
+                  wal_id: int = 0) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
     """The raw and catalog columns for one insert: (raw, catalog).
 
     Each ``(account, DatumBatch)`` extends every raw column at once; each distinct (account,
     namespace, metric, dimensions) is hashed once and gives one catalog row whose ``last_seen`` is
-    ``now``. A :class:`Datum` in place of a batch counts as a batch of one.
+    ``now``. A :class:`Datum` in place of a batch counts as a batch of one. An item may carry a
+    third element, the seq of the write-ahead log record it came from, stamped on its rows with
+    ``wal_id`` (0 and 0 for rows written without a log).
     """
     raw: dict[str, list[Any]] = {c: [] for c in RAW_COLUMNS}
     seen: dict[tuple[Any, ...], int] = {}
-    for acct, item in batch:
+    for acct, item, *wal in batch:
         b = item if isinstance(item, DatumBatch) else DatumBatch.from_datums(item.namespace, [item])
         n = b.size
         ns = b.namespace
@@ -139,6 +146,8 @@ def build_columns(batch: Sequence[Row], now: float) -> tuple[dict[str, list[Any]
         raw["max"].extend(b.maximums)
         raw["values"].extend(b.values)
         raw["counts"].extend(b.counts)
+        raw["wal_seq"].extend([wal[0] if wal else 0] * n)
+    raw["wal_id"] = [wal_id] * len(raw["series"])
     last_seen = int(now)
     keys = list(seen)
     catalog: dict[str, list[Any]] = {
@@ -209,14 +218,21 @@ class MetricStore:
         await self._engine.execute(f"CREATE DATABASE IF NOT EXISTS {self._db}")
         await self._engine.execute(raw_ddl(self._db, dialect))
         await self._engine.execute(catalog_ddl(self._db, dialect))
+        have = {name for (name,) in await self._engine.execute(
+            "SELECT name FROM system.columns WHERE database = %(db)s AND table = 'raw'", {"db": self._db})}
+        for name, kind in _LATER_RAW_COLUMNS:  # 18.16 has no ADD COLUMN IF NOT EXISTS
+            if name not in have:
+                await self._engine.execute(f"ALTER TABLE {self._db}.raw ADD COLUMN {name} {kind}")
 
-    async def insert(self, batch: Sequence[Row], now: float) -> None:
+    async def insert(self, batch: Sequence[Row], now: float, wal_id: int = 0) -> None:
         """Write ``(account, datum)`` pairs durably: one catalog INSERT, then one raw INSERT.
 
         Args:
             batch: validated datums (a :class:`DatumBatch` of one namespace, or a single
-                :class:`Datum`) with the account each belongs to; may mix accounts.
+                :class:`Datum`) with the account each belongs to; may mix accounts. A third
+                element is the write-ahead log seq of the record the rows came from.
             now: wall-clock epoch seconds of the commit, recorded as the catalog's ``last_seen``.
+            wal_id: the write-ahead log the rows came from (0: none).
 
         Raises:
             StoreUnavailable: retryable; the raw rows were not written (unless the error was
@@ -224,11 +240,25 @@ class MetricStore:
             StoreQueryError: not retryable.
         """
         if batch:
-            await self._engine.run_sync(self._write, batch, now)
+            await self._engine.run_sync(self._write, batch, now, wal_id)
 
-    def _write(self, batch: Sequence[Row], now: float) -> None:
-        # Runs on a store thread, one call at a time (the group committer has a single writer).
-        raw, catalog = build_columns(batch, now)
+    async def logged_rows(self, wal_id: int, first_seq: int, last_seq: int, since: int) -> set[tuple[int, int]]:
+        """The (seq, day as yyyymmdd) pairs of write-ahead log ``wal_id`` the raw table holds.
+
+        Only records ``first_seq..last_seq`` and rows from ``since`` (epoch seconds) on are looked
+        at: the partitions before it are not read. An INSERT is atomic per partition, not across
+        partitions, so a record is present or absent day by day.
+        """
+        rows = await self._engine.execute(
+            f"SELECT DISTINCT wal_seq, toYYYYMMDD(ts) FROM {self._db}.raw"
+            " WHERE ts >= toDateTime(%(since)s, 'UTC') AND wal_id = %(wal_id)s"
+            " AND wal_seq >= %(first)s AND wal_seq <= %(last)s",
+            {"since": max(int(since), 0), "wal_id": wal_id, "first": first_seq, "last": last_seq})
+        return {(int(seq), int(day)) for seq, day in rows}
+
+    def _write(self, batch: Sequence[Row], now: float, wal_id: int) -> None:
+        # Runs on a store thread, one call at a time (the committer has a single writer).
+        raw, catalog = build_columns(batch, now, wal_id)
         due = [i for i, series in enumerate(catalog["series"]) if self._catalog.due(series, now)]
         engine = self._engine.engine
         if due:

@@ -40,6 +40,7 @@ class Stack:
         # the static file by default; auth={...} replaces it (e.g. with a CloudStack endpoint)
         self.auth_options = auth if auth is not None else {"credentials_file": str(self.creds_file)}
         self.gateway_options = gateway
+        self.wal_dir = workdir / "wal"  # as `stackwatch up` runs ingest: acknowledged once logged
         self.endpoint = ""
         self._ready = threading.Event()
         self._error: BaseException | None = None
@@ -79,7 +80,7 @@ class Stack:
                 bind="127.0.0.1:0", **self.auth_options), INTERNAL_KEY))
             ingest = await stack.enter_async_context(ingest_running(IngestSettings(
                 bind="127.0.0.1:0", store_url=self.store_url, database=self.database,
-                auth_address=f"127.0.0.1:{auth.port}"), INTERNAL_KEY))
+                auth_address=f"127.0.0.1:{auth.port}", wal_dir=str(self.wal_dir)), INTERNAL_KEY))
             self.auth_port, self.ingest_port = auth.port, ingest.port
             runner, port = await start(GatewaySettings(
                 host="127.0.0.1", port=0, auth_address=f"127.0.0.1:{auth.port}",

@@ -112,18 +112,36 @@ async def test_batches_respect_max_rows(running):
     assert w.calls == [1, 20, 20, 10]
 
 
-async def test_commits_are_spaced_unless_enough_rows_wait(running):
+async def test_a_lone_caller_is_written_at_once(running):
     w = Writer()
     c = await running(w, min_interval=0.3, min_rows=50)
     loop = asyncio.get_running_loop()
-    await c.submit("a", batch(1))  # idle: written at once
     t0 = loop.time()
-    await c.submit("a", batch(1))  # right after a commit: waits out the interval
+    for _ in range(5):  # one request after another: nobody to wait for
+        await c.submit("a", batch(1))
+    assert loop.time() - t0 < 0.25
+    assert w.calls == [1, 1, 1, 1, 1]
+
+
+async def test_commits_are_spaced_under_concurrency_unless_enough_rows_wait(running):
+    w = Writer()
+    w.gate = asyncio.Event()
+    c = await running(w, min_interval=0.3, min_rows=50)
+    loop = asyncio.get_running_loop()
+    first = asyncio.create_task(c.submit("a", batch(1)))
+    await asyncio.sleep(0.01)  # the first write is under way; two callers gather behind it
+    pair = [asyncio.create_task(c.submit("a", batch(1))) for _ in range(2)]
+    await asyncio.sleep(0.01)
+    w.gate.set()
+    await asyncio.gather(first, *pair)
+    t0 = loop.time()
+    await c.submit("a", batch(1))  # the last commit served two callers: wait out the interval
     assert loop.time() - t0 >= 0.25
+    await asyncio.gather(*(c.submit("a", batch(1)) for _ in range(2)))  # again a shared commit
     t1 = loop.time()
     await asyncio.gather(*(c.submit("a", batch(10)) for _ in range(5)))  # 50 rows: no wait
     assert loop.time() - t1 < 0.2
-    assert w.calls == [1, 1, 50]
+    assert w.calls == [1, 2, 1, 2, 50]
 
 
 async def test_a_cancelled_caller_does_not_cancel_the_shared_write(running):
