@@ -1,8 +1,10 @@
 """The ``stackwatch`` command.
 
 ``stackwatch up``
-    Every component in this one process on local ports, the store embedded (chDB) in a data
-    directory; prints the endpoint and credentials. For trying StackWatch and for development.
+    The whole stack on this machine, the store embedded (chDB) in a data directory: auth, ingest
+    and one gateway per core, each its own ``stackwatch serve`` process on local ports
+    (``stackwatch.supervisor``); prints the endpoint and credentials. For trying StackWatch and
+    for development. ``--one-process`` runs every component in this process instead.
 ``stackwatch serve <gateway|auth|ingest|alarm|autoscale>``
     One component, configured by ``STACKWATCH_*`` variables (see ``stackwatch.config``): what each
     Kubernetes pod runs.
@@ -27,6 +29,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from stackwatch import logs, tracing
 from stackwatch.config import (
@@ -37,6 +40,7 @@ from stackwatch.config import (
     GatewaySettings,
     IngestSettings,
 )
+from stackwatch.supervisor import notify_ready
 
 LOG = logging.getLogger("stackwatch")
 COMPONENTS = ("gateway", "auth", "ingest", "alarm", "autoscale")
@@ -89,8 +93,32 @@ def demo_credentials(data_dir: Path) -> Path:
     return path
 
 
-async def up(host: str, port: int, data_dir: Path, credentials: Path | None) -> None:
-    """Run the whole stack in this process until SIGINT/SIGTERM."""
+async def up(host: str, port: int, data_dir: Path, credentials: Path | None, gateways: int,
+             store_url: str | None = None) -> int:
+    """Run the whole stack as supervised processes until SIGINT/SIGTERM; the exit status."""
+    from stackwatch.supervisor import Supervisor, free_port, stack_components
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    creds_file = credentials or demo_credentials(data_dir)
+    if port == 0:
+        port = free_port("127.0.0.1" if host in ("0.0.0.0", "") else host)
+    stop = _stop_event()
+    supervisor = Supervisor(stack_components(host=host, port=port, data_dir=data_dir, credentials=creds_file,
+                                             gateways=gateways, store_url=store_url,
+                                             log_format=os.environ.get("STACKWATCH_LOG_FORMAT", "text")))
+    await supervisor.start()
+    endpoint = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
+    cred = json.loads(Path(creds_file).read_text())["credentials"][0]
+    processes = ", ".join(f"{name} {pid}" for name, pid in supervisor.pids.items())
+    store = _shown(store_url) if store_url else f"chDB in {(data_dir / 'store').resolve()}"
+    print(_banner(endpoint, cred, creds_file, store, AuthSettings().cloudstack_url, processes), flush=True)
+    status = await supervisor.wait(stop)
+    LOG.info("stopped")
+    return status
+
+
+async def up_in_one_process(host: str, port: int, data_dir: Path, credentials: Path | None) -> None:
+    """Run the whole stack in this process until SIGINT/SIGTERM (one core; for debugging and profiling)."""
     from services.auth.main import running as auth_running
     from services.ingest.main import running as ingest_running
 
@@ -110,20 +138,28 @@ async def up(host: str, port: int, data_dir: Path, credentials: Path | None) -> 
             ingest_address=f"127.0.0.1:{ingest.port}")))
         endpoint = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{gw_port}"
         cred = json.loads(Path(creds_file).read_text())["credentials"][0]
-        print(_banner(endpoint, cred, creds_file, store_dir, AuthSettings().cloudstack_url), flush=True)
+        print(_banner(endpoint, cred, creds_file, f"chDB in {store_dir}", AuthSettings().cloudstack_url,
+                      f"all in this one, {os.getpid()}"), flush=True)
         _settle_heap()
         await stop.wait()
         LOG.info("shutting down")
 
 
-def _banner(endpoint: str, cred: dict[str, str], creds_file: Path, store_dir: Path,
-            cloudstack: str | None) -> str:
+def _shown(url: str) -> str:
+    """A store URL as it may be printed: without a password."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}:{parts.port or 9000}{parts.path}"
+
+
+def _banner(endpoint: str, cred: dict[str, str], creds_file: Path, store: str,
+            cloudstack: str | None, processes: str) -> str:
     also = (f"  CloudStack          : {cloudstack} (tenants sign with their CloudStack API keys too)\n"
             if cloudstack else "")
     return f"""
 StackWatch is up.
   CloudWatch endpoint : {endpoint}
-  store (chDB)        : {store_dir}
+  store               : {store}
+  processes           : {processes}
   credentials file    : {creds_file}
   account             : {cred['account_id']} (user {cred.get('user', '')})
 {also}
@@ -161,6 +197,7 @@ async def serve(component: str) -> None:
 
             await stack.enter_async_context(autoscale_running(AutoscaleSettings()))
         _settle_heap()
+        notify_ready()
         await stop.wait()
         LOG.info("%s shutting down", component)
 
@@ -195,6 +232,12 @@ def main(argv: list[str] | None = None) -> int:
                       help="where the embedded store and demo credentials live (default ./data)")
     p_up.add_argument("--credentials", type=Path, default=None,
                       help="static credentials JSON file (default: a generated demo credential)")
+    p_up.add_argument("--gateways", type=int, default=max(1, min(os.cpu_count() or 1, 8)),
+                      help="gateway processes sharing the port (default: one per core, at most 8)")
+    p_up.add_argument("--store-url", default=None,
+                      help="a ClickHouse server (clickhouse://host:port) instead of the embedded store")
+    p_up.add_argument("--one-process", action="store_true",
+                      help="run every component in this process (one core; for debugging and profiling)")
     p_serve = sub.add_parser("serve", help="run one component, configured by STACKWATCH_* variables")
     p_serve.add_argument("component", choices=COMPONENTS)
     p_sim = sub.add_parser("cloudstack-sim", help="run a fake CloudStack management server (demos, tests)")
@@ -215,8 +258,11 @@ def main(argv: list[str] | None = None) -> int:
     service_name = "stackwatch" if args.command == "up" else f"stackwatch-{args.component}"
     tracing.configure(common.tracing, service_name)
     try:
-        if args.command == "up":
-            asyncio.run(up(args.host, args.port, args.data_dir, args.credentials))
+        if args.command == "up" and args.one_process:
+            asyncio.run(up_in_one_process(args.host, args.port, args.data_dir, args.credentials))
+        elif args.command == "up":
+            return asyncio.run(up(args.host, args.port, args.data_dir, args.credentials, max(1, args.gateways),
+                                  args.store_url))
         else:
             asyncio.run(serve(args.component))
     except KeyboardInterrupt:

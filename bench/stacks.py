@@ -1,0 +1,144 @@
+"""What the benchmarks run against: ``stackwatch up`` as a user starts it, and moto_server beside it.
+
+* :func:`stackwatch_up` runs the real ``stackwatch up`` command (its own processes: auth, ingest,
+  one gateway per core), on the embedded store or, with ``clickhouse=True``, on a private Debian
+  ``clickhouse-server`` (``--store-url``), and waits for its banner.
+* :func:`moto` runs ``moto_server``, an in-memory CloudWatch emulator with no durability, as the
+  yardstick: this machine's absolute figures move from run to run (the host is shared), so each
+  figure is printed beside moto's from the same run, as a ratio.
+
+Both yield a :class:`Target` with the endpoint, credentials and the pids worth watching.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from stackwatch.store.testing import ClickHouseServer  # noqa: E402
+
+# The server fixture polls until ClickHouse answers; the driver logs every refused attempt with a traceback.
+logging.getLogger("clickhouse_driver").setLevel(logging.CRITICAL)
+
+AK, SK = "AKIABENCH00000000001", "bench-secret-0000000000000000000000000000"
+ACCOUNT = "b0000000-0000-4000-8000-000000000001"
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Target:
+    """A running CloudWatch endpoint to measure."""
+
+    name: str
+    endpoint: str
+    access_key: str = AK
+    secret_key: str = SK
+    pids: dict[str, int] = field(default_factory=dict)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"exited with {proc.returncode} before listening")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"port {port} did not open")
+
+
+@contextlib.contextmanager
+def stackwatch_up(*, clickhouse: bool = False, gateways: int | None = None,
+                  log_level: str = "WARNING") -> Iterator[Target]:
+    """``stackwatch up`` in a temporary data directory; stopped with SIGTERM (as a user's Ctrl-C) at exit."""
+    with tempfile.TemporaryDirectory(prefix="sw-bench-") as tmp, contextlib.ExitStack() as stack:
+        tmpdir = Path(tmp)
+        creds = tmpdir / "creds.json"
+        creds.write_text(json.dumps({"credentials": [
+            {"access_key_id": AK, "secret_access_key": SK, "account_id": ACCOUNT, "user": "bench"}]}))
+        port = free_port()
+        command = [str(BIN / "stackwatch"), "up", "--port", str(port), "--data-dir", str(tmpdir / "data"),
+                   "--credentials", str(creds)]
+        pids: dict[str, int] = {}
+        name = "stackwatch up (chDB)"
+        if clickhouse:
+            ch = stack.enter_context(ClickHouseServer(tmpdir / "ch"))
+            command += ["--store-url", ch.url]
+            pids["clickhouse"] = ch.pid
+            name = "stackwatch up (ClickHouse 18.16 server)"
+        if gateways:
+            command += ["--gateways", str(gateways)]
+        log = tmpdir / "up.log"
+        proc = subprocess.Popen(command, env={**os.environ, "STACKWATCH_LOG_LEVEL": log_level},
+                                stdout=log.open("wb"), stderr=subprocess.STDOUT)
+        try:
+            end = time.monotonic() + 120
+            while "Press Ctrl-C" not in log.read_text():
+                if proc.poll() is not None or time.monotonic() > end:
+                    raise RuntimeError(f"stackwatch up did not start:\n{log.read_text()[-3000:]}")
+                time.sleep(0.1)
+            found = re.search(r"processes\s+:\s+(.*)", log.read_text())
+            assert found is not None
+            for item in found.group(1).split(", "):
+                component, pid = item.rsplit(" ", 1)
+                pids[component] = int(pid)
+            yield Target(name, f"http://127.0.0.1:{port}", pids=pids)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            text = log.read_text()
+            if "Traceback" in text or proc.returncode not in (0, -15):
+                print(f"--- stackwatch up exited {proc.returncode}; log tail ---\n{text[-3000:]}")
+
+
+@contextlib.contextmanager
+def moto() -> Iterator[Target]:
+    """``moto_server`` on a free port (in-memory, nothing durable)."""
+    port = free_port()
+    proc = subprocess.Popen([str(BIN / "moto_server"), "-p", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        _wait_port(port, proc)
+        yield Target("moto_server (in memory)", f"http://127.0.0.1:{port}", "testing", "testing",
+                     pids={"moto": proc.pid})
+    finally:
+        proc.terminate()
+        proc.wait(15)
