@@ -40,16 +40,21 @@ from stackwatch.config import (
     GatewaySettings,
     IngestSettings,
 )
-from stackwatch.supervisor import notify_ready
+from stackwatch.supervisor import READY_FD_VARIABLE, notify_ready
 
 LOG = logging.getLogger("stackwatch")
 COMPONENTS = ("gateway", "auth", "ingest", "alarm", "autoscale")
 
 
-def _stop_event() -> asyncio.Event:
+def _stop_event(*, supervised: bool = False) -> asyncio.Event:
+    """An event set on SIGINT or SIGTERM.
+
+    Under ``stackwatch up`` (``supervised``) on SIGTERM only: its supervisor takes Ctrl-C for the
+    whole stack and stops the components one by one, in order.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGTERM,) if supervised else (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     return stop
@@ -176,7 +181,7 @@ Press Ctrl-C to stop.
 
 async def serve(component: str) -> None:
     """Run one component configured from the environment until SIGINT/SIGTERM."""
-    stop = _stop_event()
+    stop = _stop_event(supervised=READY_FD_VARIABLE in os.environ)
     async with contextlib.AsyncExitStack() as stack:
         if component == "gateway":
             await stack.enter_async_context(_gateway(GatewaySettings()))

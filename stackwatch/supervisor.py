@@ -62,7 +62,10 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+def _child_setup() -> None:  # pragma: no cover - runs in the child between fork and exec
+    # Ctrl-C reaches the whole foreground group; the supervisor alone acts on it (stopping the
+    # components in order with SIGTERM), so a component ignores SIGINT.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
@@ -118,7 +121,7 @@ class Supervisor:
             c.process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "stackwatch.cli", "serve", c.kind,
                 env={**os.environ, **c.env, READY_FD_VARIABLE: str(write_fd)}, pass_fds=(write_fd,),
-                preexec_fn=_die_with_parent)
+                preexec_fn=_child_setup)
         finally:
             os.close(write_fd)
         try:
