@@ -129,8 +129,10 @@ def test_a_component_that_dies_takes_the_stack_down_with_a_clear_message(up):
 
 @pytest.mark.timeout(300)
 def test_sigkill_under_load_loses_nothing_acknowledged_and_applies_nothing_twice(tmp_path, creds):
-    """Eight clients write; the whole stack is SIGKILLed mid-stream; after a restart every
-    acknowledged datum is stored exactly once (an unacknowledged one at most once).
+    """Eight clients write, the whole stack is SIGKILLed mid-stream, and it is started again.
+
+    After the restart every acknowledged datum is stored exactly once (an unacknowledged one at
+    most once), and the log did replay records: the kill came between fsync and INSERT.
     """
     first = Up(tmp_path / "data", creds)
     base = int(time.time()) - 3000  # high-resolution data, one second per datum: readable at period 1
