@@ -1,114 +1,112 @@
 """PutMetricData throughput and GetMetricStatistics latency through the whole stack.
 
-Starts Debian's clickhouse-server on a free port (temporary data dir), then ``stackwatch serve``
-auth, ingest and gateway as separate processes, like pods, all on this machine. Clients send
-what current boto3 sends: JSON 1.0 bodies of ``--datums`` datums, gzipped (boto3 compresses
-bodies over 10 KiB), each request freshly SigV4-signed. Bodies are serialized once up front by
-botocore's own serializer, so the clients spend their CPU on signing and HTTP, not on building
-dicts: we measure the server, not boto3.
+Runs ``stackwatch up`` as a user starts it (auth, ingest and one gateway per core, each its own
+process; ``--target up``, the default, on the embedded store; ``--target server`` on a Debian
+ClickHouse 18.16 server) or moto_server (``--target moto``, the in-memory yardstick), all on this
+machine. Clients send exactly what boto3 sends in the chosen wire protocol (``--protocol json |
+cbor | query``): the requests are made by a real boto3 client of that protocol (bodies
+serialized, gzipped past 10 KiB, SigV4-signed) and captured before they leave, then replayed by
+aiohttp senders, re-signed every few minutes: the load generator spends its CPU on HTTP, and we
+measure the server, not boto3.
 
-Prints datapoints per second acknowledged (each 200 means the data is in ClickHouse), request
-latency p50/p99, every process's RSS at the start, middle and end of the run, then the latency of
-GetMetricStatistics over one day of 1-minute data (1,440 datapoints, with and without p99).
+Prints datapoints (and values) per second acknowledged (each 200 means the data is durable),
+request latency p50/p99, every process's RSS at the start, middle and end of the run and its
+CPU, then the latency of GetMetricStatistics over one day of 1-minute data.
 
-    .venv/bin/python bench/put_bench.py --seconds 60 --clients 8             # closed loop
-    .venv/bin/python bench/put_bench.py --seconds 60 --rate 34 --clients 64  # 34,000 datapoints/s on schedule
+    .venv/bin/python bench/put_bench.py --seconds 60 --clients 8                       # json, 1000 datums
+    .venv/bin/python bench/put_bench.py --protocol cbor --seconds 60 --clients 8
+    .venv/bin/python bench/put_bench.py --protocol query --datums 250 --values 20 --clients 8
+    .venv/bin/python bench/put_bench.py --datums 100 --values 150 --clients 8          # Values arrays
+    .venv/bin/python bench/put_bench.py --seconds 60 --rate 60 --clients 64            # open loop
+    .venv/bin/python bench/put_bench.py --target moto --seconds 30 --clients 8
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import gzip
 import json
-import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
-import botocore.session
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from stackwatch.store.testing import ClickHouseServer  # noqa: E402
+from stacks import Target, cpu_seconds, moto, rss_mb, stackwatch_up  # noqa: E402
 
-AK, SK = "AKIABENCH00000000001", "bench-secret-0000000000000000000000000000"
-ACCOUNT = "b0000000-0000-4000-8000-000000000001"
+from tests.e2e.clients import cloudwatch  # noqa: E402
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+Request = tuple[str, dict[str, str], bytes]
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+class _Captured(Exception):
+    pass
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds a process has used (from /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def capture(target: Target, protocol: str, calls: list[tuple[str, dict]], tmp: Path) -> list[Request]:
+    """The HTTP requests a boto3 client of ``protocol`` makes for ``calls``, signed, not sent."""
+    client = cloudwatch(target.endpoint, protocol, target.access_key, target.secret_key, tmp)
+    grabbed: list[Request] = []
+
+    def grab(request, **_: object) -> None:
+        headers = {k: v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()}
+        body = request.body if isinstance(request.body, bytes) else (request.body or "").encode()
+        grabbed.append((request.url, headers, body))
+        raise _Captured
+
+    client.meta.events.register("before-send.cloudwatch", grab)
+    for op, params in calls:
+        try:
+            getattr(client, op)(**params)
+        except _Captured:
+            pass
+    return grabbed
 
 
-def serializer_and_model():
-    session = botocore.session.get_session()
-    model = session.get_service_model("cloudwatch")
-    from botocore.serialize import create_serializer
-
-    return create_serializer("json"), model
-
-
-def build_bodies(n_bodies: int, datums: int, worker: int) -> list[bytes]:
-    ser, model = serializer_and_model()
-    op = model.operation_model("PutMetricData")
+def put_calls(n_bodies: int, datums: int, values: int, worker: int) -> list[tuple[str, dict]]:
     now = datetime.now(UTC).replace(microsecond=0)
-    bodies = []
+    calls = []
     for b in range(n_bodies):
-        data = [{"MetricName": f"Metric{i % 20}",
+        data = []
+        for i in range(datums):
+            d = {"MetricName": f"Metric{i % 20}",
                  "Dimensions": [{"Name": "Host", "Value": f"w{worker}-h{(i // 20) % 50}"},
                                 {"Name": "Service", "Value": "api"}],
-                 "Timestamp": now - timedelta(seconds=random.randint(0, 600)),
-                 "Value": random.random() * 100, "Unit": "Milliseconds"} for i in range(datums)]
-        req = ser.serialize_to_request({"Namespace": f"Bench/{b % 4}", "MetricData": data}, op)
-        bodies.append(gzip.compress(req["body"] if isinstance(req["body"], bytes) else req["body"].encode(), 6))
-    return bodies
+                 "Timestamp": now - timedelta(seconds=random.randint(0, 600)), "Unit": "Milliseconds"}
+            if values:
+                d["Values"] = [round(random.random() * 100, 3) for _ in range(values)]
+                d["Counts"] = [float(random.randint(1, 5)) for _ in range(values)]
+            else:
+                d["Value"] = random.random() * 100
+            data.append(d)
+        calls.append(("put_metric_data", {"Namespace": f"Bench/{b % 4}", "MetricData": data}))
+    return calls
 
 
-def signed_headers(endpoint: str, target: str, body: bytes, gz: bool) -> dict[str, str]:
-    headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"GraniteServiceVersion20100801.{target}",
-               "x-amzn-query-mode": "true"}
-    if gz:
-        headers["Content-Encoding"] = "gzip"
-    req = AWSRequest(method="POST", url=endpoint + "/", data=body, headers=headers)
-    SigV4Auth(Credentials(AK, SK), "monitoring", "us-east-1").add_auth(req)
-    return dict(req.headers.items())
-
-
-async def put_load(endpoint: str, clients: int, seconds: float, datums: int, procs: dict[str, int],
-                   rate: float | None) -> None:
+async def put_load(target: Target, protocol: str, clients: int, seconds: float, datums: int, values: int,
+                   rate: float | None, tmp: Path) -> None:
     """Closed loop (``clients`` senders, each waiting for its answer) or, with ``rate``, open loop.
 
     Open loop sends ``rate`` requests a second on schedule, whatever the answers do, with at most
     ``clients`` connections; latency counts from the scheduled send time, so a server falling
     behind shows as latency instead of as a slower client (no coordinated omission).
     """
-    bodies = [build_bodies(4, datums, w) for w in range(min(clients, 16))]
+    procs = target.pids
+    workers = min(clients, 16)
+    calls = [put_calls(4, datums, values, w) for w in range(workers)]
+
+    def signed() -> list[list[Request]]:
+        return [capture(target, protocol, c, tmp) for c in calls]
+
+    bodies = signed()
+    signed_at = time.monotonic()
     latencies: list[float] = []
     timeline: list[tuple[float, float]] = []
     started_at = time.perf_counter()
@@ -119,10 +117,13 @@ async def put_load(endpoint: str, clients: int, seconds: float, datums: int, pro
     client_cpu0 = time.process_time()
     deadline = time.monotonic() + seconds
 
-    async def send(session: aiohttp.ClientSession, body: bytes, t0: float) -> None:
-        nonlocal ok, failed
-        async with session.post(endpoint + "/", data=body,
-                                headers=signed_headers(endpoint, "PutMetricData", body, True)) as resp:
+    async def send(session: aiohttp.ClientSession, request: Request, t0: float) -> None:
+        nonlocal ok, failed, bodies, signed_at
+        if time.monotonic() - signed_at > 300:  # signatures are good for 15 minutes
+            signed_at = time.monotonic()
+            bodies = await asyncio.to_thread(signed)
+        url, headers, body = request
+        async with session.post(url, data=body, headers=headers) as resp:
             text = await resp.read()
         latencies.append(time.perf_counter() - t0)
         timeline.append((t0 - started_at, time.perf_counter() - t0))
@@ -171,9 +172,11 @@ async def put_load(endpoint: str, clients: int, seconds: float, datums: int, pro
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
     dps = ok * datums / elapsed
     mode = f"open loop at {rate:g} requests/s, up to {clients} connections" if rate else f"{clients} clients"
-    print(f"\nPutMetricData: {mode}, {datums} datums/request, {elapsed:.1f} s")
+    shape = f"{datums} datums/request" + (f" of {values} values each" if values else "")
+    print(f"\nPutMetricData to {target.name}, {protocol}: {mode}, {shape}, {elapsed:.1f} s")
     print(f"  requests ok {ok}, failed {failed}  {dict(list(errors.items())[:3]) if errors else ''}")
-    print(f"  throughput  {dps:,.0f} datapoints/s  = {dps * 60 / 1e6:.2f} M datapoints/min")
+    print(f"  throughput  {dps:,.0f} datums/s  = {dps * 60 / 1e6:.2f} M datums/min"
+          + (f"  = {dps * values:,.0f} values/s" if values else ""))
     print(f"  latency     p50 {q[49] * 1000:.1f} ms   p99 {q[98] * 1000:.1f} ms   max {latencies[-1] * 1000:.1f} ms")
     for name, values in rss.items():
         print(f"  RSS {name:<10} start/mid/end MB: " + " / ".join(f"{v:.0f}" for v in values))
@@ -186,9 +189,8 @@ async def put_load(endpoint: str, clients: int, seconds: float, datums: int, pro
         for w, v in sorted(windows.items())))
 
 
-async def stats_latency(endpoint: str, calls: int) -> None:
-    ser, model = serializer_and_model()
-    put = model.operation_model("PutMetricData")
+async def stats_latency(target: Target, calls: int, tmp: Path) -> None:
+    """GetMetricStatistics over one day of 1-minute data (a Value and a Values/Counts per minute)."""
     end = datetime.now(UTC).replace(second=0, microsecond=0)
     start = end - timedelta(days=1)
     dims = [{"Name": "Host", "Value": "one"}]
@@ -196,23 +198,21 @@ async def stats_latency(endpoint: str, calls: int) -> None:
            for m in range(1440)]
     day += [{"MetricName": "Day", "Dimensions": dims, "Timestamp": start + timedelta(minutes=m, seconds=30),
              "Values": [1.0, 2.0, 3.0, float(m % 50)], "Counts": [5.0, 3.0, 1.0, 1.0]} for m in range(1440)]
+    puts = [("put_metric_data", {"Namespace": "Bench/Day", "MetricData": day[i:i + 1000]})
+            for i in range(0, len(day), 1000)]
+    query = {"Namespace": "Bench/Day", "MetricName": "Day", "Dimensions": dims, "StartTime": start, "EndTime": end,
+             "Period": 60, "Statistics": ["SampleCount", "Average", "Maximum"]}
+    gets = [("get_metric_statistics", query), ("get_metric_statistics", {**query, "ExtendedStatistics": ["p99"]})]
+    requests = capture(target, "json", puts + gets, tmp)
     async with aiohttp.ClientSession() as session:
-        for i in range(0, len(day), 1000):  # one day of 1-minute data, a Value and a Values/Counts per minute
-            body = ser.serialize_to_request({"Namespace": "Bench/Day", "MetricData": day[i:i + 1000]}, put)["body"]
-            async with session.post(endpoint + "/", data=body,
-                                    headers=signed_headers(endpoint, "PutMetricData", body, False)) as r:
+        for url, headers, body in requests[:len(puts)]:
+            async with session.post(url, data=body, headers=headers) as r:
                 assert r.status == 200, await r.text()
-        get = model.operation_model("GetMetricStatistics")
-        for label, extra in (("basic stats", {}), ("basic + p99", {"ExtendedStatistics": ["p99"]})):
-            body = ser.serialize_to_request({
-                "Namespace": "Bench/Day", "MetricName": "Day", "Dimensions": [{"Name": "Host", "Value": "one"}],
-                "StartTime": start, "EndTime": end, "Period": 60,
-                "Statistics": ["SampleCount", "Average", "Maximum"], **extra}, get)["body"]
+        for label, (url, headers, body) in zip(("basic stats", "basic + p99"), requests[len(puts):], strict=True):
             times, points = [], 0
             for _ in range(calls):
                 t0 = time.perf_counter()
-                async with session.post(endpoint + "/", data=body,
-                                        headers=signed_headers(endpoint, "GetMetricStatistics", body, False)) as r:
+                async with session.post(url, data=body, headers=headers) as r:
                     doc = json.loads(await r.read())
                 times.append(time.perf_counter() - t0)
                 points = len(doc.get("Datapoints", []))
@@ -221,81 +221,32 @@ async def stats_latency(endpoint: str, calls: int) -> None:
                   f"p50 {statistics.median(times) * 1000:.1f} ms  p99 {times[int(len(times) * 0.99) - 1] * 1000:.1f} ms")
 
 
-def start_component(name: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    command = [str(ROOT / ".venv" / "bin" / "stackwatch"), "serve", name]
-    if name in os.environ.get("BENCH_PROFILE", "").split(","):  # cProfile a component: BENCH_PROFILE=gateway
-        command = [sys.executable, "-m", "cProfile", "-o", f"/tmp/bench-{name}.prof", *command]
-    return subprocess.Popen(command,
-                            env={**os.environ, **env}, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-
-
-def wait_port(port: int, timeout: float = 30) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"port {port} did not open")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--target", choices=("up", "server", "moto"), default="up",
+                        help="stackwatch up on chDB (default), on a ClickHouse 18.16 server, or moto_server")
+    parser.add_argument("--protocol", choices=("json", "cbor", "query"), default="json")
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--datums", type=int, default=1000)
+    parser.add_argument("--values", type=int, default=0, help="Values/Counts per datum (default: one Value)")
     parser.add_argument("--stats-calls", type=int, default=50)
     parser.add_argument("--rate", type=float, default=None,
                         help="open loop: requests per second on schedule (default: closed loop)")
-    parser.add_argument("--gateways", type=int, default=1,
-                        help="gateway processes sharing the port with SO_REUSEPORT, as pods behind a Service")
+    parser.add_argument("--gateways", type=int, default=None, help="gateway processes (default: up's, one per core)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, ClickHouseServer(Path(tmp) / "ch") as ch:
-        tmpdir = Path(tmp)
-        creds = tmpdir / "creds.json"
-        creds.write_text(json.dumps({"credentials": [
-            {"access_key_id": AK, "secret_access_key": SK, "account_id": ACCOUNT, "user": "bench"}]}))
-        pa, pi, pg = free_port(), free_port(), free_port()
-        key_file = tmpdir / "internal.key"
-        key_file.write_bytes(os.urandom(32).hex().encode())
-        env = {"STACKWATCH_LOG_LEVEL": "WARNING", "STACKWATCH_AUTH_BIND": f"127.0.0.1:{pa}",
-               "STACKWATCH_INTERNAL_KEY_FILE": str(key_file), "STACKWATCH_INGEST_AUTH_ADDRESS": f"127.0.0.1:{pa}",
-               "STACKWATCH_AUTH_CREDENTIALS_FILE": str(creds), "STACKWATCH_INGEST_BIND": f"127.0.0.1:{pi}",
-               "STACKWATCH_INGEST_STORE_URL": ch.url, "STACKWATCH_GATEWAY_HOST": "127.0.0.1",
-               "STACKWATCH_GATEWAY_PORT": str(pg), "STACKWATCH_GATEWAY_AUTH_ADDRESS": f"127.0.0.1:{pa}",
-               "STACKWATCH_GATEWAY_INGEST_ADDRESS": f"127.0.0.1:{pi}"}
-        if args.gateways > 1:
-            env["STACKWATCH_GATEWAY_REUSE_PORT"] = "true"
-        components = ["auth", "ingest"] + [f"gateway{i}" if i else "gateway" for i in range(args.gateways)]
-        procs = {name: start_component(name.rstrip("0123456789"),
-                                       {**env, "STACKWATCH_LOG_LEVEL": "INFO"} if name == "ingest" else env,
-                                       tmpdir / f"{name}.log") for name in components}
-        try:
-            for port in (pa, pi, pg):
-                wait_port(port)
-            endpoint = f"http://127.0.0.1:{pg}"
-            pids = {name: p.pid for name, p in procs.items()}
-            pids["clickhouse"] = ch.pid
-            asyncio.run(put_load(endpoint, args.clients, args.seconds, args.datums, pids, args.rate))
-            asyncio.run(stats_latency(endpoint, args.stats_calls))
-            from stackwatch.store import open_engine
+    import tempfile
 
-            engine = open_engine(ch.url)
-            parts = engine.execute("SELECT count(), sum(rows) FROM system.parts WHERE database = 'stackwatch_metrics'"
-                                   " AND table = 'raw' AND active")
-            engine.close()
-            print(f"ClickHouse raw table: {parts[0][0]} active parts, {parts[0][1]:,} rows")
-        finally:
-            for p in procs.values():
-                p.terminate()
-            for name, p in procs.items():
-                p.wait(15)
-                tail = (tmpdir / f"{name}.log").read_text()[-2000:]
-                for line in tail.splitlines():
-                    if "ingest stopped" in line:
-                        print("ingest group commit:", json.loads(line)["msg"].split(": ", 1)[1])
-                if p.returncode not in (0, -15) or "Traceback" in tail:
-                    print(f"--- {name} log tail ---\n{tail}")
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.target == "moto":
+            stack = moto()
+        else:
+            stack = stackwatch_up(clickhouse=args.target == "server", gateways=args.gateways, log_level="INFO")
+        with stack as target:
+            asyncio.run(put_load(target, args.protocol, args.clients, args.seconds, args.datums, args.values,
+                                 args.rate, Path(tmp)))
+            if args.stats_calls:
+                asyncio.run(stats_latency(target, args.stats_calls, Path(tmp)))
 
 
 if __name__ == "__main__":

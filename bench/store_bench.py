@@ -119,7 +119,7 @@ async def bench_store(url: str, repeats: int, queries: int) -> None:
 
 
 def _raw_columns(n: int) -> dict[str, list[Any]]:
-    return build_columns(make_batch(n, seed=99), T0)[0]
+    return build_columns(make_batch(n, seed=99))[0]
 
 
 def compare_server_paths(url: str, repeats: int) -> None:

@@ -110,13 +110,14 @@ def split_timestamp(t: float) -> tuple[int, int]:
     return s, (ms if ms < 1000 else 999)
 
 
-def build_columns(batch: Sequence[Row], now: float,
-                  wal_id: int = 0) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
-    """The raw and catalog columns for one insert: (raw, catalog).
+def build_columns(batch: Sequence[Row],
+                  wal_id: int = 0) -> tuple[dict[str, list[Any]], dict[tuple[Any, ...], int]]:
+    """The raw columns for one insert, and the series they write to.
 
     Each ``(account, DatumBatch)`` extends every raw column at once; each distinct (account,
-    namespace, metric, dimensions) is hashed once and gives one catalog row whose ``last_seen`` is
-    ``now``. A :class:`Datum` in place of a batch counts as a batch of one. An item may carry a
+    namespace, metric, dimensions) is hashed once into its series id, and the second result
+    maps each to its id (the catalog rows, see :func:`catalog_columns`, are made only for the
+    series whose catalog row is due). A :class:`Datum` in place of a batch counts as a batch of one. An item may carry a
     third element, the seq of the write-ahead log record it came from, stamped on its rows with
     ``wal_id`` (0 and 0 for rows written without a log).
     """
@@ -127,11 +128,18 @@ def build_columns(batch: Sequence[Row], now: float,
         n = b.size
         ns = b.namespace
         ids = []
+        # Validation shares one tuple between equal dimension sets of a request, so within a
+        # batch (name, id(dims)) names a series; hashing that is far cheaper than hashing the
+        # dimensions themselves, which a thousand-datum request would do a thousand times.
+        local: dict[tuple[str, int], int] = {}
         for name, dims in zip(b.metric_names, b.dimensions, strict=True):
-            key = (acct, ns, name, dims)
-            sid = seen.get(key)
+            sid = local.get((name, id(dims)))
             if sid is None:
-                sid = seen[key] = series_id(acct, ns, name, dims)
+                key = (acct, ns, name, dims)
+                sid = seen.get(key)
+                if sid is None:
+                    sid = seen[key] = series_id(acct, ns, name, dims)
+                local[(name, id(dims))] = sid
             ids.append(sid)
         seconds = [math.floor(t) for t in b.timestamps]
         raw["account"].extend([acct] * n)
@@ -148,13 +156,16 @@ def build_columns(batch: Sequence[Row], now: float,
         raw["counts"].extend(b.counts)
         raw["wal_seq"].extend([wal[0] if wal else 0] * n)
     raw["wal_id"] = [wal_id] * len(raw["series"])
-    last_seen = int(now)
-    keys = list(seen)
-    catalog: dict[str, list[Any]] = {
+    return raw, seen
+
+
+def catalog_columns(series: dict[tuple[Any, ...], int], now: float) -> dict[str, list[Any]]:
+    """Catalog rows, ``last_seen`` = ``now``, of (account, namespace, metric, dimensions) -> series id."""
+    keys = list(series)
+    return {
         "account": [k[0] for k in keys], "namespace": [k[1] for k in keys], "metric": [k[2] for k in keys],
-        "series": list(seen.values()), "dim_names": [[x.name for x in k[3]] for k in keys],
-        "dim_values": [[x.value for x in k[3]] for k in keys], "last_seen": [last_seen] * len(keys)}
-    return raw, catalog
+        "series": list(series.values()), "dim_names": [[x.name for x in k[3]] for k in keys],
+        "dim_values": [[x.value for x in k[3]] for k in keys], "last_seen": [int(now)] * len(keys)}
 
 
 def _range_params(account: str, series: int, start: int, end: int, period: int,
@@ -258,14 +269,12 @@ class MetricStore:
 
     def _write(self, batch: Sequence[Row], now: float, wal_id: int) -> None:
         # Runs on a store thread, one call at a time (the committer has a single writer).
-        raw, catalog = build_columns(batch, now, wal_id)
-        due = [i for i, series in enumerate(catalog["series"]) if self._catalog.due(series, now)]
+        raw, series = build_columns(batch, wal_id)
+        due = {key: sid for key, sid in series.items() if self._catalog.due(sid, now)}
         engine = self._engine.engine
         if due:
-            if len(due) < len(catalog["series"]):
-                catalog = {c: [values[i] for i in due] for c, values in catalog.items()}
-            engine.insert(f"{self._db}.catalog", CATALOG_COLUMNS, catalog)
-            self._catalog.written(catalog["series"], now)
+            engine.insert(f"{self._db}.catalog", CATALOG_COLUMNS, catalog_columns(due, now))
+            self._catalog.written(list(due.values()), now)
         engine.insert(f"{self._db}.raw", RAW_COLUMNS, raw)
 
     async def statistics(self, account: str, series: int, start: int, end: int, period: int,
