@@ -43,7 +43,7 @@ def cloudwatch(endpoint: str, protocol: str, access_key: str, secret: str, root:
     core.get_component("data_loader").search_paths.insert(0, str(model_dir(protocol, root)))
     session = boto3.session.Session(botocore_session=core, aws_access_key_id=access_key,
                                     aws_secret_access_key=secret, region_name="us-east-1")
-    client = session.client("cloudwatch", endpoint_url=endpoint, config=Config(
-        retries={"max_attempts": 1, "mode": "standard"}, **config))
+    config = {"retries": {"max_attempts": 1, "mode": "standard"}, **config}
+    client = session.client("cloudwatch", endpoint_url=endpoint, config=Config(**config))
     assert client.meta.service_model.resolved_protocol == PROTOCOLS[protocol]
     return client
