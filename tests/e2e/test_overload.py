@@ -1,7 +1,7 @@
-"""Overload: requests past the gateway's limit get a quick ServiceUnavailable, and boto3's standard
-retry mode gets every one of them through, each stored once.
+"""Overload: past the gateway's limit, a quick ServiceUnavailable that boto3 retries through.
 
-A stack of its own with room for two requests in flight, and thirty-two clients at once.
+Requests past the limit are refused at once, and boto3's standard retry mode gets every one of
+them through, each stored once. A stack of its own with room for two requests in flight, and thirty-two clients at once.
 """
 
 from __future__ import annotations
