@@ -26,7 +26,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 
-from aiohttp import web
+from aiohttp import HttpVersion11, web
 
 from gateway import awsproto, body, sigv4
 from gateway.apis import cloudwatch
@@ -169,8 +169,20 @@ def create_app(settings: GatewaySettings) -> web.Application:
     app[GUARD] = guard
     gateway = Gateway(settings, guard, limited)
     app.cleanup_ctx.append(_backends_ctx)
-    app.router.add_route("*", "/{tail:.*}", gateway.handle)
+    app.router.add_route("*", "/{tail:.*}", gateway.handle, expect_handler=_expect)
     return app
+
+
+async def _expect(request: web.Request) -> None:
+    """``Expect: 100-continue`` gets its interim response; any other expectation is ignored.
+
+    aiohttp's default handler answers other values with a 417 whose text quotes the header, and
+    fails (a bare 500) when that holds bytes that are not UTF-8. RFC 9110 lets a server ignore an
+    expectation it does not know.
+    """
+    if request.version == HttpVersion11 and request.headers.get("Expect", "").lower() == "100-continue":
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        request.writer.output_size = 0  # the interim response is not the response
 
 
 async def start(settings: GatewaySettings) -> tuple[web.AppRunner, int]:
@@ -189,7 +201,8 @@ async def start(settings: GatewaySettings) -> tuple[web.AppRunner, int]:
         # after an early answer (413, 408), read and drop the rest of a body for so long at most
         lingering_time=settings.stall_timeout,
         # malformed HTTP: one rate-limited line each, not a traceback each
-        logger=ServerLog(app[LIMITED_LOG]))
+        logger=ServerLog(logs.RateLimitedLog(logging.getLogger("aiohttp.server"),
+                                             limit=settings.bad_request_log_limit, interval=10.0)))
     await runner.setup()
     site = GuardedSite(runner, guard, settings.host, settings.port, backlog=1024, reuse_port=settings.reuse_port)
     await site.start()

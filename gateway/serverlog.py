@@ -31,11 +31,17 @@ _CLIENT_FAULTS = (HttpProcessingError, web.RequestPayloadError, ConnectionError)
 
 
 def describe(exc: BaseException) -> str:
-    """A short, single-line, printable description of a client's bad request."""
+    """A short, single-line, printable description of a client's bad request.
+
+    Only the first line of aiohttp's reason: the lines after it quote the offending bytes, which
+    may be an ``Authorization`` header, and signatures are never logged.
+    """
     text = exc.message if isinstance(exc, HttpProcessingError) else str(exc)
-    words = " ".join(text.split()) or type(exc).__name__
+    first = next((line for line in str(text).splitlines() if line.strip()), "")
+    words = " ".join(first.split()).rstrip(":") or type(exc).__name__
     line = f"{type(exc).__name__}: {words}"
-    return line if len(line) <= 200 else line[:197] + "..."
+    line = line.encode("ascii", "backslashreplace").decode("ascii")
+    return line if len(line) <= 160 else line[:157] + "..."
 
 
 class ServerLog(logging.LoggerAdapter):  # type: ignore[type-arg]
