@@ -231,3 +231,17 @@ def test_past_the_connection_limit_new_connections_are_closed_and_admitted_again
     finally:
         for s in held:
             s.close()
+
+
+def test_many_slow_clients_at_once_are_all_closed(tight):
+    body = b'{"Namespace": "Slow"}'
+    stalled_body = build("POST", "/", signed(tight.endpoint, body, JSON_HEADERS), body)[:-5]
+    kinds = [b"", b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n", stalled_body]
+
+    async def run():
+        return await asyncio.gather(*(exchange(_port(tight), kinds[i % 3], quiet=20, limit=20) for i in range(150)))
+
+    outcomes = _run(run())
+    assert all(o.closed for o in outcomes)
+    assert [o.statuses for o in outcomes[2::3]] == [[408]] * 50
+    assert all(o.statuses == [] for i, o in enumerate(outcomes) if i % 3 != 2)
