@@ -19,6 +19,7 @@ limiter for the errors it answers itself (body timeouts, unreadable bodies).
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from typing import Any
 
@@ -27,6 +28,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from stackwatch.logs import RateLimitedLog
 
+_UNPRINTABLE = re.compile(r"[^\x20-\x7e]")
 _CLIENT_FAULTS = (HttpProcessingError, web.RequestPayloadError, ConnectionError)
 
 
@@ -40,7 +42,7 @@ def describe(exc: BaseException) -> str:
     first = next((line for line in str(text).splitlines() if line.strip()), "")
     words = " ".join(first.split()).rstrip(":") or type(exc).__name__
     line = f"{type(exc).__name__}: {words}"
-    line = line.encode("ascii", "backslashreplace").decode("ascii")
+    line = _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), line)
     return line if len(line) <= 160 else line[:157] + "..."
 
 
@@ -55,6 +57,12 @@ class ServerLog(logging.LoggerAdapter):  # type: ignore[type-arg]
     def __init__(self, limited: RateLimitedLog) -> None:
         super().__init__(limited.logger, {})
         self.limited = limited
+
+    def debug(self, msg: object, *args: object, exc_info: Any = None, **kwargs: Any) -> None:
+        """Forward, without the traceback of a client's fault (aiohttp logs non-HTTP traffic so)."""
+        if isinstance(exc_info, _CLIENT_FAULTS):
+            exc_info = None
+        super().debug(msg, *args, exc_info=exc_info, **kwargs)
 
     def exception(self, msg: object, *args: object, exc_info: Any = True, **kwargs: Any) -> None:
         """Condense what aiohttp reports about a request (see the module docstring)."""
