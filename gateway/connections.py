@@ -120,10 +120,12 @@ class ConnectionGuard:
     def _forget(self, transport: asyncio.BaseTransport) -> None:
         self._open.pop(transport, None)
 
-    def _timed_out(self, transport: asyncio.Transport, what: str, seconds: float) -> None:
+    def _timed_out(self, transport: asyncio.Transport, head: bool) -> None:
         self.timed_out += 1
-        self.log.log(logging.INFO, f"timeout-{what}", "closed the connection from %s: %s within %g s",
-                     _peer(transport), what, seconds)
+        what = "no complete request head" if head else "response not read"
+        seconds = self.header_timeout if head else self.stall_timeout
+        self.log.log(logging.INFO, "head-timeout" if head else "stall-timeout",
+                     "closed the connection from %s: %s within %g s", _peer(transport), what, seconds)
         transport.abort()
 
 
@@ -165,17 +167,16 @@ class _Guarded(asyncio.Protocol):
             self._head_timer = None
         if state is _State.HEAD and self._transport is not None:
             self._head_timer = asyncio.get_running_loop().call_later(
-                self._guard.header_timeout, self._expire, True, "no complete request head",
-                self._guard.header_timeout)
+                self._guard.header_timeout, self._expire, True)
 
-    def _expire(self, head: bool, what: str, seconds: float) -> None:
+    def _expire(self, head: bool) -> None:
         transport = self._transport
         if head:
             self._head_timer = None
         else:
             self._stall_timer = None
         if transport is not None and not transport.is_closing() and (not head or self._state is _State.HEAD):
-            self._guard._timed_out(transport, what, seconds)
+            self._guard._timed_out(transport, head)
 
     def data_received(self, data: bytes) -> None:
         """Forward; the first bytes after an idle spell start a new head timer."""
@@ -195,8 +196,7 @@ class _Guarded(asyncio.Protocol):
             return
         if self._stall_timer is None:
             self._stall_timer = asyncio.get_running_loop().call_later(
-                self._guard.stall_timeout, self._expire, False, "response not read",
-                self._guard.stall_timeout)
+                self._guard.stall_timeout, self._expire, False)
         self._inner.pause_writing()
 
     def resume_writing(self) -> None:
