@@ -24,10 +24,12 @@ One connection's states; the gateway's handler reports when a request starts and
     timer fires        aborted              -                 -
 
 In BUSY the handler bounds the body itself (``gateway.body``); in IDLE aiohttp's
-``keepalive_timeout`` closes the connection. A refused or timed-out connection is aborted, not
-answered: before a complete head there is no request whose protocol an error could be written
-in. Requests beyond ``max_concurrent_requests`` on admitted connections get ``ServiceUnavailable``
-from the handler instead. Each closure is logged through a :class:`~stackwatch.logs.RateLimitedLog`.
+``keepalive_timeout`` closes the connection (also when the bytes of a next, pipelined request
+arrived while BUSY: they cannot be told from the body's, so they start no head timer). A refused
+or timed-out connection is aborted, not answered: before a complete head there is no request
+whose protocol an error could be written in. Requests beyond ``max_concurrent_requests`` on
+admitted connections get ``ServiceUnavailable`` from the handler instead. Each closure is logged
+through a :class:`~stackwatch.logs.RateLimitedLog`.
 """
 
 from __future__ import annotations
@@ -175,7 +177,9 @@ class _Guarded(asyncio.Protocol):
             self._head_timer = None
         else:
             self._stall_timer = None
-        if transport is not None and not transport.is_closing() and (not head or self._state is _State.HEAD):
+        # A closing transport is aborted too: close() waits for the write buffer to drain, which a
+        # client that reads nothing never lets happen.
+        if transport is not None and (not head or self._state is _State.HEAD):
             self._guard._timed_out(transport, head)
 
     def data_received(self, data: bytes) -> None:

@@ -22,12 +22,13 @@ class FakeTransport(asyncio.Transport):
     def __init__(self) -> None:
         super().__init__()
         self.aborted = False
+        self.closing = False
 
     def get_extra_info(self, name: str, default: object = None) -> object:
         return ("127.0.0.1", 40000) if name == "peername" else default
 
     def is_closing(self) -> bool:
-        return self.aborted
+        return self.aborted or self.closing
 
     def abort(self) -> None:
         self.aborted = True
@@ -111,7 +112,8 @@ def test_a_client_that_stops_reading_is_aborted_after_the_stall_timeout():
         protocol.resume_writing()  # drained in time
         await asyncio.sleep(0.15)
         assert not transport.aborted
-        protocol.pause_writing()  # and now never drained
+        protocol.pause_writing()  # and now never drained, even once aiohttp closes the transport
+        transport.closing = True
         await asyncio.sleep(0.15)
         assert transport.aborted
         assert made[0].calls[1:] == ["pause", "resume", "pause"]
