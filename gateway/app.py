@@ -2,7 +2,7 @@
 
 One handler serves every request on ``/`` (json, query) and ``/service/...`` (rpc-v2-cbor)::
 
-    read body (size-limited) ─> gunzip if Content-Encoding: gzip (size-limited)
+    read body (size-limited, timed: gateway.body) ─> gunzip if Content-Encoding: gzip (size-limited)
       ─> detect service, protocol, operation        (gateway.awsproto.detect)
       ─> SigV4 fields from the *raw* request        (gateway.sigv4)  ─> auth.Authenticate
       ─> parse params from the model                (gateway.awsproto)
