@@ -40,7 +40,8 @@ from stackwatch import errors
 from stackwatch.proto.auth.v1 import auth_pb2
 from stackwatch.sigv4 import ALGORITHM, TERMINATOR, string_to_sign
 
-_DATE = re.compile(r"^\d{8}T\d{6}Z$")
+_DATE = re.compile(r"^[0-9]{8}T[0-9]{6}Z$")
+_PRINTABLE_ASCII = re.compile(r"^[\x20-\x7e]*$")
 _UNRESERVED = "-_.~"
 _UNSIGNED = frozenset({"UNSIGNED-PAYLOAD", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"})
 
@@ -96,12 +97,16 @@ def _credential(value: str) -> tuple[str, str, str, str]:
     akid, date, region, service, terminator = parts
     if terminator != TERMINATOR:
         raise errors.IncompleteSignature(f"Credential should be scoped with a valid terminator: '{TERMINATOR}'.")
-    if len(date) != 8 or not date.isdigit():
+    if len(date) != 8 or not date.isascii() or not date.isdigit():
         raise errors.IncompleteSignature(f"Credential date {date} is not a valid YYYYMMDD date.")
     return akid, date, region, service
 
 
 def _from_header(auth: str, headers: Mapping[str, str]) -> SignatureParts:
+    if not _PRINTABLE_ASCII.match(auth):
+        raise errors.IncompleteSignature(
+            "The Authorization header may hold only printable ASCII characters: "
+            f"{ALGORITHM} Credential=..., SignedHeaders=..., Signature=...")
     algorithm, _, rest = auth.strip().partition(" ")
     if algorithm != ALGORITHM:
         raise errors.IncompleteSignature(
@@ -252,8 +257,22 @@ def authenticate_request(method: str, raw_path: str, query_string: str, headers:
 
     Raises:
         MissingAuthenticationToken, IncompleteSignature, InvalidClientTokenId,
-        SignatureDoesNotMatch: see :func:`signature_parts` and :func:`payload_hash`.
+        SignatureDoesNotMatch: see :func:`signature_parts` and :func:`payload_hash`; also
+            SignatureDoesNotMatch when a signed part (path, header value, SigV2 host) holds bytes
+            that are not UTF-8: the string to sign is UTF-8 text, so no SDK signed those bytes.
     """
+    try:
+        return _question(method, raw_path, query_string, headers, body, service, form)
+    except UnicodeError:
+        # aiohttp decodes the request line and header values with surrogateescape, so bytes that
+        # are not UTF-8 arrive as lone surrogates, which neither hashing nor protobuf accepts.
+        raise errors.SignatureDoesNotMatch(
+            "The request signature we calculated does not match the signature you provided: a signed "
+            "part of the request is not valid UTF-8.") from None
+
+
+def _question(method: str, raw_path: str, query_string: str, headers: Mapping[str, str], body: bytes,
+              service: str, form: Sequence[tuple[str, str]] | None) -> auth_pb2.AuthenticateRequest:
     query = split_query(query_string)
     if (form is not None and _header(headers, "authorization") is None
             and not any(k in ("X-Amz-Signature", "X-Amz-Credential") for k, _ in query) and sigv2.is_sigv2(form)):

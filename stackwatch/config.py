@@ -86,6 +86,29 @@ class GatewaySettings(BaseSettings):
     """Largest body after gunzip. CloudWatch's PutMetricData limit is 1 MB."""
     max_concurrent_requests: int = Field(default=512, gt=0)
     """Requests in flight beyond this answer ``ServiceUnavailable`` (SDKs retry it)."""
+    max_connections: int = Field(default=4096, gt=0)
+    """Open client connections beyond this are closed as soon as they are accepted, before a
+    byte is read (clients see a reset and retry). Lowered at start to three quarters of the
+    process's file descriptor limit (``ulimit -n``) when that is smaller, so that connections
+    alone can never exhaust descriptors."""
+    header_timeout: float = Field(default=10.0, gt=0)
+    """Seconds a connection has to deliver a complete request head (request line and headers),
+    counted from when it opens or, on a kept-alive connection, from the first byte of the next
+    request. Past it the connection is closed (there is no request yet to answer)."""
+    stall_timeout: float = Field(default=10.0, gt=0)
+    """Seconds a request body may go without a single byte arriving (answered ``RequestTimeout``,
+    HTTP 408, and the connection closed), and seconds a response may sit unsent because the
+    client reads nothing (the connection is closed)."""
+    body_timeout: float = Field(default=60.0, gt=0)
+    """Seconds the whole request body may take to arrive, however steadily it trickles in
+    (answered ``RequestTimeout``, HTTP 408). 2 MiB in 60 s is 35 KB/s."""
+    keepalive_timeout: float = Field(default=75.0, gt=0)
+    """Seconds an idle kept-alive connection stays open between requests (aiohttp's own default
+    is an hour, which lets idle clients hold descriptors for that long)."""
+    bad_request_log_limit: int = Field(default=20, gt=0)
+    """Log lines per 10 s, for each kind of client-caused event (malformed HTTP, connections
+    refused or timed out, unreadable bodies); the rest are counted and the count is logged with
+    the next line. These are one line each, never a traceback."""
     reuse_port: bool = False
     """Listen with SO_REUSEPORT, so several gateway processes on one host share the port (the
     kernel spreads connections over them): one Python process parses on one core at most."""

@@ -13,6 +13,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 # Never mutated in place: bind() sets a new dict, so the shared empty default is safe.
@@ -86,3 +87,45 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
     root.setLevel(level.upper())
     # Access logs of every request are noise at INFO; errors still show.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+class RateLimitedLog:
+    """At most ``limit`` lines per ``interval`` seconds for each kind of event; the rest counted.
+
+    For events anyone on the network can cause (malformed HTTP, refused connections), so a flood
+    of them cannot flood the logs. Each kind (``key``) has its own window. A line that is allowed
+    after some were suppressed says how many: ``... (suppressed 1,234 similar lines)``; like the
+    kernel's ``printk_ratelimit``, that count is reported with the next allowed line, so a flood
+    that stops for good leaves its last count unreported.
+
+    Args:
+        logger: where the allowed lines go.
+        limit: lines allowed per window and key.
+        interval: the window, in seconds.
+        clock: monotonic seconds (tests pass a fake one).
+    """
+
+    def __init__(self, logger: logging.Logger, limit: int = 10, interval: float = 10.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.logger = logger
+        self.limit = limit
+        self.interval = interval
+        self._clock = clock
+        self._windows: dict[str, list[float]] = {}  # key -> [window start, lines, suppressed]
+
+    def log(self, level: int, key: str, msg: str, *args: object, exc_info: Any = None) -> bool:
+        """Log ``msg % args`` at ``level`` unless ``key`` used up its window; True when logged."""
+        now = self._clock()
+        window = self._windows.get(key)
+        if window is None or now - window[0] >= self.interval:
+            suppressed = int(window[2]) if window is not None else 0
+            window = self._windows[key] = [now, 0, suppressed]
+        if window[1] >= self.limit:
+            window[2] += 1
+            return False
+        window[1] += 1
+        if window[2]:
+            msg += f" (suppressed {int(window[2]):,} similar lines)"
+            window[2] = 0
+        self.logger.log(level, msg, *args, exc_info=exc_info)
+        return True

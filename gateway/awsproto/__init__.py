@@ -85,5 +85,21 @@ def serialize_response(detected: Detected, operation_model: OperationModel, resu
 
 def serialize_error(service: Service, protocol: Protocol, error: ServiceError, request_id: str,
                     operation_name: str | None) -> HttpResponse:
-    """The error response for ``error`` in ``protocol`` (status from ``error.status``)."""
+    r"""The error response for ``error`` in ``protocol`` (status from ``error.status``).
+
+    A message may quote the request (an operation name, a header) and so hold lone surrogates,
+    which is how aiohttp decodes bytes that are not UTF-8; they are written as ``\udcff``.
+    """
+    if not _encodable(error.message):
+        error.message = error.message.encode("utf-8", "backslashreplace").decode("utf-8")
+    if operation_name is not None and not _encodable(operation_name):
+        operation_name = None
     return _CODECS[protocol].serialize_error(service, error, request_id, operation_name)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
