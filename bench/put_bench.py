@@ -108,6 +108,7 @@ async def put_load(target: Target, protocol: str, clients: int, seconds: float, 
     bodies = signed()
     signed_at = time.monotonic()
     latencies: list[float] = []
+    by_status: dict[int, list[float]] = {}
     timeline: list[tuple[float, float]] = []
     started_at = time.perf_counter()
     ok = failed = 0
@@ -127,6 +128,7 @@ async def put_load(target: Target, protocol: str, clients: int, seconds: float, 
             text = await resp.read()
         latencies.append(time.perf_counter() - t0)
         timeline.append((t0 - started_at, time.perf_counter() - t0))
+        by_status.setdefault(resp.status, []).append(time.perf_counter() - t0)
         if resp.status == 200:
             ok += 1
         else:
@@ -159,10 +161,16 @@ async def put_load(target: Target, protocol: str, clients: int, seconds: float, 
         for name, pid in procs.items():
             rss[name].append(rss_mb(pid))
 
+    async def rss_timeline() -> None:  # every 10 % of the run, for long runs (--rss-every)
+        while time.monotonic() < deadline:
+            await asyncio.sleep(seconds / 10)
+            print(f"  t={time.monotonic() - started:5.0f}s RSS MB: " + "  ".join(
+                f"{name} {rss_mb(pid):.0f}" for name, pid in procs.items()), flush=True)
+
     started = time.monotonic()
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients)) as session:
         load = [scheduler(session)] if rate else [worker(w, session) for w in range(clients)]
-        await asyncio.gather(sampler(), *load)
+        await asyncio.gather(sampler(), *([rss_timeline()] if seconds >= 120 else []), *load)
     elapsed = time.monotonic() - started
     for name, pid in procs.items():
         rss[name].append(rss_mb(pid))
@@ -178,6 +186,10 @@ async def put_load(target: Target, protocol: str, clients: int, seconds: float, 
     print(f"  throughput  {dps:,.0f} datums/s  = {dps * 60 / 1e6:.2f} M datums/min"
           + (f"  = {dps * values:,.0f} values/s" if values else ""))
     print(f"  latency     p50 {q[49] * 1000:.1f} ms   p99 {q[98] * 1000:.1f} ms   max {latencies[-1] * 1000:.1f} ms")
+    if len(by_status) > 1:
+        print("  by status:  " + "   ".join(
+            f"{status}: {len(ts)} requests, p50 {statistics.median(ts) * 1000:.1f} ms, max {max(ts) * 1000:.1f} ms"
+            for status, ts in sorted(by_status.items())))
     for name, values in rss.items():
         print(f"  RSS {name:<10} start/mid/end MB: " + " / ".join(f"{v:.0f}" for v in values))
     print("  CPU (cores busy): " + "  ".join(f"{name} {sec / elapsed:.2f}" for name, sec in cpu.items()))

@@ -13,6 +13,12 @@ No domain logic lives here. Every response carries ``x-amzn-RequestId``; every f
 error in the request's protocol, never a bare 500: unexpected exceptions are logged and answered
 ``InternalFailure``. Past ``max_concurrent_requests`` in flight, requests get ``ServiceUnavailable``.
 
+Overload is refused, not queued without end. Once its body is in, a request waits for one of
+``max_active_requests`` turns; one that waited ``queue_timeout`` is answered ``Throttling`` (which
+SDKs retry with backoff), and so is, at once and before its body is read, one that arrives while
+as many wait as are served. At twice the rate the machine can take, the excess gets a quick
+refusal while the rest keep their latency, and memory stays flat.
+
 Bad clients cannot wedge it. Around the handler, aiohttp's own knobs bound the head's size and
 idle keep-alive time, :mod:`gateway.connections` bounds the number of connections and the time
 to send a head, and :mod:`gateway.body` the time to send a body; a body that cannot be read is
@@ -22,9 +28,11 @@ answered and its connection closed. Malformed requests are logged as one rate-li
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator
+from typing import NoReturn
 
 from aiohttp import HttpVersion11, web
 
@@ -62,6 +70,15 @@ class Gateway:
         self.guard = guard
         self.limited = limited
         self.in_flight = 0
+        self.turns = asyncio.Semaphore(settings.max_active_requests)
+        self.queued = 0
+        self.throttled = 0
+
+    def _throttle(self) -> NoReturn:
+        self.throttled += 1
+        self.limited.log(logging.WARNING, "overload", "overloaded: requests are being throttled (%d so far)",
+                         self.throttled)
+        raise errors.Throttling("Rate exceeded")
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Serve one AWS API request."""
@@ -74,16 +91,32 @@ class Gateway:
         try:
             if self.in_flight > self.settings.max_concurrent_requests:
                 raise errors.ServiceUnavailable("The service is busy. Please retry.")
+            if self.queued >= self.settings.max_active_requests:
+                # As many wait as are served: this one would wait out queue_timeout anyway. Refused
+                # before its body is read (most of what a refusal would cost), so the connection
+                # cannot be kept: the unread body is still on it.
+                close = True
+                self._throttle()
             close = True  # until the body is read: on failure the rest of it is not worth waiting for
             raw = await body.read_body(request, max_bytes=self.settings.max_body_bytes,
                                        stall_timeout=self.settings.stall_timeout,
                                        body_timeout=self.settings.body_timeout)
             close = False
-            out = await self._serve(request, raw, request_id)
+            self.queued += 1
+            try:
+                await asyncio.wait_for(self.turns.acquire(), self.settings.queue_timeout)
+            except TimeoutError:
+                self._throttle()
+            finally:
+                self.queued -= 1
+            try:
+                out = await self._serve(request, raw, request_id)
+            finally:
+                self.turns.release()
         except body.ClientGone:
             return web.Response(status=400)  # nobody left to read it
         except errors.ServiceError as e:  # before the body was read: busy, or the body was bad
-            if close:
+            if close and not isinstance(e, errors.Throttling):
                 self.limited.log(logging.INFO, "bad-body", "unreadable request body from %s: %s %s",
                                  request.remote, e.code, e.message)
             service, protocol = _guess(request)
@@ -141,7 +174,7 @@ class Gateway:
             if found is not None:
                 service, protocol = found.service, found.protocol
             if e.status >= 500:
-                LOG.warning("%s failed: %s %s", operation, e.code, e.message)
+                self.limited.log(logging.WARNING, "failed", "%s failed: %s %s", operation, e.code, e.message)
             return awsproto.serialize_error(service, protocol, e, request_id, operation)
         except Exception:
             # A bug of ours; rate-limited all the same, in case a client found a way to trigger it.
