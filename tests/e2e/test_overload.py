@@ -1,7 +1,7 @@
 """Overload: past the gateway's limit, a quick ServiceUnavailable that boto3 retries through.
 
 Requests past the limit are refused at once, and boto3's standard retry mode gets every one of
-them through, each stored once. A stack of its own with room for two requests in flight, and thirty-two clients at once.
+them through, each stored once. A stack of its own with room for two requests in flight (or one turn), and thirty-two clients at once.
 """
 
 from __future__ import annotations
@@ -16,10 +16,13 @@ from tests.e2e.clients import cloudwatch
 from tests.e2e.stack import TENANTS, Stack
 
 
-@pytest.fixture(scope="module")
-def narrow_stack(e2e_store_url, tmp_path_factory):
+@pytest.fixture(scope="module", params=[
+    {"max_concurrent_requests": 2},  # refused at once: ServiceUnavailable
+    {"max_active_requests": 1, "queue_timeout": 0.02},  # refused after queueing: Throttling
+], ids=["in-flight-limit", "turns"])
+def narrow_stack(request, e2e_store_url, tmp_path_factory):
     s = Stack(e2e_store_url, "e2e_" + uuid.uuid4().hex[:8], tmp_path_factory.mktemp("narrow"),
-              max_concurrent_requests=2).start()
+              **request.param).start()
     yield s
     s.stop()
 
