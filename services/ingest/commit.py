@@ -401,6 +401,11 @@ class WalCommitter:
                     self._pending_rows -= item.batch.size
                     if item.future is not None and not item.future.done():
                         item.future.set_exception(err)
+                    # Nothing to apply, but the seq stays in line so that readers waiting for it
+                    # (or for later ones) are released when the applier passes it.
+                    item.batch, item.future = _take(item.batch, []), None
+                self._unapplied.extend(logged)
+                self._apply_wake.set()
                 continue
             for item in logged:
                 if item.future is not None and not item.future.done():
@@ -443,7 +448,8 @@ class WalCommitter:
             started = asyncio.get_running_loop().time()
             try:
                 rows = await self._rows(items, check)
-                await self._write(rows, self._clock.now())
+                if rows:
+                    await self._write(rows, self._clock.now())
             except Exception as e:  # the outcome is unknown: check ClickHouse before the retry
                 self.stats.failures += 1
                 retry = items
@@ -461,11 +467,13 @@ class WalCommitter:
 
     async def _rows(self, items: list[_Logged], check: bool) -> list[WalRow]:
         if not check:
-            return [(i.account, i.batch, i.seq) for i in items]
+            return [(i.account, i.batch, i.seq) for i in items if i.batch.size]
         earliest = min(min(i.batch.timestamps, default=0.0) for i in items)
         present = await self._applied_probe(items[0].seq, items[-1].seq, math.floor(earliest) - 86400)
         rows: list[WalRow] = []
         for i in items:
+            if not i.batch.size:
+                continue
             days = [_day(t) for t in i.batch.timestamps]
             keep = [k for k, d in enumerate(days) if (i.seq, d) not in present]
             if len(keep) == len(days):

@@ -33,6 +33,7 @@ import logging
 import os
 import secrets
 import struct
+import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -105,6 +106,7 @@ class WriteAheadLog:
             self.next_seq = max(self.next_seq, last + 1)
         self._file: int | None = None
         self._file_size = 0
+        self._lock = threading.Lock()  # the segment list: appends run on a thread, checkpoints do not
 
     # -- opening ---------------------------------------------------------------------------------
 
@@ -191,7 +193,8 @@ class WriteAheadLog:
     def append(self, frames: bytes) -> None:
         """Write already-framed records (see :func:`encode`) and ``fsync``: durable on return."""
         if self._file is None or self._file_size >= self._segment_bytes:
-            self._rotate(frames)
+            with self._lock:
+                self._rotate(frames)
         assert self._file is not None
         try:
             view = memoryview(frames)
@@ -236,9 +239,10 @@ class WriteAheadLog:
         tmp.write_text(f"{seq}\n")
         os.replace(tmp, path)
         # A segment can go once the next one starts at or before seq + 1; the open one stays.
-        while len(self._segments) > 1 and self._segments[1][0] <= seq + 1:
-            _, old = self._segments.pop(0)
-            old.unlink(missing_ok=True)
+        with self._lock:
+            while len(self._segments) > 1 and self._segments[1][0] <= seq + 1:
+                _, old = self._segments.pop(0)
+                old.unlink(missing_ok=True)
 
     def close(self) -> None:
         """Close the open segment."""

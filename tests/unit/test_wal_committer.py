@@ -127,3 +127,23 @@ async def test_a_store_that_never_answers_leaves_the_records_for_the_next_start(
     await asyncio.wait_for(task, 30)
     kept = list(WriteAheadLog(tmp_path).replay())
     assert [(r.seq, r.account, r.received, r.payload) for r in kept] == [(1, "a", 5.0, b"payload")]
+
+
+async def test_a_failed_log_write_refuses_its_callers_and_does_not_hold_up_readers(started, monkeypatch):
+    w = Writer()
+    c = await started(w)
+    await c.submit("a", batch(1), 0.0, b"x")
+    await c.visible("a")
+
+    def disk_full(frames: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(c._wal, "append", disk_full)
+    with pytest.raises(errors.ServiceUnavailable):
+        await c.submit("a", batch(2), 0.0, b"x")
+    await asyncio.wait_for(c.visible("a"), 2)  # nothing of a's is pending: no wait for the refused seq
+    monkeypatch.undo()
+    await c.submit("a", batch(3), 0.0, b"x")
+    await c.visible("a")
+    assert w.calls == [[1], [3]]
+    assert c.pending_rows == 0
