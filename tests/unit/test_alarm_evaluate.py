@@ -1,0 +1,365 @@
+"""Alarm evaluation as timelines: a series in, the state (and CloudWatch's words) at each step out.
+
+A series is written oldest to newest, one character a period: ``0`` a good value, ``X`` a
+breaching one, ``-`` no datapoint. The AWS tables are from "Configuring how CloudWatch alarms
+treat missing data" (current page and the 2018-2019 revisions of AlarmThatSendsEmail.md in
+awsdocs/amazon-cloudwatch-user-guide, whose extra rows still hold under today's rules).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.alarm.domain.evaluate import Evaluation, evaluate, period_starts
+from services.alarm.domain.model import (
+    AlarmDefinition,
+    AlarmState,
+    ComparisonOperator,
+    Datapoint,
+    LowSampleCountPercentile,
+    StateRecord,
+    TreatMissingData,
+)
+from stackwatch import errors
+
+OK, ALARM, INSUFFICIENT = AlarmState.OK, AlarmState.ALARM, AlarmState.INSUFFICIENT_DATA
+KEEP = "keep"
+T0 = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
+
+
+def alarm(n: int = 3, m: int | None = None, *, period: int = 300, threshold: float = 3.0,
+          op: ComparisonOperator = ComparisonOperator.GREATER_THAN,
+          missing: TreatMissingData = TreatMissingData.MISSING, **kw: object) -> AlarmDefinition:
+    kw.setdefault("statistic", "Average")
+    return AlarmDefinition(name="cpu", period=period, evaluation_periods=n, datapoints_to_alarm=m,
+                           threshold=threshold, comparison_operator=op, treat_missing_data=missing,
+                           **kw)  # type: ignore[arg-type]
+
+
+def state(value: AlarmState, reason: str = "before") -> StateRecord:
+    return StateRecord(value, reason, None, T0, T0)
+
+
+def series(pattern: str, a: AlarmDefinition, now: datetime) -> list[Datapoint]:
+    """Datapoints for ``pattern`` (oldest first), ending at the newest closed period at ``now``."""
+    starts = period_starts(a, now)[: len(pattern.split())]
+    out = []
+    for start, c in zip(reversed(starts), pattern.split(), strict=True):
+        if c != "-":
+            out.append(Datapoint(start, a.threshold + (1.0 if c == "X" else -1.0), 1.0))
+    return out
+
+
+def run(pattern: str, a: AlarmDefinition, previous: AlarmState = OK) -> Evaluation:
+    now = T0 + timedelta(hours=1, seconds=10)
+    return evaluate(a, series(pattern, a, now), now, state(previous))
+
+
+# --- AWS's table: how M out of N and TreatMissingData decide the state ---------------------------
+
+AWS_TABLE = [
+    # (M, N), data points, to fill, MISSING, IGNORE, BREACHING, NOT BREACHING
+    ((3, 3), "0 - X - X", 0, OK, OK, OK, OK),
+    ((3, 3), "0 - - - -", 2, OK, OK, OK, OK),
+    ((3, 3), "- - - - -", 3, INSUFFICIENT, KEEP, ALARM, OK),
+    ((3, 3), "0 X X - X", 0, ALARM, ALARM, ALARM, ALARM),
+    ((3, 3), "- - X - -", 2, ALARM, KEEP, ALARM, OK),
+    ((3, 3), "- - - - X", 2, INSUFFICIENT, KEEP, ALARM, OK),  # 2018 revision
+    ((3, 3), "X - - - -", 2, ALARM, KEEP, ALARM, OK),  # 2019 revision
+    ((2, 3), "0 - X - X", 0, ALARM, ALARM, ALARM, ALARM),
+    ((2, 3), "0 0 X 0 X", 0, ALARM, ALARM, ALARM, ALARM),
+    ((2, 3), "0 - X - -", 1, OK, OK, ALARM, OK),
+    ((2, 3), "- - - - 0", 2, OK, OK, ALARM, OK),
+    ((2, 3), "- - - X -", 2, ALARM, KEEP, ALARM, OK),
+    ((2, 3), "- - - - X", 2, INSUFFICIENT, KEEP, ALARM, OK),  # 2018 revision
+]
+TREATMENTS = [TreatMissingData.MISSING, TreatMissingData.IGNORE, TreatMissingData.BREACHING,
+              TreatMissingData.NOT_BREACHING]
+
+
+@pytest.mark.parametrize(("mn", "pattern", "fill", "missing", "ignore", "breaching", "not_breaching"),
+                         AWS_TABLE, ids=[f"{m}of{n}: {p}" for (m, n), p, *_ in AWS_TABLE])
+def test_aws_missing_data_table(mn, pattern, fill, missing, ignore, breaching, not_breaching):
+    m, n = mn
+    for treatment, expected in zip(TREATMENTS, (missing, ignore, breaching, not_breaching), strict=True):
+        for previous in (OK, ALARM, INSUFFICIENT):
+            got = run(pattern, alarm(n, m, missing=treatment), previous)
+            want = previous if expected == KEEP else expected
+            assert (got.state, got.kept) == (want, expected == KEEP), (treatment, previous, got.reason)
+    # "to fill": how many missing periods a breaching alarm counts as breaching
+    got = run(pattern, alarm(n, m, missing=TreatMissingData.BREACHING))
+    entries = json.loads(got.reason_data or "{}")["evaluatedDatapoints"]
+    assert sum("value" not in e for e in entries) == fill
+
+
+# --- timelines --------------------------------------------------------------------------------
+
+
+def timeline(a: AlarmDefinition, values: list[float | None]) -> list[AlarmState]:
+    """Feed one value a period (None: nothing published) and evaluate as each period closes."""
+    points: list[Datapoint] = []
+    current = state(INSUFFICIENT, "Unchecked: Initial alarm creation")
+    states = []
+    for i, v in enumerate(values):
+        start = T0 + timedelta(seconds=a.period * i)
+        if v is not None:
+            points.append(Datapoint(start, v, 1.0))
+        now = start + timedelta(seconds=a.period, milliseconds=500)
+        e = evaluate(a, points, now, current)
+        current = StateRecord(e.state, e.reason, e.reason_data, now, now)
+        states.append(e.state)
+    return states
+
+
+def test_three_of_three_alarms_on_the_third_breach_and_recovers_on_one_good_period():
+    # AWS's figure: threshold 3, 3 of 3, periods 3-5 breach: ALARM at 5, OK at 6, a lone breach at 9 stays OK
+    values = [1.0, 1.0, 4.0, 4.0, 4.0, 2.0, 1.0, 1.0, 4.0, 1.0]
+    # periods 1-2: fewer than 3 real points, some good: OK under ``missing``
+    assert timeline(alarm(3, 3), values) == [OK, OK, OK, OK, ALARM, OK, OK, OK, OK, OK]
+
+
+def test_fresh_alarm_without_data_stays_insufficient():
+    assert timeline(alarm(3), [None] * 4) == [INSUFFICIENT] * 4
+
+
+def test_a_lone_breach_after_silence_waits_until_it_is_m_periods_old():
+    # 3 of 3, missing: - - - - X is too early, - - - X - still too early, - - X - - alarms
+    assert timeline(alarm(3), [None, None, None, None, 9.0, None, None]) == [
+        INSUFFICIENT, INSUFFICIENT, INSUFFICIENT, INSUFFICIENT, INSUFFICIENT, INSUFFICIENT, ALARM]
+
+
+def test_a_lone_breach_then_silence_goes_back_to_insufficient_when_it_leaves_the_range():
+    states = timeline(alarm(1), [9.0, None, None, None, None, None])
+    assert states == [ALARM, ALARM, ALARM, INSUFFICIENT, INSUFFICIENT, INSUFFICIENT]
+
+
+def test_breaching_treatment_needs_the_good_point_to_leave_the_range():
+    # AWS: "0 - - - -" stays OK; the next evaluation with data still missing goes to ALARM
+    states = timeline(alarm(3, missing=TreatMissingData.BREACHING), [1.0, None, None, None, None, None])
+    assert states == [OK, OK, OK, OK, OK, ALARM]
+
+
+def test_ignore_keeps_alarm_through_silence():
+    states = timeline(alarm(2, missing=TreatMissingData.IGNORE), [9.0, 9.0, None, None, None, None, None])
+    assert states == [INSUFFICIENT, ALARM, ALARM, ALARM, ALARM, ALARM, ALARM]
+
+
+def test_high_resolution_alarm_evaluates_ten_second_periods():
+    a = alarm(2, period=10)
+    assert timeline(a, [1.0, 9.0, 9.0, 1.0]) == [OK, OK, ALARM, OK]
+
+
+def test_dynamodb_alarms_always_ignore_missing_data():
+    a = alarm(1, missing=TreatMissingData.BREACHING, namespace="AWS/DynamoDB")
+    got = run("- - -", a, OK)
+    assert got.kept and got.state is OK
+
+
+def test_window_ends_at_the_last_closed_period():
+    a = alarm(1, period=60)
+    now = datetime(2026, 12, 3, 10, 2, 0, tzinfo=UTC)  # the 10:02 period has just begun
+    assert period_starts(a, now)[0] == datetime(2026, 12, 3, 10, 1, tzinfo=UTC)
+    now = datetime(2026, 12, 3, 10, 1, 59, 999000, tzinfo=UTC)
+    assert period_starts(a, now)[0] == datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
+    assert len(period_starts(a, now)) == 3
+
+
+def test_datapoints_outside_the_range_or_off_grid_are_not_read():
+    a = alarm(1, period=60, threshold=3.0)
+    now = datetime(2026, 12, 3, 10, 2, 5, tzinfo=UTC)
+    open_period = Datapoint(datetime(2026, 12, 3, 10, 2, tzinfo=UTC), 9.0)
+    off_grid = Datapoint(datetime(2026, 12, 3, 10, 1, 30, tzinfo=UTC), 9.0)
+    got = evaluate(a, [open_period, off_grid], now, state(OK))
+    assert got.state is INSUFFICIENT
+
+
+def test_two_datapoints_for_one_period_is_a_caller_bug():
+    a = alarm(1, period=60)
+    t = datetime(2026, 12, 3, 10, 1, tzinfo=UTC)
+    with pytest.raises(ValueError, match="two datapoints"):
+        evaluate(a, [Datapoint(t, 1.0), Datapoint(t, 2.0)], t + timedelta(minutes=1), state(OK))
+
+
+# --- the words --------------------------------------------------------------------------------
+
+NOW = datetime(2026, 12, 3, 10, 2, 0, 123456, tzinfo=UTC)
+MINUTE = datetime(2026, 12, 3, 10, 1, tzinfo=UTC)
+
+
+def test_long_form_reason_when_datapoints_to_alarm_is_set():
+    a = alarm(1, 1, period=60, threshold=3.0)
+    got = evaluate(a, [Datapoint(MINUTE, 5.0, 1.0)], NOW, state(OK))
+    assert got.reason == ("Threshold Crossed: 1 out of the last 1 datapoints [5.0 (03/12/26 10:01:00)] was "
+                          "greater than the threshold (3.0) (minimum 1 datapoint for OK -> ALARM transition).")
+    assert got.reason_data == (
+        '{"version":"1.0","queryDate":"2026-12-03T10:02:00.123+0000","startDate":"2026-12-03T10:01:00.000+0000",'
+        '"statistic":"Average","period":60,"recentDatapoints":[5.0],"threshold":3.0,"evaluatedDatapoints":'
+        '[{"timestamp":"2026-12-03T10:01:00.000+0000","sampleCount":1.0,"value":5.0}]}')
+
+
+def test_short_form_reason_when_datapoints_to_alarm_is_omitted():
+    a = alarm(1, period=60, threshold=1.0, op=ComparisonOperator.GREATER_THAN_OR_EQUAL, unit="Count",
+              statistic="Minimum")
+    got = evaluate(a, [Datapoint(MINUTE, 0.0, 1.0)], NOW, state(OK))
+    assert got.state is OK
+    assert got.reason == ("Threshold Crossed: 1 datapoint [0.0 (03/12/26 10:01:00)] was not greater than or "
+                          "equal to the threshold (1.0).")
+    assert json.loads(got.reason_data or "")["unit"] == "Count"
+    assert list(json.loads(got.reason_data or "")) == [
+        "version", "queryDate", "startDate", "unit", "statistic", "period", "recentDatapoints", "threshold",
+        "evaluatedDatapoints"]
+
+
+def test_m_of_n_reason_lists_the_side_that_decided_newest_first():
+    a = alarm(3, 2, period=60, threshold=80.0, op=ComparisonOperator.GREATER_THAN_OR_EQUAL)
+    start = MINUTE - timedelta(minutes=2)
+    pts = [Datapoint(start + timedelta(minutes=i), v, 1.0) for i, v in enumerate([90.1, 10.0, 91.2])]
+    got = evaluate(a, pts, NOW, state(OK))
+    assert got.reason == (
+        "Threshold Crossed: 2 out of the last 3 datapoints [91.2 (03/12/26 10:01:00), 90.1 (03/12/26 09:59:00)] "
+        "were greater than or equal to the threshold (80.0) (minimum 2 datapoints for OK -> ALARM transition).")
+    data = json.loads(got.reason_data or "")
+    assert data["recentDatapoints"] == [90.1, 10.0, 91.2]
+    assert [e["timestamp"][11:16] for e in data["evaluatedDatapoints"]] == ["10:01", "10:00", "09:59"]
+    ok = evaluate(a, [Datapoint(p.timestamp, 1.0, 1.0) for p in pts], NOW, state(ALARM))
+    assert ok.reason.endswith("were not greater than or equal to the threshold (80.0) "
+                              "(minimum 2 datapoints for ALARM -> OK transition).")
+    assert ok.reason.startswith("Threshold Crossed: 3 out of the last 3 datapoints [1.0 (03/12/26 10:01:00), ")
+
+
+def test_missing_data_treated_as_breaching_says_so():
+    a = alarm(1, period=60, missing=TreatMissingData.BREACHING)
+    got = evaluate(a, [], NOW, state(OK))
+    assert got.reason == ("Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint "
+                          "was treated as [Breaching].")
+    b = alarm(2, period=60, missing=TreatMissingData.NOT_BREACHING)
+    assert evaluate(b, [], NOW, state(ALARM)).reason == (
+        "Threshold Crossed: no datapoints were received for 2 periods and 2 missing datapoints were treated "
+        "as [NonBreaching].")
+
+
+def test_insufficient_data_reason():
+    got = evaluate(alarm(1, period=60), [], NOW, state(OK))
+    assert got.reason == "Insufficient Data: 1 datapoint was unknown."
+    got = evaluate(alarm(5, period=60), [], NOW, state(OK))
+    assert got.reason == "Insufficient Data: 5 datapoints were unknown."
+    data = json.loads(got.reason_data or "")
+    assert data["recentDatapoints"] == [] and "startDate" not in data
+    assert [e["timestamp"][11:16] for e in data["evaluatedDatapoints"]] == [
+        "10:01", "10:00", "09:59", "09:58", "09:57"]
+
+
+def test_percentile_alarm_names_its_extended_statistic_and_math_alarm_no_statistic():
+    a = alarm(1, period=60, statistic=None, extended_statistic="p99")
+    assert json.loads(evaluate(a, [Datapoint(MINUTE, 5.0, 2000.0)], NOW, state(OK)).reason_data or "")[
+        "extendedStatistic"] == "p99"
+    b = alarm(1, period=60, statistic=None, metric_math=True)
+    data = json.loads(evaluate(b, [Datapoint(MINUTE, 5.0)], NOW, state(OK)).reason_data or "")
+    assert "statistic" not in data and "extendedStatistic" not in data
+    assert "sampleCount" not in data["evaluatedDatapoints"][0]
+
+
+# --- low sample counts (§2.5) -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("stat", "samples", "kept"), [
+    ("p99", 999.0, True), ("p99", 1000.0, False), ("p50", 19.0, True), ("p50", 20.0, False),
+    ("p10", 99.0, True), ("p10", 100.0, False), ("p100", 1e9, True), ("tm90", 1.0, False),
+])
+def test_low_sample_count_percentile_ignore_keeps_state(stat, samples, kept):
+    a = alarm(1, period=60, statistic=None, extended_statistic=stat,
+              evaluate_low_sample_count_percentile=LowSampleCountPercentile.IGNORE)
+    got = evaluate(a, [Datapoint(MINUTE, 9.0, samples)], NOW, state(OK))
+    assert got.kept is kept
+    assert got.state is (OK if kept else ALARM)
+
+
+def test_low_sample_count_percentile_evaluate_evaluates_anyway():
+    a = alarm(1, period=60, statistic=None, extended_statistic="p99")
+    assert evaluate(a, [Datapoint(MINUTE, 9.0, 3.0)], NOW, state(OK)).state is ALARM
+
+
+# --- definitions PutMetricAlarm would refuse ---------------------------------------------------
+
+
+@pytest.mark.parametrize(("kw", "error"), [
+    ({"period": 45}, errors.InvalidParameterValue),
+    ({"period": 90}, errors.InvalidParameterValue),
+    ({"n": 0}, errors.InvalidParameterValue),
+    ({"n": 3, "m": 4}, errors.InvalidParameterValue),
+    ({"n": 25, "period": 3540}, errors.InvalidParameterValue),  # over a day
+    ({"statistic": "Median"}, errors.InvalidParameterValue),
+    ({"extended_statistic": "p99"}, errors.InvalidParameterCombination),
+    ({"metric_math": True}, errors.InvalidParameterCombination),
+    ({"statistic": None}, errors.MissingParameter),
+    ({"threshold": float("nan")}, errors.InvalidParameterValue),
+], ids=lambda v: str(v))
+def test_invalid_definitions(kw, error):
+    with pytest.raises(error):
+        alarm(**kw)
+
+
+def test_valid_edges():
+    alarm(n=1440, period=60)  # one day of minutes
+    alarm(n=168, period=3600)  # a week of hours
+    alarm(period=30)
+
+
+# --- properties -------------------------------------------------------------------------------
+
+cells = st.lists(st.one_of(st.none(), st.floats(-10, 10, allow_nan=False)), min_size=0, max_size=12)
+definitions = st.builds(
+    lambda n, m_off, missing, given: alarm(n, (n - m_off if given else None) if n - m_off >= 1 else 1,
+                                          period=60, missing=missing),
+    st.integers(1, 5), st.integers(0, 4), st.sampled_from(TREATMENTS), st.booleans())
+
+
+def _points(values: list[float | None], now: datetime, a: AlarmDefinition) -> list[Datapoint]:
+    """``values`` newest first, from the newest closed period back, beyond the range if long."""
+    newest = period_starts(a, now)[0]
+    return [Datapoint(newest - timedelta(seconds=a.period * i), v, 1.0)
+            for i, v in enumerate(values) if v is not None]
+
+
+@given(definitions, cells, st.randoms(use_true_random=False))
+def test_order_of_datapoints_does_not_matter(a, values, rnd):
+    now = T0 + timedelta(seconds=30)
+    pts = _points(values, now, a)
+    shuffled = list(pts)
+    rnd.shuffle(shuffled)
+    assert evaluate(a, pts, now, state(OK)) == evaluate(a, shuffled, now, state(OK))
+
+
+@given(definitions, cells, cells)
+def test_only_the_evaluation_range_matters(a, inside, outside):
+    now = T0 + timedelta(seconds=30)
+    r = a.evaluation_range
+    base = _points(inside[:r], now, a)
+    extra = _points([None] * r + outside, now, a)  # older than the range
+    future = [Datapoint(period_starts(a, now)[0] + timedelta(seconds=a.period * k), 9.0) for k in (1, 2)]
+    assert evaluate(a, base, now, state(OK)) == evaluate(a, base + extra + future, now, state(OK))
+
+
+@given(definitions, cells)
+def test_alarm_never_comes_from_good_data_alone(a, values):
+    now = T0 + timedelta(seconds=30)
+    good = [None if v is None else a.threshold - 1.0 - abs(v) for v in values]
+    got = evaluate(a, _points(good, now, a), now, state(OK))
+    if a.treat_missing_data is not TreatMissingData.BREACHING:
+        assert got.state is not ALARM
+
+
+@given(definitions, cells)
+def test_more_breaching_never_turns_alarm_into_ok(a, values):
+    # replacing a good value by a breaching one cannot take an ALARM outcome back to OK
+    now = T0 + timedelta(seconds=30)
+    before = evaluate(a, _points(values, now, a), now, state(OK))
+    worse = [None if v is None else max(v, a.threshold + 1.0) for v in values]
+    after = evaluate(a, _points(worse, now, a), now, state(OK))
+    if before.state is ALARM:
+        assert after.state is ALARM
