@@ -363,3 +363,40 @@ def test_more_breaching_never_turns_alarm_into_ok(a, values):
     after = evaluate(a, _points(worse, now, a), now, state(OK))
     if before.state is ALARM:
         assert after.state is ALARM
+
+
+@given(definitions, cells)
+def test_enough_real_datapoints_make_missing_data_treatment_irrelevant(a, values):
+    now = T0 + timedelta(seconds=30)
+    pts = _points(values[: a.evaluation_range], now, a)
+    if len(pts) < a.n:
+        return
+    results = {evaluate(AlarmDefinition(**{**_fields(a), "treat_missing_data": t}), pts, now, state(OK)).state
+               for t in TREATMENTS}
+    assert len(results) == 1
+
+
+def _fields(a: AlarmDefinition) -> dict[str, object]:
+    return {f: getattr(a, f) for f in a.__dataclass_fields__}
+
+
+@given(st.integers(1, 1440), st.sampled_from([ALARM, OK]), st.floats(-1e300, 1e300, allow_nan=False))
+def test_reason_and_reason_data_fit_cloudwatch_limits(n, outcome, big):
+    a = alarm(n, n, period=60, threshold=0.0)
+    now = T0 + timedelta(seconds=30)
+    value = abs(big) + 1e-300 if outcome is ALARM else -abs(big) - 1e-300
+    pts = _points([value] * n, now, a)
+    got = evaluate(a, pts, now, state(INSUFFICIENT))
+    assert got.state is outcome
+    assert len(got.reason) <= 1023 and len(got.reason_data or "") <= 4000
+    data = json.loads(got.reason_data or "")
+    assert len(data["recentDatapoints"]) == sum("value" in e for e in data["evaluatedDatapoints"])
+    assert got.reason.endswith("transition).")
+
+
+def test_long_reason_is_cut_with_an_ellipsis():
+    a = alarm(100, 100, period=60, threshold=0.0)
+    now = T0 + timedelta(seconds=30)
+    got = evaluate(a, _points([123456.789] * 100, now, a), now, state(OK))
+    assert ", ...] were greater than the threshold (0.0) (minimum 100 datapoints" in got.reason
+    assert got.reason.startswith("Threshold Crossed: 100 out of the last 100 datapoints [123456.789 (03/12/26 09:59:00), ")

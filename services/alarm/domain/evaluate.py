@@ -35,6 +35,8 @@ transition).") when DatapointsToAlarm was given, the short form ("1 datapoint [.
 than the threshold (3.0).") when it was not, "no datapoints were received for 1 period and 1
 missing datapoint was treated as [Breaching]." and "Insufficient Data: 3 datapoints were
 unknown.". The reason data is the JSON document CloudWatch attaches (see :func:`_reason_data`).
+Both are cut to the model's limits (1,023 and 4,000 characters) by leaving out the oldest
+datapoints; how CloudWatch shortens them is not documented.
 """
 
 from __future__ import annotations
@@ -54,6 +56,9 @@ from services.alarm.domain.model import (
     epoch,
     from_epoch,
 )
+
+#: The longest StateReason and StateReasonData CloudWatch stores (the model's limits).
+MAX_REASON, MAX_REASON_DATA = 1023, 4000
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,18 +198,30 @@ def _threshold_reason(alarm: AlarmDefinition, evaluated: list[_Slot], state: Ala
         return (f"Threshold Crossed: no datapoints were received for {_plural(k, 'period')} and "
                 f"{_plural(k, 'missing datapoint')} {verb} treated as [{treatment}].")
     side = [s for s in evaluated if _breaches(alarm, s) == alarming]
-    shown = ", ".join(f"{java_double(s.point.value)} ({reason_time(from_epoch(s.start))})"
-                      for s in side if s.point is not None)
     verb = "was" if len(side) == 1 else "were"
     words = alarm.comparison_operator.words if alarming else "not " + alarm.comparison_operator.words
     threshold = java_double(alarm.threshold)
     if alarm.datapoints_to_alarm is None:
-        return (f"Threshold Crossed: {_plural(len(side), 'datapoint')} [{shown}] {verb} {words} "
-                f"the threshold ({threshold}).")
-    n, m = alarm.n, alarm.m
-    needed, direction = (m, "OK -> ALARM") if alarming else (n - m + 1, "ALARM -> OK")
-    return (f"Threshold Crossed: {len(side)} out of the last {n} datapoints [{shown}] {verb} {words} "
-            f"the threshold ({threshold}) (minimum {_plural(needed, 'datapoint')} for {direction} transition).")
+        head = f"Threshold Crossed: {_plural(len(side), 'datapoint')} ["
+        tail = f"] {verb} {words} the threshold ({threshold})."
+    else:
+        n, m = alarm.n, alarm.m
+        needed, direction = (m, "OK -> ALARM") if alarming else (n - m + 1, "ALARM -> OK")
+        head = f"Threshold Crossed: {len(side)} out of the last {n} datapoints ["
+        tail = (f"] {verb} {words} the threshold ({threshold}) "
+                f"(minimum {_plural(needed, 'datapoint')} for {direction} transition).")
+    budget = MAX_REASON - len(head) - len(tail)
+    items: list[str] = []
+    shown = [slot for slot in side if slot.point is not None]
+    for i, slot in enumerate(shown):  # newest first; what does not fit is left out, marked "..."
+        assert slot.point is not None
+        item = f"{java_double(slot.point.value)} ({reason_time(from_epoch(slot.start))})"
+        budget -= len(item) + 2
+        if budget < (len(", ...") if i + 1 < len(shown) else 0):
+            items.append("...")
+            break
+        items.append(item)
+    return head + ", ".join(items) + tail
 
 
 def _reason_data(alarm: AlarmDefinition, evaluated: list[_Slot], now: datetime) -> str:
@@ -218,9 +235,9 @@ def _reason_data(alarm: AlarmDefinition, evaluated: list[_Slot], now: datetime) 
     the alarm has one; no statistic for a metric math alarm.
     """
     doc: dict[str, JsonValue] = {"version": "1.0", "queryDate": json_time(now)}
-    real = [s.start for s in evaluated if s.point is not None]
-    if real:
-        doc["startDate"] = json_time(from_epoch(min(real)))
+    starts = [s.start for s in evaluated if s.point is not None]
+    if starts:
+        doc["startDate"] = json_time(from_epoch(min(starts)))
     if alarm.unit is not None:
         doc["unit"] = alarm.unit
     if alarm.statistic is not None:
@@ -228,13 +245,24 @@ def _reason_data(alarm: AlarmDefinition, evaluated: list[_Slot], now: datetime) 
     elif alarm.extended_statistic is not None:
         doc["extendedStatistic"] = alarm.extended_statistic
     doc["period"] = alarm.period
-    doc["recentDatapoints"] = [float(s.point.value) for s in reversed(evaluated) if s.point is not None]
-    doc["threshold"] = float(alarm.threshold)
-    doc["evaluatedDatapoints"] = [_evaluated_entry(s) for s in evaluated]
-    return java_json(doc)
+    head = java_json(doc)[:-1] + ',"recentDatapoints":['
+    middle = '],"threshold":' + java_double(alarm.threshold) + ',"evaluatedDatapoints":['
+    budget = MAX_REASON_DATA - len(head) - len(middle) - len("]}")
+    recent: list[str] = []
+    entries: list[str] = []
+    for slot in evaluated:  # newest first: when the document is too long the oldest are left out
+        entry = java_json(_evaluated_entry(slot))
+        value = java_double(slot.point.value) if slot.point is not None else None
+        budget -= len(entry) + 1 + (len(value) + 1 if value is not None else 0)
+        if budget < 0:
+            break
+        entries.append(entry)
+        if value is not None:
+            recent.append(value)
+    return head + ",".join(reversed(recent)) + middle + ",".join(entries) + "]}"
 
 
-def _evaluated_entry(slot: _Slot) -> JsonValue:
+def _evaluated_entry(slot: _Slot) -> dict[str, JsonValue]:
     entry: dict[str, JsonValue] = {"timestamp": json_time(from_epoch(slot.start))}
     if slot.point is not None:
         if slot.point.sample_count is not None:

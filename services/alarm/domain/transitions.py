@@ -39,14 +39,12 @@ from datetime import datetime
 from enum import StrEnum
 
 from services.alarm.domain._format import JsonValue, java_json
-from services.alarm.domain.evaluate import Evaluation
+from services.alarm.domain.evaluate import MAX_REASON, MAX_REASON_DATA, Evaluation
 from services.alarm.domain.model import AlarmState, StateRecord
 from stackwatch import errors
 
 #: StateReason of a newly created alarm.
 CREATION_REASON = "Unchecked: Initial alarm creation"
-#: Longest StateReason and StateReasonData SetAlarmState accepts (model constraints).
-MAX_REASON, MAX_REASON_DATA = 1023, 4000
 
 
 class AlarmKind(StrEnum):
