@@ -212,10 +212,9 @@ def _threshold_reason(alarm: AlarmDefinition, evaluated: list[_Slot], state: Ala
                 f"(minimum {_plural(needed, 'datapoint')} for {direction} transition).")
     budget = MAX_REASON - len(head) - len(tail)
     items: list[str] = []
-    shown = [slot for slot in side if slot.point is not None]
-    for i, slot in enumerate(shown):  # newest first; what does not fit is left out, marked "..."
-        assert slot.point is not None
-        item = f"{java_double(slot.point.value)} ({reason_time(from_epoch(slot.start))})"
+    shown = [(slot.start, slot.point.value) for slot in side if slot.point is not None]
+    for i, (start, value) in enumerate(shown):  # newest first; what does not fit is left out, marked "..."
+        item = f"{java_double(value)} ({reason_time(from_epoch(start))})"
         budget -= len(item) + 2
         if budget < (len(", ...") if i + 1 < len(shown) else 0):
             items.append("...")
