@@ -116,6 +116,33 @@ def timeline(a: AlarmDefinition, values: list[float | None]) -> list[AlarmState]
     return states
 
 
+# Each step publishes one period ("0" good, "X" breaching, "-" nothing) and evaluates when it
+# closes; the expected states are O(K), A(LARM), I(NSUFFICIENT_DATA).
+TIMELINES = [
+    ("3of3 missing: metric stops while breaching, re-evaluated until the points age out",
+     3, 3, TreatMissingData.MISSING, "X X X - - - - -", "I I A A A A A I"),
+    ("3of3 breaching: silence alarms once the good point leaves the range",
+     3, 3, TreatMissingData.BREACHING, "0 - - - - - -", "O O O O O A A"),
+    ("3of3 notBreaching: fills only when fewer than N are real, gaps skipped when N are",
+     3, 3, TreatMissingData.NOT_BREACHING, "X X - X - - - 0", "O O O A A O O O"),
+    ("3of3 ignore: silence keeps whatever state there was",
+     3, 3, TreatMissingData.IGNORE, "X X X - - - - - 0", "I I A A A A A A O"),
+    ("2of3 missing: two breaches in three, not necessarily consecutive",
+     3, 2, TreatMissingData.MISSING, "0 X 0 X 0 0 X", "O O O A O O O"),
+    ("1of1 missing: one period is the whole range",
+     1, 1, TreatMissingData.MISSING, "X 0 - - - X", "A O O O I A"),
+]
+
+
+@pytest.mark.parametrize(("name", "n", "m", "treatment", "published", "expected"), TIMELINES,
+                         ids=[t[0] for t in TIMELINES])
+def test_timelines(name, n, m, treatment, published, expected):
+    a = alarm(n, m, missing=treatment)
+    values = [None if c == "-" else (a.threshold + 1.0 if c == "X" else a.threshold - 1.0) for c in published.split()]
+    letters = {OK: "O", ALARM: "A", INSUFFICIENT: "I"}
+    assert " ".join(letters[s] for s in timeline(a, values)) == expected
+
+
 def test_three_of_three_alarms_on_the_third_breach_and_recovers_on_one_good_period():
     # AWS's figure: threshold 3, 3 of 3, periods 3-5 breach: ALARM at 5, OK at 6, a lone breach at 9 stays OK
     values = [1.0, 1.0, 4.0, 4.0, 4.0, 2.0, 1.0, 1.0, 4.0, 1.0]
