@@ -54,8 +54,8 @@ def test_walk_the_table(kind, trigger, old, new):
     assert out.state.value is new
     assert out.change is (Change.VALUE if old is not new else Change.REASON)
     assert out.effects == EFFECTS[trigger, out.change]
-    assert out.state.updated == LATER
-    assert out.state.transitioned == (LATER if old is not new else T0)
+    assert out.state.reason == "why"
+    assert out.state.updated == out.state.transitioned == (LATER if old is not new else T0)
     assert (out.history is not None) is (old is not new)
 
 

@@ -222,7 +222,8 @@ class StateRecord:
         value: ``StateValue``.
         reason: ``StateReason``.
         reason_data: ``StateReasonData`` (a JSON string), or None.
-        updated: ``StateUpdatedTimestamp``: last change of value or reason.
+        updated: ``StateUpdatedTimestamp``: last change of value (the model: "of either the
+            StateValue or EvaluationState"; a new reason alone does not move it).
         transitioned: ``StateTransitionedTimestamp``: last change of value.
     """
 

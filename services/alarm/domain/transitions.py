@@ -17,8 +17,13 @@ a StateUpdate history item is written, which actions are due and which timestamp
 
     change    when                                 history item   actions                timestamps
     VALUE     StateValue differs                   StateUpdate    the new state's list   updated, transitioned
-    REASON    same value, other reason or data     none           Auto Scaling repeat*   updated
+    REASON    same value, other reason or data     none           Auto Scaling repeat*   none
     NONE      nothing differs (or rules kept it)   none           Auto Scaling repeat*   none
+
+    (SetAlarmState runs no action unless the value changes.) The model documents
+    ``StateTransitionedTimestamp`` as the last change of StateValue and ``StateUpdatedTimestamp``
+    as the last change of StateValue or EvaluationState, so a new reason alone moves neither; the
+    new reason and reason data are stored all the same.
 
     * AWS: "For Amazon EC2 Auto Scaling actions, the alarm continues to invoke the action for
       every period that the alarm remains in the new state" (evaluations only; composites cannot
@@ -86,14 +91,12 @@ class Effects:
     Attributes:
         history: a StateUpdate history item is written.
         actions: which actions become due.
-        updated: ``StateUpdatedTimestamp`` moves to now.
-        transitioned: ``StateTransitionedTimestamp`` moves to now.
+        timestamps: ``StateUpdatedTimestamp`` and ``StateTransitionedTimestamp`` move to now.
     """
 
     history: bool
     actions: Actions
-    updated: bool
-    transitioned: bool
+    timestamps: bool
 
 
 _ALL = frozenset(AlarmState)
@@ -110,16 +113,16 @@ ALLOWED: dict[tuple[AlarmKind, Trigger], frozenset[AlarmState]] = {
     (AlarmKind.COMPOSITE, Trigger.SET_ALARM_STATE): _ALL,
 }
 
-_CHANGED = Effects(history=True, actions=Actions.NEW_STATE, updated=True, transitioned=True)
+_CHANGED = Effects(history=True, actions=Actions.NEW_STATE, timestamps=True)
 
 #: What each kind of change does, by trigger (see the module docstring's table).
 EFFECTS: dict[tuple[Trigger, Change], Effects] = {
     (Trigger.EVALUATE, Change.VALUE): _CHANGED,
-    (Trigger.EVALUATE, Change.REASON): Effects(False, Actions.AUTOSCALING_REPEAT, True, False),
-    (Trigger.EVALUATE, Change.NONE): Effects(False, Actions.AUTOSCALING_REPEAT, False, False),
+    (Trigger.EVALUATE, Change.REASON): Effects(False, Actions.AUTOSCALING_REPEAT, False),
+    (Trigger.EVALUATE, Change.NONE): Effects(False, Actions.AUTOSCALING_REPEAT, False),
     (Trigger.SET_ALARM_STATE, Change.VALUE): _CHANGED,
-    (Trigger.SET_ALARM_STATE, Change.REASON): Effects(False, Actions.NONE, True, False),
-    (Trigger.SET_ALARM_STATE, Change.NONE): Effects(False, Actions.NONE, False, False),
+    (Trigger.SET_ALARM_STATE, Change.REASON): Effects(False, Actions.NONE, False),
+    (Trigger.SET_ALARM_STATE, Change.NONE): Effects(False, Actions.NONE, False),
 }
 
 
@@ -193,11 +196,9 @@ def apply(kind: AlarmKind, current: StateRecord, trigger: Trigger, value: AlarmS
     else:
         change = Change.NONE
     effects = EFFECTS[trigger, change]
-    state = current
-    if effects.updated:
-        state = replace(state, value=value, reason=reason, reason_data=reason_data, updated=now)
-    if effects.transitioned:
-        state = replace(state, transitioned=now)
+    state = replace(current, value=value, reason=reason, reason_data=reason_data)
+    if effects.timestamps:
+        state = replace(state, updated=now, transitioned=now)
     history = state_update_item(current, state, now) if effects.history else None
     return Outcome(state, change, effects, history)
 
