@@ -296,7 +296,7 @@ def test_percentile_alarm_names_its_extended_statistic_and_math_alarm_no_statist
 
 @pytest.mark.parametrize(("stat", "samples", "kept"), [
     ("p99", 999.0, True), ("p99", 1000.0, False), ("p50", 19.0, True), ("p50", 20.0, False),
-    ("p10", 99.0, True), ("p10", 100.0, False), ("p100", 1e9, True), ("tm90", 1.0, False),
+    ("p10", 99.0, True), ("p10", 100.0, False), ("p100", 1e9, True), ("p0", 1e9, True),
 ])
 def test_low_sample_count_percentile_ignore_keeps_state(stat, samples, kept):
     a = alarm(1, period=60, statistic=None, extended_statistic=stat,
@@ -321,6 +321,8 @@ def test_low_sample_count_percentile_evaluate_evaluates_anyway():
     ({"n": 3, "m": 4}, errors.InvalidParameterValue),
     ({"n": 25, "period": 3540}, errors.InvalidParameterValue),  # over a day
     ({"statistic": "Median"}, errors.InvalidParameterValue),
+    ({"statistic": None, "extended_statistic": "tm90"}, errors.InvalidParameterValue),
+    ({"statistic": None, "extended_statistic": "p101"}, errors.InvalidParameterValue),
     ({"extended_statistic": "p99"}, errors.InvalidParameterCombination),
     ({"metric_math": True}, errors.InvalidParameterCombination),
     ({"statistic": None}, errors.MissingParameter),

@@ -99,7 +99,7 @@ class AlarmDefinition:
         threshold: ``Threshold``.
         comparison_operator: ``ComparisonOperator``.
         statistic: ``Statistic`` for a single-metric alarm with a basic statistic, else None.
-        extended_statistic: ``ExtendedStatistic`` (``p99``, ``tm90``, ...), else None.
+        extended_statistic: ``ExtendedStatistic``, a percentile (``p99``, ``p99.9``), else None.
         metric_math: True for an alarm on ``Metrics`` (its ``ReturnData`` series is evaluated; the
             reason data then names no statistic).
         datapoints_to_alarm: ``DatapointsToAlarm`` (M) as given; None when omitted, which means
@@ -143,8 +143,12 @@ class AlarmDefinition:
             raise errors.MissingParameter("One of Statistic, ExtendedStatistic or Metrics must be specified.")
         if self.statistic is not None and self.statistic not in BASIC_STATISTICS:
             raise errors.InvalidParameterValue(f"Invalid value {self.statistic!r} for Statistic.")
-        if self.extended_statistic is not None and not self.extended_statistic:
-            raise errors.InvalidParameterValue("ExtendedStatistic must not be empty.")
+        if self.extended_statistic is not None and parse_percentile(self.extended_statistic) is None:
+            # The store answers percentiles only (services.ingest.domain), so trimmed means and the
+            # other extended statistics are refused rather than evaluated as missing data forever.
+            raise errors.InvalidParameterValue(
+                f"The value {self.extended_statistic} for parameter ExtendedStatistic is invalid. "
+                "Specify a percentile between p0.0 and p100.")
         if self.period < 1 or (self.period not in HIGH_RESOLUTION_PERIODS and self.period % 60):
             raise errors.InvalidParameterValue(
                 "Period must be 10, 20, 30 or a multiple of 60.")
