@@ -429,3 +429,66 @@ def test_long_reason_is_cut_with_an_ellipsis():
     got = evaluate(a, _points([123456.789] * 100, now, a), now, state(OK))
     assert ", ...] were greater than the threshold (0.0) (minimum 100 datapoints" in got.reason
     assert got.reason.startswith("Threshold Crossed: 100 out of the last 100 datapoints [123456.789 (03/12/26 09:59:00), ")
+
+
+# --- golden cases: StateReason / StateReasonData as CloudWatch wrote them ------------------------
+# Each is a real CloudWatch output quoted in a public alarm event or DescribeAlarms dump; the
+# alarm settings are those the same payload shows.
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+GOLDEN = [
+    pytest.param(  # EC2 StatusCheckFailed_System, DescribeAlarms, 2023
+        dict(n=1, period=60, threshold=1.0, op=ComparisonOperator.GREATER_THAN_OR_EQUAL, statistic="Minimum",
+             unit="Count"),
+        [("2023-04-07T09:08:00", 0.0, 1.0)], "2023-04-07T09:09:15.917", OK,
+        "Threshold Crossed: 1 datapoint [0.0 (07/04/23 09:08:00)] was not greater than or equal to the threshold (1.0).",
+        '{"version":"1.0","queryDate":"2023-04-07T09:09:15.917+0000","startDate":"2023-04-07T09:08:00.000+0000",'
+        '"unit":"Count","statistic":"Minimum","period":60,"recentDatapoints":[0.0],"threshold":1.0,'
+        '"evaluatedDatapoints":[{"timestamp":"2023-04-07T09:08:00.000+0000","sampleCount":1.0,"value":0.0}]}',
+        id="short form, OK, unit"),
+    pytest.param(  # SQS dead-letter queue, DescribeAlarms, 2025: the 15:30 period was empty, so it reached back
+        dict(n=1, period=60, threshold=0.0, statistic="Sum", missing=TreatMissingData.NOT_BREACHING),
+        [("2025-05-15T15:29:00", 1.0, 1.0)], "2025-05-15T15:31:44.984", ALARM,
+        "Threshold Crossed: 1 datapoint [1.0 (15/05/25 15:29:00)] was greater than the threshold (0.0).",
+        '{"version":"1.0","queryDate":"2025-05-15T15:31:44.984+0000","startDate":"2025-05-15T15:29:00.000+0000",'
+        '"statistic":"Sum","period":60,"recentDatapoints":[1.0],"threshold":0.0,'
+        '"evaluatedDatapoints":[{"timestamp":"2025-05-15T15:29:00.000+0000","sampleCount":1.0,"value":1.0}]}',
+        id="short form, ALARM, reaching back over an empty period"),
+    pytest.param(  # CloudTrail metric filter alarm, EventBridge event, 2024
+        dict(n=1, period=60, threshold=1.0, op=ComparisonOperator.GREATER_THAN_OR_EQUAL, statistic="Sum"),
+        [], "2024-10-26T18:38:52.499", INSUFFICIENT,
+        "Insufficient Data: 1 datapoint was unknown.",
+        '{"version":"1.0","queryDate":"2024-10-26T18:38:52.499+0000","statistic":"Sum","period":60,'
+        '"recentDatapoints":[],"threshold":1.0,"evaluatedDatapoints":[{"timestamp":"2024-10-26T18:37:00.000+0000"}]}',
+        id="insufficient, one period"),
+    pytest.param(  # Lambda alarm action example, AWS documentation, 2023
+        dict(n=5, period=60, threshold=5.0, statistic="Average"),
+        [], "2023-08-04T12:31:29.591", INSUFFICIENT,
+        "Insufficient Data: 5 datapoints were unknown.",
+        '{"version":"1.0","queryDate":"2023-08-04T12:31:29.591+0000","statistic":"Average","period":60,'
+        '"recentDatapoints":[],"threshold":5.0,"evaluatedDatapoints":[{"timestamp":"2023-08-04T12:30:00.000+0000"},'
+        '{"timestamp":"2023-08-04T12:29:00.000+0000"},{"timestamp":"2023-08-04T12:28:00.000+0000"},'
+        '{"timestamp":"2023-08-04T12:27:00.000+0000"},{"timestamp":"2023-08-04T12:26:00.000+0000"}]}',
+        id="insufficient, five periods"),
+    pytest.param(  # EventBridge event, 2021: 2 of 2, the 16:05 period empty; AWS listed only 16:04 as evaluated
+        dict(n=2, m=2, period=60, threshold=40.0, statistic="Average"),
+        [("2021-04-13T16:03:00", 0.01575357001274824, 1.0), ("2021-04-13T16:04:00", 0.01758096118768056, 1.0)],
+        "2021-04-13T16:06:38.066", OK,
+        "Threshold Crossed: 2 out of the last 2 datapoints [0.01758096118768056 (13/04/21 16:04:00), "
+        "0.01575357001274824 (13/04/21 16:03:00)] were not greater than the threshold (40.0) "
+        "(minimum 1 datapoint for ALARM -> OK transition).",
+        None, id="long form, OK, M of N"),
+]
+
+
+@pytest.mark.parametrize(("settings", "points", "now", "want", "reason", "data"), GOLDEN)
+def test_golden_reasons(settings, points, now, want, reason, data):
+    a = alarm(**settings)
+    got = evaluate(a, [Datapoint(at(t), v, c) for t, v, c in points], at(now), state(OK))
+    assert (got.state, got.reason) == (want, reason)
+    if data is not None:
+        assert got.reason_data == data
