@@ -181,3 +181,17 @@ def test_triggering_alarms_are_referenced_children(text, values):
     e = evaluate_composite(rule, states(**values))
     listed = {t["arn"].removeprefix(ARN) for t in json.loads(e.reason_data or "")["triggeringAlarms"]}
     assert listed <= children(rule)
+
+
+def test_golden_ok_reason_with_two_children():
+    # An EventBridge composite event quoted in a public repository (2023): both children OK, the
+    # reason names the newer. The rule itself was cut off in the quote; an OR of the two fits.
+    arn = "arn:aws:cloudwatch:ap-northeast-1:0000000000:alarm:"
+    rule = parse_rule(f'(ALARM("{arn}test1") OR ALARM("{arn}test2"))')
+    s = {"test1": ChildState(arn + "test1", OK, datetime(2023, 6, 22, 14, 25, 30, 174000, tzinfo=UTC)),
+         "test2": ChildState(arn + "test2", OK, datetime(2023, 6, 22, 14, 26, 1, 928000, tzinfo=UTC))}
+    e = evaluate_composite(rule, s)
+    assert e.reason == f"{arn}test2 transitioned to OK at Thursday 22 June, 2023 14:26:01 UTC"
+    assert e.reason_data == (
+        '{"triggeringAlarms":[{"arn":"' + arn + 'test2","state":{"value":"OK","timestamp":"2023-06-22T14:26:01.928+0000"}},'
+        '{"arn":"' + arn + 'test1","state":{"value":"OK","timestamp":"2023-06-22T14:25:30.174+0000"}}]}')
