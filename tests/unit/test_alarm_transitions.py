@@ -18,6 +18,7 @@ from services.alarm.domain.transitions import (
     Change,
     IllegalTransition,
     Trigger,
+    action_key,
     apply,
     apply_evaluation,
     configuration_item,
@@ -149,3 +150,11 @@ def test_configuration_items():
     assert configuration_item("cpu", "Delete", {}, T0).data == '{"version":"1.0","type":"Delete","deletedAlarm":{}}'
     with pytest.raises(ValueError):
         configuration_item("cpu", "Rename", {}, T0)
+
+
+def test_action_keys_identify_a_transition_and_each_repeat():
+    arn = "arn:aws:cloudwatch:zone1:123456789012:alarm:cpu"
+    entered = apply(AlarmKind.METRIC, record(OK), Trigger.EVALUATE, ALARM, "a", None, LATER)
+    assert action_key(arn, entered, LATER + timedelta(seconds=3)) == arn + "#2026-12-03T10:05:00.000+0000"
+    stayed = apply(AlarmKind.METRIC, entered.state, Trigger.EVALUATE, ALARM, "a", None, LATER + timedelta(minutes=1))
+    assert action_key(arn, stayed, LATER + timedelta(minutes=1)) == arn + "#2026-12-03T10:06:00.000+0000"

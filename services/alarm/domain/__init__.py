@@ -7,6 +7,7 @@ actions it names. ::
     scheduler, period closed   evaluate(alarm, datapoints, now, state) -> Evaluation      (evaluate)
                                apply_evaluation(kind, state, evaluation, now) -> Outcome    (transitions)
                                due_actions(outcome, actions, enabled) -> ARNs to run        (transitions)
+                               action_key(alarm_arn, outcome, now) -> idempotency key       (transitions)
     child alarm changed        evaluate_composite(parse_rule(rule), children) -> Evaluation (composite)
     PutMetricAlarm             AlarmDefinition(...) validates; on_put(existing, now) keeps state
     PutCompositeAlarm          parse_rule(rule) validates
@@ -33,6 +34,7 @@ from services.alarm.domain.transitions import (
     IllegalTransition,
     Outcome,
     Trigger,
+    action_key,
     apply,
     apply_evaluation,
     configuration_item,
@@ -59,6 +61,7 @@ __all__ = [
     "StateRecord",
     "TreatMissingData",
     "Trigger",
+    "action_key",
     "apply",
     "apply_evaluation",
     "children",

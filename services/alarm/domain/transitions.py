@@ -43,7 +43,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from services.alarm.domain._format import JsonValue, java_json
+from services.alarm.domain._format import JsonValue, java_json, json_time
 from services.alarm.domain.evaluate import MAX_REASON, MAX_REASON_DATA, Evaluation
 from services.alarm.domain.model import AlarmState, StateRecord
 from stackwatch import errors
@@ -249,6 +249,17 @@ def due_actions(outcome: Outcome, actions: Mapping[AlarmState, tuple[str, ...]],
     return tuple(arns)
 
 
+def action_key(alarm_arn: str, outcome: Outcome, now: datetime) -> str:
+    """The idempotency key for the actions :func:`due_actions` names (DESIGN: ARN + transition time).
+
+    A transition's actions are keyed by the time the state changed, so a retried dispatch of the
+    same transition is recognised; Auto Scaling repeats are keyed by the evaluation time, so each
+    period's repeat is a new invocation.
+    """
+    moment = outcome.state.transitioned if outcome.change is Change.VALUE else now
+    return f"{alarm_arn}#{json_time(moment)}"
+
+
 def _state_json(state: StateRecord) -> str:
     out = '{"stateValue":' + json.dumps(str(state.value)) + ',"stateReason":' + json.dumps(
         state.reason, ensure_ascii=False)
@@ -293,7 +304,7 @@ def configuration_item(name: str, change: str, alarm: Mapping[str, JsonValue], n
 
 
 __all__ = [
-    "ALLOWED", "CREATION_REASON", "EFFECTS", "Actions", "AlarmKind", "Change", "Effects", "HistoryItem",
+    "ALLOWED", "CREATION_REASON", "action_key", "EFFECTS", "Actions", "AlarmKind", "Change", "Effects", "HistoryItem",
     "IllegalTransition", "Outcome", "apply", "apply_evaluation", "configuration_item", "due_actions",
     "initial_state", "on_put", "set_alarm_state", "state_update_item",
 ]
