@@ -11,6 +11,11 @@ N = 3 and leaves the rest unsaid)::
     now = 10:05:30, period 60, N = 3        range: 10:00 10:01 10:02 10:03 10:04 | 10:05 (open)
                                                    oldest ................ newest
 
+CloudWatch agrees for 60-second periods (its reason data shows the last closed minute). For
+longer periods its windows start on a minute but not always on a multiple of the period (a
+300-second alarm evaluated at 20:50:27 reported a datapoint at 20:44), so they carry a per-alarm
+phase we do not model: ours match GetMetricStatistics' buckets instead.
+
 **Deciding** (AWS, "Configuring how CloudWatch alarms treat missing data"; M = datapoints to
 alarm, "real" = a period with a datapoint):
 
