@@ -38,6 +38,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from stackwatch.errors import StackWatchError
+
 LOG = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1
@@ -104,7 +106,7 @@ class Supervisor:
         """Start every component and wait until each listens.
 
         Raises:
-            RuntimeError: a component exited or did not listen in time (the others are stopped).
+            StackWatchError: a component exited or did not start in time (the others are stopped).
         """
         try:
             for c in self.components:
@@ -128,12 +130,12 @@ class Supervisor:
             # The child writes a byte when it serves; end of file means it exited first.
             ready = await asyncio.wait_for(asyncio.to_thread(os.read, read_fd, 1), self._ready_timeout)
         except TimeoutError:
-            raise RuntimeError(f"{c.name} did not start within {self._ready_timeout:.0f} s") from None
+            raise StackWatchError(f"{c.name} did not start within {self._ready_timeout:.0f} s") from None
         finally:
             os.close(read_fd)
         if not ready:
             status = await c.process.wait()
-            raise RuntimeError(f"{c.name} exited with status {status} while starting")
+            raise StackWatchError(f"{c.name} exited with status {status} while starting")
 
     async def wait(self, stop: asyncio.Event) -> int:
         """Run until ``stop`` is set (0) or a component exits by itself (1); then stop them all."""

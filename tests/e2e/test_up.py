@@ -191,3 +191,23 @@ def test_sigkill_under_load_loses_nothing_acknowledged_and_applies_nothing_twice
     finally:
         second.proc.send_signal(signal.SIGTERM)
         assert second.wait() == 0
+
+
+@pytest.mark.timeout(300)
+def test_a_component_that_cannot_start_stops_up_with_a_clear_message_and_no_leftovers(tmp_path, creds):
+    import socket
+
+    with socket.socket() as taken:  # someone else has the port
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        log = tmp_path / "up.log"
+        proc = subprocess.run(
+            [*STACKWATCH, "up", "--port", str(port), "--data-dir", str(tmp_path / "data"), "--credentials",
+             str(creds)], stdout=log.open("wb"), stderr=subprocess.STDOUT, timeout=240, start_new_session=True)
+    text = log.read_text()
+    assert proc.returncode == 1, text[-3000:]
+    assert re.search(r"gateway(-1)? exited with status \d+ while starting", text), text[-3000:]
+    assert "Traceback" not in text.split("exited with status")[-1]
+    started = [int(pid) for pid in re.findall(r"started \(pid (\d+),", text)]
+    assert started and gone_within(started, 30)  # auth and ingest were stopped again
