@@ -52,6 +52,27 @@ def columns(draw: st.DrawFn, plain: bool = False) -> DatumColumns:
     return cols
 
 
+counts_of = st.one_of(st.floats(0.5, 100.0), st.sampled_from([1.0, 0.0, -1.0, math.nan, math.inf, 2.0**361]))
+
+
+@st.composite
+def value_lists(draw: st.DrawFn) -> DatumColumns:
+    """Datums with Value or with Values (and maybe Counts): the shapes the fast path takes on."""
+    n = draw(st.integers(1, 6))
+    forms = draw(st.lists(st.sampled_from([1, 4, 4]), min_size=n, max_size=n))
+    n_values = [draw(st.integers(0, 4)) if f == 4 else draw(st.sampled_from([0, 0, 0, 1])) for f in forms]
+    with_counts = draw(st.booleans())
+    n_counts = [draw(st.sampled_from([k, k, k, 0, k + 1])) if with_counts else 0 for k in n_values]
+    value_list = draw(st.lists(st.one_of(doubles, st.floats(-1e300, 1e300), st.sampled_from([1e308, -1e308])),
+                               min_size=sum(n_values), max_size=sum(n_values)))
+    return DatumColumns(
+        metric_names=["M"] * n, timestamps=[NOW] * n, forms=forms,
+        values=draw(st.lists(doubles, min_size=n, max_size=n)),
+        value_list_counts=n_values, value_list=value_list,
+        count_list_counts=n_counts, count_list=draw(st.lists(counts_of, min_size=sum(n_counts),
+                                                             max_size=sum(n_counts))))
+
+
 def _outcome(fn):
     try:
         return "ok", fn()
@@ -80,6 +101,29 @@ def test_plain_value_columns_agree_with_rows(cols):
     want = _outcome(lambda: DatumBatch.from_datums("App", validate_put("App", columns_to_rows(cols), NOW)))
     assert got[0] == want[0]
     assert _same(got[1], want[1])
+
+
+@settings(max_examples=600, deadline=None)
+@given(value_lists())
+def test_value_list_columns_agree_with_rows(cols):
+    got = _outcome(lambda: validate_request("App", [], cols, NOW))
+    want = _outcome(lambda: DatumBatch.from_datums("App", validate_put("App", columns_to_rows(cols), NOW)))
+    assert got[0] == want[0]
+    assert _same(got[1], want[1])
+
+
+def test_values_with_counts_take_the_fast_path(monkeypatch):
+    n = 250
+    cols = DatumColumns(metric_names=["M"] * n, timestamps=[NOW] * n, forms=[4] * n, values=[0.0] * n,
+                        value_list_counts=[20] * n, value_list=[float(i % 97) / 3 for i in range(20 * n)],
+                        count_list_counts=[20] * n, count_list=[float(1 + i % 5) for i in range(20 * n)])
+    want = DatumBatch.from_datums("App", validate_put("App", columns_to_rows(cols), NOW))
+
+    def refuse(*_a, **_k):
+        raise AssertionError("fell back to the row-wise validator")
+
+    monkeypatch.setattr(_columns, "validate_put", refuse)
+    assert validate_request("App", [], cols, NOW) == want
 
 
 def test_the_common_case_takes_the_fast_path(monkeypatch):

@@ -5,9 +5,10 @@ columns (:class:`DatumColumns`, one list per field; see ``MetricDataColumns`` in
 give the same result, a :class:`~stackwatch.domain.metrics.DatumBatch`, or the same error::
 
     validate_request(namespace, rows, columns, now)
-        ├── columns only, and every datum in the common form     fast path: a few passes over each
-        │   (a Value; lengths, units, resolutions, times in range)  column with builtins, no objects
-        │                                                           per datum
+        ├── columns only, and every datum in a common form       fast path: a few passes over each
+        │   (a Value, or Values with positive Counts; lengths,      column with builtins; a Values
+        │   units, resolutions, times in range)                     datum reduced with the reference's
+        │                                                           own arithmetic
         └── anything else (rows, other forms, any doubt at all)  validate_put() on rows, the
                                                                     reference; errors come from it
 
@@ -20,6 +21,7 @@ what ``validate_put`` returns (the property test in ``tests/unit/test_columns.py
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -28,6 +30,7 @@ from services.ingest.domain._validate import (
     MAX_AGE,
     MAX_AHEAD,
     MAX_DATUMS,
+    MAX_VALUES,
     STANDARD_UNITS,
     VALUE_LIMIT,
     RawDatum,
@@ -37,6 +40,7 @@ from stackwatch import errors
 from stackwatch.domain.metrics import DatumBatch, Dimension, Dimensions
 
 FORM_VALUE, FORM_STATISTIC_VALUES, FORM_VALUES = 1, 2, 4
+_FAST_FORMS = frozenset({FORM_VALUE, FORM_VALUES})
 _FAST_UNITS = frozenset(STANDARD_UNITS) | {""}
 _FAST_RESOLUTIONS = frozenset({0, 1, 60})
 
@@ -142,12 +146,17 @@ def validate_request(namespace: str, rows: Sequence[RawDatum], cols: DatumColumn
 
 
 def _fast(namespace: str, cols: DatumColumns, now: float) -> DatumBatch | None:
-    """The batch, if every datum is a plain valid Value; None when the reference must decide."""
+    """The batch, if every datum is a valid Value or Values list; None when the reference must decide."""
     names = cols.metric_names
     n = len(names)
-    if not 0 < n <= MAX_DATUMS or cols.forms and set(cols.forms) != {FORM_VALUE}:
+    if not 0 < n <= MAX_DATUMS or len(cols.values) != n:
         return None
-    if any(cols.value_list_counts) or any(cols.count_list_counts) or len(cols.values) != n:
+    forms = cols.forms
+    kinds = set(forms) if forms else {FORM_VALUE}
+    if not _FAST_FORMS.issuperset(kinds):
+        return None
+    lists = FORM_VALUES in kinds
+    if not lists and (any(cols.value_list_counts) or any(cols.count_list_counts)):
         return None
     try:
         _check_shape(cols)
@@ -158,7 +167,7 @@ def _fast(namespace: str, cols: DatumColumns, now: float) -> DatumBatch | None:
         return None
     lim = VALUE_LIMIT
     values = cols.values
-    if not all(-lim <= x <= lim for x in values):  # NaN fails every comparison
+    if not all(-lim <= x <= lim for x in values):  # NaN fails every comparison (lists' slots hold 0.0)
         return None
     units, resolutions = cols.units, cols.storage_resolutions
     if not _FAST_UNITS.issuperset(units) or not _FAST_RESOLUTIONS.issuperset(resolutions):
@@ -167,13 +176,90 @@ def _fast(namespace: str, cols: DatumColumns, now: float) -> DatumBatch | None:
     dimensions = _dimensions(cols)
     if timestamps is None or dimensions is None:
         return None
+    unit_list = [u or "None" for u in units] if units else ["None"] * n
+    resolution_list = [r or 60 for r in resolutions] if resolutions else [60] * n
+    if lists:
+        reduced = _value_lists(cols)
+        if reduced is None:
+            return None
+        return DatumBatch(namespace, list(names), dimensions, timestamps, *reduced, unit_list, resolution_list)
     values_list = [float(x) for x in values]
     return DatumBatch(
         namespace=namespace, metric_names=list(names), dimensions=dimensions, timestamps=timestamps,
         sample_counts=[1.0] * n, sums=values_list, minimums=values_list, maximums=values_list,
-        values=[(x,) for x in values_list], counts=[(1.0,)] * n,
-        units=[u or "None" for u in units] if units else ["None"] * n,
-        resolutions=[r or 60 for r in resolutions] if resolutions else [60] * n)
+        values=[(x,) for x in values_list], counts=[(1.0,)] * n, units=unit_list, resolutions=resolution_list)
+
+
+Reduced = tuple[list[float], list[float], list[float], list[float], list[tuple[float, ...]], list[tuple[float, ...]]]
+
+
+def _value_lists(cols: DatumColumns) -> Reduced | None:
+    """Statistic sets, values and counts of a mix of Value and Values datums, as the reference makes them.
+
+    Every value and count is checked in one pass over the flat lists first; then each datum is
+    reduced with the reference's own arithmetic (``math.fsum`` of the counts and of value x count,
+    ``min``/``max`` of the values kept), so the results are equal, not just close. A datum whose
+    counts hold a zero (the reference drops those values, or the whole datum) is left to it.
+    """
+    flat_values, flat_counts = cols.value_list, cols.count_list
+    if not _within(flat_values, -VALUE_LIMIT) or not _within(flat_counts, 0.0, low_open=True):
+        return None  # NaN, infinities, out of range, and counts of zero or less: the reference
+    n = len(cols.metric_names)
+    forms = cols.forms
+    value_counts = cols.value_list_counts or [0] * n
+    count_counts = cols.count_list_counts or [0] * n
+    counts_out: list[float] = []
+    sums: list[float] = []
+    lows: list[float] = []
+    highs: list[float] = []
+    kept: list[tuple[float, ...]] = []
+    weights: list[tuple[float, ...]] = []
+    v = k = 0
+    one = (1.0,)
+    for i, (form, nv, nc) in enumerate(zip(forms, value_counts, count_counts, strict=True)):
+        if form == FORM_VALUE:
+            if nv or nc:
+                return None
+            x = cols.values[i]
+            counts_out.append(1.0)
+            sums.append(x)
+            lows.append(x)
+            highs.append(x)
+            kept.append((x,))
+            weights.append(one)
+            continue
+        if not 0 < nv <= MAX_VALUES or nc not in (0, nv):
+            return None
+        xs = tuple(flat_values[v:v + nv])
+        if nc:
+            cs = tuple(flat_counts[k:k + nc])
+            counts_out.append(math.fsum(cs))
+            sums.append(math.fsum(map(operator.mul, xs, cs)))
+        else:
+            cs = one * nv
+            counts_out.append(math.fsum(cs))
+            sums.append(math.fsum(xs))
+        lows.append(min(xs))
+        highs.append(max(xs))
+        kept.append(xs)
+        weights.append(cs)
+        v, k = v + nv, k + nc
+    return counts_out, sums, lows, highs, kept, weights
+
+
+def _within(xs: Sequence[float], low: float, *, low_open: bool = False) -> bool:
+    """Every x finite and in [low, VALUE_LIMIT] (or (low, VALUE_LIMIT]), in three passes in C.
+
+    A sum that is finite proves there is no NaN and no infinity (either would make it NaN or
+    infinite); then ``min`` and ``max`` are exact. A sum that overflows although every x is
+    finite only sends the request to the reference, which decides exactly.
+    """
+    if not xs:
+        return True
+    if not math.isfinite(sum(xs)):
+        return False
+    lo = min(xs)
+    return (lo > low if low_open else lo >= low) and max(xs) <= VALUE_LIMIT
 
 
 def _timestamps(given: Sequence[float], n: int, now: float) -> list[float] | None:
