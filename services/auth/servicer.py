@@ -24,7 +24,7 @@ import grpc
 
 from services.auth.cache import CachingProvider
 from services.auth.domain import check_request_time, check_sigv2_time, verify_sigv2, verify_sigv4
-from stackwatch import errors
+from stackwatch import errors, logs
 from stackwatch.clock import Clock
 from stackwatch.proto.auth.v1 import auth_pb2, auth_pb2_grpc
 from stackwatch.rpc import TokenSigner, servicer_errors
@@ -44,6 +44,8 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     """Verifies SigV4 (and SigV2) signatures against the provider's credentials."""
 
     def __init__(self, provider: CachingProvider, clock: Clock, tokens: TokenSigner) -> None:
+        # Anyone can send signed garbage: refusals are logged at most 20 lines per 10 s per kind.
+        self._refusals = logs.RateLimitedLog(LOG, limit=20, interval=10.0)
         self._provider = provider
         self._clock = clock
         self._tokens = tokens
@@ -66,10 +68,11 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
             check_request_time(request.request_date, self._clock.now(), expires=request.expires_seconds or None)
         credential = await self._provider.lookup(request.access_key_id)
         if credential is None:
-            LOG.info("refused: unknown access key %s", request.access_key_id)
+            self._refusals.log(logging.INFO, "unknown", "refused: unknown access key %s", request.access_key_id)
             raise errors.InvalidClientTokenId(_UNKNOWN_KEY)
         if not credential.active:
-            LOG.info("refused: inactive access key %s of account %s", request.access_key_id, credential.account_id)
+            self._refusals.log(logging.INFO, "inactive", "refused: inactive access key %s of account %s",
+                               request.access_key_id, credential.account_id)
             raise errors.InvalidClientTokenId(credential.reason or _UNKNOWN_KEY)
         if request.signature_version == 2:
             good = verify_sigv2(credential.secret_access_key, request.algorithm, request.string_to_sign,
@@ -78,7 +81,8 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
             good = verify_sigv4(credential.secret_access_key, request.scope_date, request.region, request.service,
                                 request.string_to_sign, request.signature)
         if not good:
-            LOG.info("refused: signature mismatch for access key %s", request.access_key_id)
+            self._refusals.log(logging.INFO, "mismatch", "refused: signature mismatch for access key %s",
+                               request.access_key_id)
             raise errors.SignatureDoesNotMatch(_BAD_SIGNATURE)
         principal = auth_pb2.Principal(
             account_id=credential.account_id, user=credential.user, access_key_id=credential.access_key_id,
