@@ -511,7 +511,7 @@ async def _serve_without_key(component: str, monkeypatch: pytest.MonkeyPatch, tm
         monkeypatch.setenv(name, value)
     stop = asyncio.Event()
     stop.set()
-    monkeypatch.setattr(cli, "_stop_event", lambda: stop)
+    monkeypatch.setattr(cli, "_stop_event", lambda **_: stop)
     monkeypatch.setattr(cli, "_settle_heap", lambda: None)  # no gc.freeze() in the test process
     try:
         await asyncio.wait_for(cli.serve(component), timeout=30)
