@@ -34,6 +34,7 @@ LOG = logging.getLogger(__name__)
 BACKENDS = web.AppKey("backends", Backends)
 SETTINGS = web.AppKey("settings", GatewaySettings)
 OPERATIONS = {awsproto.CLOUDWATCH.signing_name: cloudwatch.OPERATIONS}
+PARSERS = {awsproto.CLOUDWATCH.signing_name: cloudwatch.PARSERS}  # else awsproto.parse_request
 
 
 def _gunzip(body: bytes, limit: int) -> bytes:
@@ -104,7 +105,8 @@ class Gateway:
             if handler is None:
                 raise errors.InvalidAction(
                     f"The action {operation} is not supported by this StackWatch endpoint yet.")
-            op_model, params = awsproto.parse_request(detected, http)
+            parse = PARSERS.get(service.signing_name, {}).get(operation or "", awsproto.parse_request)
+            op_model, params = parse(detected, http)
             result = await handler(Call(request.app[BACKENDS], principal, answer.principal_token), params)
             out = awsproto.serialize_response(detected, op_model, result, request_id)
         except errors.ServiceError as e:
