@@ -27,12 +27,12 @@ What it refuses (returns None, and the generic path answers, with the exact AWS 
 is one). Any value of the wrong type or outside a bound, a missing required member, null or
 cbor ``undefined`` where a value is required, ``EntityMetricData`` (its datums carry entities
 the columns do not), an empty MetricData, query lists whose indexes are not exactly 1..N or
-whose nodes hold anything besides ``member``, timestamps in any other encoding, an undecodable
-body. A refused request is decoded a second time by the generic path: refusals are the unusual
-requests, so that cost is not on the hot path. If the installed model ever describes
-PutMetricData differently from what this module understands (a new datum member, a new required
-member, a bound on a double, a renamed wire member), :data:`RULES` is None and every request
-takes the generic path.
+whose nodes hold anything besides ``member`` (``Name=`` is an empty list, as botocore writes
+it), timestamps in any other encoding, an undecodable body. A refused request is decoded a
+second time by the generic path: refusals are the unusual requests, so that cost is not on the
+hot path. If the installed model ever describes PutMetricData differently from what this module
+understands (a new datum member, a new required member, a bound on a double, a renamed wire
+member), :data:`RULES` is None and every request takes the generic path.
 
 How it is proven equivalent. ``tests/protocol/test_put_fast_path.py`` serializes random
 PutMetricData params, valid and not, with botocore's own serializer for each protocol, and
@@ -238,7 +238,12 @@ def _text_timestamp(raw: Any) -> float:
 
 
 def _members(raw: Any) -> list[Any]:
-    """A query list node ``{"member": {"1": .., "N": ..}}`` with exactly those indexes, in order."""
+    """A query list node ``{"member": {"1": .., "N": ..}}`` with exactly those indexes, in order.
+
+    ``Name=`` alone is an empty list, as botocore writes one.
+    """
+    if raw == "":
+        return []
     if raw.__class__ is dict and len(raw) == 1:
         node = raw.get("member")
         if node.__class__ is dict:
