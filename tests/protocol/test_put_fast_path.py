@@ -181,7 +181,7 @@ def test_a_boto3_sized_request_is_accepted(protocol: Protocol) -> None:
     {"MetricName": "m", "Values": [1.0, 2.0], "Counts": [3.0, 1.0], "Unit": "None"},
     {"MetricName": "m", "Values": [], "Counts": [], "Dimensions": []},
     {"MetricName": "x" * 255, "Value": -0.0, "Dimensions": [{"Name": "n" * 255, "Value": "v" * 1024}] * 30},
-    {"MetricName": "日本語", "Value": 5e-324, "Timestamp": datetime(9998, 12, 31, 23, 59, 58, 500000, tzinfo=UTC)},
+    {"MetricName": "日本語", "Value": 5e-324, "Timestamp": datetime(2255, 1, 1, 0, 0, 0, 500001, tzinfo=UTC)},
     {"MetricName": "m", "Value": 1.7976931348623157e308, "Timestamp": datetime(1970, 1, 1, tzinfo=UTC)},
 ], ids=["statistic-set", "values-counts", "empty-lists", "at-every-limit", "non-ascii-tiny-far", "huge-epoch"])
 def test_hand_picked_valid_datums_are_accepted(protocol: Protocol, datum: dict[str, Any]) -> None:
@@ -329,14 +329,22 @@ def test_text_scalars_agree(protocol: Protocol, data: list[dict[str, Any]]) -> N
 @settings(max_examples=3000, deadline=None, database=None)
 @given(seconds=st.one_of(st.floats(0, _put_fast._EPOCH_MAX, exclude_max=True),
                          st.integers(0, 2**31).map(lambda s: s + 0.5e-6), st.integers(0, 10**6).map(lambda k: k / 2e6),
-                         st.integers(0, 2**40).map(lambda us: us / 1e6 + 5e-7)))
+                         st.integers(0, 2**40).map(lambda us: us / 1e6 + 5e-7), st.integers(0, _put_fast._EPOCH_MAX - 1)))
 @example(seconds=1714564800.0000005)
 @example(seconds=0.9999995)
-@example(seconds=_put_fast._EPOCH_MAX - 1e-6)
-def test_epoch_seconds_rounds_as_datetime_does(seconds: float) -> None:
+@example(seconds=-0.0)
+@example(seconds=float(_put_fast._EPOCH_MAX) - 1e-6)
+@example(seconds=math.nextafter(float(_put_fast._EPOCH_MAX), 0))
+def test_json_epoch_seconds_round_as_datetime_does(seconds: float) -> None:
     assume(seconds < _put_fast._EPOCH_MAX)
 
-    assert _put_fast.epoch_seconds(seconds) == datetime.fromtimestamp(seconds, UTC).timestamp()
+    assert _put_fast._json_timestamp(seconds) == datetime.fromtimestamp(seconds, UTC).timestamp()
+
+
+@pytest.mark.parametrize("seconds", [-1, -1e-6, _put_fast._EPOCH_MAX, float(_put_fast._EPOCH_MAX), math.nan, True])
+def test_json_epoch_seconds_outside_the_exact_range_are_refused(seconds: float) -> None:
+    with pytest.raises(_put_fast._Refuse):
+        _put_fast._json_timestamp(seconds)
 
 
 def test_the_installed_model_is_understood() -> None:
