@@ -13,7 +13,7 @@ once, checks it against the same model rules, and appends it straight to the col
                            awsproto.parse_request ─> cloudwatch._columns   (the generic path)
 
 What it accepts. Only requests it can prove well-formed under the constraints the walk checks,
-read from botocore's model when this module is imported (:class:`Rules`): a Namespace string and
+read from botocore's model when this package is imported (:mod:`._put_rules`): a Namespace string and
 a non-empty MetricData list, optionally StrictEntityValidation; per datum a MetricName, up to the
 model's number of Dimensions (Name and Value strings within the model's lengths), Timestamp,
 Value, StatisticValues (all four members), Values, Counts, Unit (one of the model's enum values),
@@ -32,7 +32,7 @@ it), timestamps in any other encoding, an undecodable body. A refused request is
 second time by the generic path: refusals are the unusual requests, so that cost is not on the
 hot path. If the installed model ever describes PutMetricData differently from what this module
 understands (a new datum member, a new required member, a bound on a double, a renamed wire
-member), :data:`RULES` is None and every request takes the generic path.
+member), ``RULES`` is None and every request takes the generic path.
 
 How it is proven equivalent. ``tests/protocol/test_put_fast_path.py`` serializes random
 PutMetricData params, valid and not, with botocore's own serializer for each protocol, and
@@ -50,9 +50,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.model import OperationModel, Shape, StructureShape
+from botocore.model import OperationModel
 
 from gateway import awsproto
+from gateway.apis._put_rules import RULES, STATISTICS, Rules
 from gateway.awsproto import json10, query, rpcv2cbor
 from gateway.awsproto.request import HttpRequest, Protocol
 from stackwatch.errors import ServiceError
@@ -60,85 +61,13 @@ from stackwatch.proto.metrics.v1 import metrics_pb2
 
 Columns = metrics_pb2.MetricDataColumns
 
-_INT32_MAX = 2**31 - 1
 _EPOCH_MAX = 2**53 // 10**6  # epoch seconds whose microseconds a double holds exactly (mid-2255)
 _NON_FINITE = frozenset(("NaN", "Infinity", "-Infinity"))
 _NAN = float("nan")
-_DATUM = {"MetricName": "string", "Dimensions": "list", "Timestamp": "timestamp", "Value": "double",
-          "StatisticValues": "structure", "Values": "list", "Counts": "list", "Unit": "string",
-          "StorageResolution": "integer"}
-_INPUT = {"Namespace": "string", "MetricData": "list", "EntityMetricData": "list",
-          "StrictEntityValidation": "boolean"}
-_STATISTICS = ("SampleCount", "Sum", "Minimum", "Maximum")
 
 
 class _Refuse(Exception):  # noqa: N818 - internal signal: "let the generic path decide"
     """Raised inside the loop when a value is not one the fast path can vouch for."""
-
-
-@dataclass(frozen=True, slots=True)
-class Rules:
-    """The model's constraints on PutMetricData that the fast path checks (inclusive bounds)."""
-
-    namespace: tuple[int, float]  #: Namespace length
-    data: tuple[int, float]  #: MetricData size (the fast path also wants at least one datum)
-    metric_name: tuple[int, float]  #: MetricName length
-    dimensions: tuple[int, float]  #: Dimensions size
-    dimension_name: tuple[int, float]  #: Dimension Name length
-    dimension_value: tuple[int, float]  #: Dimension Value length
-    values: tuple[int, float]  #: Values size
-    counts: tuple[int, float]  #: Counts size
-    units: frozenset[str]  #: StandardUnit's enum
-    storage_resolution: tuple[int, int]  #: StorageResolution range (model min/max within int32)
-
-
-def _bounds(shape: Shape) -> tuple[int, float]:
-    return shape.metadata.get("min", 0), shape.metadata.get("max", math.inf)
-
-
-def _plain(shape: StructureShape, members: dict[str, str], required: set[str]) -> bool:
-    """``shape`` has exactly these members, of these types, under their own wire names."""
-    return (set(shape.members) == set(members) and set(shape.required_members) == required
-            and all(m.type_name == members[n] and "name" not in m.serialization for n, m in shape.members.items()))
-
-
-def _unbounded_double(shape: Shape) -> bool:
-    return shape.type_name == "double" and "min" not in shape.metadata and "max" not in shape.metadata
-
-
-def read_rules(operation: OperationModel) -> Rules | None:
-    """The constraints to check, or None if the model is not the shape this module understands."""
-    top = operation.input_shape
-    if top is None or not _plain(top, _INPUT, {"Namespace"}):
-        return None
-    ns, data = top.members["Namespace"], top.members["MetricData"]
-    datum = data.member
-    if ns.metadata.get("enum") or datum.type_name != "structure" or not _plain(datum, _DATUM, {"MetricName"}):
-        return None
-    m = datum.members
-    dimension, stats = m["Dimensions"].member, m["StatisticValues"]
-    if (dimension.type_name != "structure" or not _plain(dimension, {"Name": "string", "Value": "string"},
-                                                           {"Name", "Value"})
-            or not _plain(stats, dict.fromkeys(_STATISTICS, "double"), set(_STATISTICS))):
-        return None
-    doubles = [m["Value"], m["Values"].member, m["Counts"].member, *stats.members.values()]
-    strings = [ns, m["MetricName"], dimension.members["Name"], dimension.members["Value"]]
-    lists = [data, m["Dimensions"], m["Values"], m["Counts"]]
-    if (not all(_unbounded_double(s) for s in doubles) or any(s.metadata.get("enum") for s in strings)
-            or any(s.serialization.get("flattened") or s.member.serialization.get("name") for s in lists)
-            or not m["Unit"].metadata.get("enum")):
-        return None
-    resolution = m["StorageResolution"].metadata
-    lowest, highest = max(resolution.get("min", 0), 0), min(resolution.get("max", _INT32_MAX), _INT32_MAX)
-    return Rules(
-        namespace=_bounds(ns), data=_bounds(data), metric_name=_bounds(m["MetricName"]),
-        dimensions=_bounds(m["Dimensions"]), dimension_name=_bounds(dimension.members["Name"]),
-        dimension_value=_bounds(dimension.members["Value"]), values=_bounds(m["Values"]),
-        counts=_bounds(m["Counts"]), units=frozenset(m["Unit"].metadata["enum"]),
-        storage_resolution=(lowest, highest))
-
-
-RULES = read_rules(awsproto.CLOUDWATCH.operation_model("PutMetricData"))
 
 
 def _tree_double(raw: Any) -> float:
@@ -395,10 +324,10 @@ _STAT_FIELDS = ("sample_counts", "sums", "minimums", "maximums")
 
 
 def _statistic_set(raw: Any, double: Callable[[Any], float]) -> tuple[float, ...]:
-    """A StatisticValues structure's four doubles, in ``_STATISTICS`` order (all required)."""
+    """A StatisticValues structure's four doubles, in ``STATISTICS`` order (all required)."""
     if raw.__class__ is not dict:
         raise _Refuse
-    return tuple(x if x.__class__ is float else double(x) for x in map(raw.get, _STATISTICS))
+    return tuple(x if x.__class__ is float else double(x) for x in map(raw.get, STATISTICS))
 
 
 def _extend(out: list[float], raw: Any, bounds: tuple[int, float], scalars: _Scalars) -> int:

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from gateway import awsproto
-from gateway.apis import _put_fast, cloudwatch
+from gateway.apis import _put_fast, _put_rules, cloudwatch
 from gateway.awsproto import CLOUDWATCH, HttpRequest, Protocol, json10, query, rpcv2cbor
 from stackwatch.errors import ServiceError
 
@@ -348,9 +348,9 @@ def test_json_epoch_seconds_outside_the_exact_range_are_refused(seconds: float) 
 
 
 def test_the_installed_model_is_understood() -> None:
-    assert _put_fast.RULES is not None
-    assert _put_fast.RULES.dimensions == (0, 30)
-    assert "Count/Second" in _put_fast.RULES.units
+    assert _put_rules.RULES is not None
+    assert _put_rules.RULES.dimensions == (0, 30)
+    assert "Count/Second" in _put_rules.RULES.units
 
 
 def test_a_model_with_an_unknown_datum_member_turns_the_fast_path_off() -> None:
@@ -364,7 +364,7 @@ def test_a_model_with_an_unknown_datum_member_turns_the_fast_path_off() -> None:
     model["shapes"]["MetricDatum"]["members"]["Entity"] = {"shape": "Namespace"}
     changed = botocore.model.ServiceModel(model, "cloudwatch").operation_model("PutMetricData")
 
-    assert _put_fast.read_rules(changed) is None
+    assert _put_rules.read_rules(changed) is None
 
 
 @PROTOCOLS
