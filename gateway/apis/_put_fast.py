@@ -5,7 +5,12 @@ load (json 1.0, gzipped 1000-datum bodies as boto3 sends them), the generic mode
 (``gateway.awsproto._inbound``) took ~38% of the process's CPU and :func:`cloudwatch._columns`
 another ~24%: each datum was walked twice, once to validate raw values into dicts and once to
 turn those dicts into columns, ~70% of ~25 µs of CPU per datum. This module walks each datum
-once, checks it against the same model rules, and appends it straight to the columns::
+once, checks it against the same model rules, and appends it straight to the columns. Parse +
+columns of a 1000-datum request after detection (``bench/codec_bench.py``, best of several runs
+on the shared 2-core VM, where single runs vary by 50%): json 9-15 ms -> 3.0-4.3 ms (x2.9-3.7),
+rpc-v2-cbor 15-18 ms -> 6.0-8.9 ms (x2.0-2.9, cbor2's decoding is most of what is left),
+query 19-27 ms -> 16-20 ms (x1.0-1.6: ``query.build_tree`` is most of it, and reading the pairs
+directly was tried and measured no faster)::
 
     body ─decode─> tree ──> columns(protocol, tree)  ──> (namespace, MetricDataColumns)
                               │ anything unusual: None
@@ -13,8 +18,8 @@ once, checks it against the same model rules, and appends it straight to the col
                            awsproto.parse_request ─> cloudwatch._columns   (the generic path)
 
 What it accepts. Only requests it can prove well-formed under the constraints the walk checks,
-read from botocore's model when this package is imported (:mod:`._put_rules`): a Namespace string and
-a non-empty MetricData list, optionally StrictEntityValidation; per datum a MetricName, up to the
+read from botocore's model at import (:mod:`._put_rules`): a Namespace string and a non-empty
+MetricData list, optionally StrictEntityValidation; per datum a MetricName, up to the
 model's number of Dimensions (Name and Value strings within the model's lengths), Timestamp,
 Value, StatisticValues (all four members), Values, Counts, Unit (one of the model's enum values),
 StorageResolution (the model's minimum up to int32). Scalars must arrive in the form the
