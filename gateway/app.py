@@ -51,6 +51,7 @@ SETTINGS = web.AppKey("settings", GatewaySettings)
 GUARD = web.AppKey("connection_guard", ConnectionGuard)
 LIMITED_LOG = web.AppKey("limited_log", logs.RateLimitedLog)
 OPERATIONS = {awsproto.CLOUDWATCH.signing_name: cloudwatch.OPERATIONS}
+PARSERS = {awsproto.CLOUDWATCH.signing_name: cloudwatch.PARSERS}  # else awsproto.parse_request
 
 
 def _guess(request: web.Request) -> tuple[awsproto.Service, awsproto.Protocol]:
@@ -166,7 +167,8 @@ class Gateway:
             if handler is None:
                 raise errors.InvalidAction(
                     f"The action {operation} is not supported by this StackWatch endpoint yet.")
-            op_model, params = awsproto.parse_request(detected, http)
+            parse = PARSERS.get(service.signing_name, {}).get(operation or "", awsproto.parse_request)
+            op_model, params = parse(detected, http)
             result = await handler(Call(request.app[BACKENDS], principal, answer.principal_token), params)
             return awsproto.serialize_response(detected, op_model, result, request_id)
         except errors.ServiceError as e:
