@@ -44,7 +44,9 @@ async def running(settings: IngestSettings, internal_key: bytes,
         async def present(first: int, last: int, since: int) -> set[tuple[int, int]]:
             return await store.logged_rows(wal.wal_id, first, last, since)
 
-        committer = WalCommitter(wal, write, present, clock, read_wait=settings.read_wait, **limits)
+        committer = WalCommitter(wal, write, present, clock, read_wait=settings.read_wait,
+                                 **{**limits, "min_interval": settings.apply_interval,
+                                    "min_rows": settings.apply_rows})
         committer.recover(decode_record)
         LOG.info("ingest: write-ahead log %s (id %016x), %d records to apply", settings.wal_dir, wal.wal_id,
                  committer.replayed)
