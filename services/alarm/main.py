@@ -44,6 +44,8 @@ LOG = logging.getLogger(__name__)
 SERVICE_NAME = alarm_pb2.DESCRIPTOR.services_by_name["AlarmService"].full_name
 #: The user named in the principal tokens the scheduler signs.
 EVALUATOR_USER = "stackwatch-alarm"
+#: Most periods one GetMetricStatistics call may ask for.
+MAX_DATAPOINTS = 1440
 
 
 class IngestReader:
@@ -67,23 +69,18 @@ class IngestReader:
             dimensions=[metrics_pb2.Dimension(name=n, value=v) for n, v in config.dimensions],
             period=config.period, statistics=["SampleCount"] + ([config.statistic] if config.statistic else []),
             extended_statistics=[config.extended_statistic] if config.extended_statistic else [])
-        request.start_time.FromSeconds(int(start.timestamp()))
-        request.end_time.FromSeconds(int(end.timestamp()))
         if config.unit is not None:
             request.unit = config.unit
         token = self._tokens.issue(auth_pb2.Principal(account_id=account, user=EVALUATOR_USER))
-
-        async def once() -> metrics_pb2.GetMetricStatisticsResponse:
-            try:
-                response: metrics_pb2.GetMetricStatisticsResponse = await self._stub.GetMetricStatistics(
-                    request, timeout=self._timeout, metadata=principal_metadata(token))
-            except grpc.aio.AioRpcError as e:
-                raise error_from_rpc(e) from None
-            return response
-
-        response = await retry.idempotent(once, deadline=self._timeout)
+        datapoints: list[metrics_pb2.Datapoint] = []
+        first, last = int(start.timestamp()), int(end.timestamp())
+        step = MAX_DATAPOINTS * config.period  # GetMetricStatistics answers at most 1,440 periods a call
+        for chunk in range(first, last, step):
+            request.start_time.FromSeconds(chunk)
+            request.end_time.FromSeconds(min(chunk + step, last))
+            datapoints.extend(await self._call(request, token))
         points: dict[int, Datapoint] = {}
-        for dp in response.datapoints:
+        for dp in datapoints:
             if config.statistic:
                 value = getattr(dp, _FIELDS[config.statistic]) if dp.HasField(_FIELDS[config.statistic]) else None
             else:
@@ -94,6 +91,19 @@ class IngestReader:
                 from_epoch(dp.timestamp.seconds), float(value),
                 dp.sample_count if dp.HasField("sample_count") else None)
         return list(points.values())
+
+
+    async def _call(self, request: metrics_pb2.GetMetricStatisticsRequest,
+                    token: str) -> Sequence[metrics_pb2.Datapoint]:
+        async def once() -> metrics_pb2.GetMetricStatisticsResponse:
+            try:
+                response: metrics_pb2.GetMetricStatisticsResponse = await self._stub.GetMetricStatistics(
+                    request, timeout=self._timeout, metadata=principal_metadata(token))
+            except grpc.aio.AioRpcError as e:
+                raise error_from_rpc(e) from None
+            return response
+
+        return list((await retry.idempotent(once, deadline=self._timeout)).datapoints)
 
 
 _FIELDS = {"SampleCount": "sample_count", "Average": "average", "Sum": "sum", "Minimum": "minimum",

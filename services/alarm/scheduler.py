@@ -8,10 +8,12 @@
                                              lock ─ re-read state ─ evaluate ─ apply_evaluation ─ record ─ unlock
 
 Cost model: one store read per pass for the work list (definitions and states of every alarm),
-then per due alarm one ingest call (outside the lock) and, only when something changed, one or two
-INSERTs. Evaluations run one after another: a pass with many due alarms takes longer, and the next
-pass starts ``interval`` seconds after it ends; a period missed that way is evaluated at the next
-pass (evaluation looks at the last closed period whenever it runs).
+then per due alarm one ingest call (outside the lock), one read of its current state and, only when
+something changed, one or two INSERTs. Up to ``concurrency`` evaluations run at once, so their
+ingest calls overlap while their reads and writes take turns on the writer's lock (a few ms each).
+A pass with many due alarms takes longer, and the next pass starts ``interval`` seconds after it
+ends; a period missed that way is evaluated at the next pass (evaluation looks at the last closed
+period whenever it runs).
 
 When an alarm is first seen (created, replaced, or at start) the scheduler notes the period that is
 open and evaluates it once that period has closed: a new alarm stays "Unchecked" until its first
@@ -51,10 +53,14 @@ class Scheduler:
         fetch: how datapoints are fetched.
         clock: the time source.
         interval: seconds between passes.
+        concurrency: most evaluations in flight at once (their fetches overlap; their writes take
+            turns on the writer's lock).
     """
 
-    def __init__(self, writer: AlarmWriter, fetch: Fetch, clock: Clock, interval: float) -> None:
+    def __init__(self, writer: AlarmWriter, fetch: Fetch, clock: Clock, interval: float,
+                 concurrency: int = 8) -> None:
         self._writer = writer
+        self._slots = asyncio.Semaphore(concurrency)
         self._fetch = fetch
         self._clock = clock
         self._interval = interval
@@ -81,7 +87,7 @@ class Scheduler:
         now = self._clock.now()
         alarms = await self._writer.store.all_alarms()
         seen = set()
-        done = 0
+        due: list[tuple[StoredAlarm, AlarmConfig]] = []
         for alarm in alarms:
             key = (alarm.account, alarm.name)
             seen.add(key)
@@ -93,14 +99,22 @@ class Scheduler:
             closed = math.floor(now / config.period) * config.period
             last = self._last.get(key)
             self._last[key] = closed
-            if last is None or closed <= last:
-                continue
-            await self._evaluate(alarm, config, now)
-            done += 1
+            if last is not None and closed > last:
+                due.append((alarm, config))
+        async with asyncio.TaskGroup() as group:
+            for alarm, config in due:
+                group.create_task(self._bounded(alarm, config, now))
         for key in set(self._last) - seen:
             del self._last[key]
-        self.evaluations += done
-        return done
+        self.evaluations += len(due)
+        return len(due)
+
+    async def _bounded(self, alarm: StoredAlarm, config: AlarmConfig, now: float) -> None:
+        async with self._slots:
+            try:
+                await self._evaluate(alarm, config, now)
+            except Exception:  # one alarm's failure must not cancel the others' evaluations
+                LOG.exception("alarm %s of %s: evaluation failed", alarm.name, alarm.account)
 
     async def _evaluate(self, alarm: StoredAlarm, config: AlarmConfig, now: float) -> None:
         moment = from_epoch(now)

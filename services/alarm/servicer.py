@@ -36,7 +36,7 @@ _STATE_ENUM = {AlarmState.OK: alarm_pb2.STATE_VALUE_OK, AlarmState.ALARM: alarm_
 _ENUM_STATE = {v: k for k, v in _STATE_ENUM.items()}
 _HISTORY_TYPES = ("ConfigurationUpdate", "StateUpdate", "Action", "AlarmContributorStateUpdate",
                   "AlarmContributorAction")
-_ALARM_TYPES = ("CompositeAlarm", "MetricAlarm")
+_ALARM_TYPES = ("CompositeAlarm", "MetricAlarm", "LogAlarm")
 MAX_NAMES = 100
 
 
