@@ -74,7 +74,11 @@ def _from_ms(ms: int) -> datetime:
 
 
 class _Versions:
-    """Row versions: microseconds since the epoch, strictly increasing within the process."""
+    """Row versions: microseconds since the epoch, strictly increasing within the process.
+
+    Started above the newest version stored (:meth:`AlarmStore.ensure_schema`), so a clock that
+    stepped back across a restart cannot make a new write lose to an older one.
+    """
 
     def __init__(self) -> None:
         self._last = 0
@@ -84,6 +88,11 @@ class _Versions:
         with self._lock:
             self._last = max(self._last + 1, int(now * 1_000_000))
             return self._last
+
+    def at_least(self, floor: int) -> None:
+        """Never issue a version at or below ``floor`` (the newest already stored)."""
+        with self._lock:
+            self._last = max(self._last, floor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,10 +143,13 @@ class AlarmStore:
         return self._db
 
     async def ensure_schema(self) -> None:
-        """Create the database and tables if missing (idempotent)."""
+        """Create the database and tables if missing (idempotent); versions start above the stored ones."""
         await self._engine.execute(f"CREATE DATABASE IF NOT EXISTS {self._db}")
         for statement in ddl(self._db):
             await self._engine.execute(statement)
+        for table, column in (("alarms", "version"), ("states", "version"), ("history", "seq")):
+            [(newest,)] = await self._engine.execute(f"SELECT max({column}) FROM {self._db}.{table}")
+            self._versions.at_least(int(newest))
 
     async def put_alarm(self, account: str, name: str, arn: str, namespace: str, metric: str, config: str,
                         now: float) -> None:

@@ -100,3 +100,12 @@ async def test_history_pages_by_time_in_either_direction(store):
     assert [h.item.summary for h in window] == ["s3", "s2", "s1"]
     assert await store.history("acct", item_type="Action") == []
     assert first[0].item.timestamp == T0 + timedelta(seconds=4)
+
+
+async def test_a_store_opened_later_writes_above_the_stored_versions(store, async_engine, database):
+    await _put(store, "acct", "cpu", config='{"v":1}')
+    reopened = AlarmStore(async_engine, database)
+    await reopened.ensure_schema()
+    await reopened.put_alarm("acct", "cpu", "arn", "App", "Latency", '{"v":2}', NOW - 3600)  # a clock gone back
+    [alarm] = await reopened.alarms("acct")
+    assert alarm.config == '{"v":2}'
