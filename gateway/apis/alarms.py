@@ -162,6 +162,18 @@ async def describe_alarm_history(call: Call, p: Params) -> Result:
     return result
 
 
+async def enable_alarm_actions(call: Call, p: Params) -> Result:
+    """EnableAlarmActions."""
+    await call.alarm("EnableAlarmActions", alarm_pb2.EnableAlarmActionsRequest(alarm_names=p["AlarmNames"]))
+    return {}
+
+
+async def disable_alarm_actions(call: Call, p: Params) -> Result:
+    """DisableAlarmActions."""
+    await call.alarm("DisableAlarmActions", alarm_pb2.DisableAlarmActionsRequest(alarm_names=p["AlarmNames"]))
+    return {}
+
+
 OPERATIONS: dict[str, Handler] = {
     "PutMetricAlarm": put_metric_alarm,
     "DescribeAlarms": describe_alarms,
@@ -169,4 +181,6 @@ OPERATIONS: dict[str, Handler] = {
     "DeleteAlarms": delete_alarms,
     "SetAlarmState": set_alarm_state,
     "DescribeAlarmHistory": describe_alarm_history,
+    "EnableAlarmActions": enable_alarm_actions,
+    "DisableAlarmActions": disable_alarm_actions,
 }

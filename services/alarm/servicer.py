@@ -284,3 +284,32 @@ class AlarmServicer(alarm_pb2_grpc.AlarmServiceServicer):
         if len(rows) > size:
             response.next_token = tenant.page_token(list(rows[size - 1].position))
         return response
+
+    @servicer_errors
+    async def EnableAlarmActions(self, request: alarm_pb2.EnableAlarmActionsRequest,
+                                 context: Context) -> alarm_pb2.EnableAlarmActionsResponse:
+        """Turn the named alarms' actions on (unknown names are skipped)."""
+        tenant = await self._tenant(context, request, "EnableAlarmActions")
+        await self._actions_enabled(tenant, request.alarm_names, True)
+        return alarm_pb2.EnableAlarmActionsResponse()
+
+    @servicer_errors
+    async def DisableAlarmActions(self, request: alarm_pb2.DisableAlarmActionsRequest,
+                                  context: Context) -> alarm_pb2.DisableAlarmActionsResponse:
+        """Turn the named alarms' actions off (unknown names are skipped)."""
+        tenant = await self._tenant(context, request, "DisableAlarmActions")
+        await self._actions_enabled(tenant, request.alarm_names, False)
+        return alarm_pb2.DisableAlarmActionsResponse()
+
+    async def _actions_enabled(self, tenant: Tenant, names: Sequence[str], enabled: bool) -> None:
+        """Only ``ActionsEnabled`` changes: state, tags and the configuration timestamp stay."""
+        if len(names) > MAX_NAMES:
+            raise errors.InvalidParameterValue(f"AlarmNames may name at most {MAX_NAMES} alarms.")
+        now = self._clock.now()
+        async with self._writer.lock:
+            for stored in await self._store.alarms(tenant.account_id, names=list(set(names))):
+                config = AlarmConfig.from_json(stored.config)
+                if config.actions_enabled is not enabled:
+                    config = dataclasses.replace(config, actions_enabled=enabled)
+                    await self._store.put_alarm(tenant.account_id, config.name, stored.arn, config.namespace,
+                                                config.metric_name, config.to_json(), now)

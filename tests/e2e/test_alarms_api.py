@@ -170,3 +170,19 @@ def test_another_tenant_cannot_see_or_touch_an_alarm(cw, cw_b, namespace):
         with pytest.raises(ClientError) as e:
             cw_b.describe_alarms(AlarmNamePrefix=name[:5], MaxRecords=1, NextToken=token)
         assert _error(e) == ("InvalidNextToken", 400)
+
+
+def test_disable_and_enable_alarm_actions(cw, namespace):
+    name = _name("quiet")
+    _put(cw, name, namespace, AlarmActions=["arn:aws:sns:us-east-1:123456789012:ops"])
+    cw.disable_alarm_actions(AlarmNames=[name, _name("unknown")])
+    alarm = _one(cw, name)
+    assert alarm["ActionsEnabled"] is False
+    cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="quietly")
+    assert cw.describe_alarm_history(AlarmName=name, HistoryItemType="Action")["AlarmHistoryItems"] == []
+    cw.enable_alarm_actions(AlarmNames=[name])
+    assert _one(cw, name)["ActionsEnabled"] is True
+    cw.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="loudly")  # OK has no actions: none due
+    cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="loudly")
+    [action] = cw.describe_alarm_history(AlarmName=name, HistoryItemType="Action")["AlarmHistoryItems"]
+    assert action["HistorySummary"].endswith("arn:aws:sns:us-east-1:123456789012:ops")

@@ -218,6 +218,26 @@ class DescribeAlarmHistoryResponse(_message.Message):
     next_token: str
     def __init__(self, alarm_history_items: _Optional[_Iterable[_Union[AlarmHistoryItem, _Mapping]]] = ..., next_token: _Optional[str] = ...) -> None: ...
 
+class EnableAlarmActionsRequest(_message.Message):
+    __slots__ = ("alarm_names",)
+    ALARM_NAMES_FIELD_NUMBER: _ClassVar[int]
+    alarm_names: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, alarm_names: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class EnableAlarmActionsResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class DisableAlarmActionsRequest(_message.Message):
+    __slots__ = ("alarm_names",)
+    ALARM_NAMES_FIELD_NUMBER: _ClassVar[int]
+    alarm_names: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, alarm_names: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DisableAlarmActionsResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class ObserveDatapointsRequest(_message.Message):
     __slots__ = ("account_id", "namespace", "metric_data")
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]

@@ -65,6 +65,16 @@ class AlarmServiceStub:
                 request_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DescribeAlarmHistoryRequest.SerializeToString,
                 response_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DescribeAlarmHistoryResponse.FromString,
                 _registered_method=True)
+        self.EnableAlarmActions = channel.unary_unary(
+                '/stackwatch.proto.alarm.v1.AlarmService/EnableAlarmActions',
+                request_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.EnableAlarmActionsRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.EnableAlarmActionsResponse.FromString,
+                _registered_method=True)
+        self.DisableAlarmActions = channel.unary_unary(
+                '/stackwatch.proto.alarm.v1.AlarmService/DisableAlarmActions',
+                request_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DisableAlarmActionsRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DisableAlarmActionsResponse.FromString,
+                _registered_method=True)
         self.ObserveDatapoints = channel.stream_unary(
                 '/stackwatch.proto.alarm.v1.AlarmService/ObserveDatapoints',
                 request_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.ObserveDatapointsRequest.SerializeToString,
@@ -119,6 +129,20 @@ class AlarmServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def EnableAlarmActions(self, request, context):
+        """Turn the named alarms' actions on; unknown names are skipped (CloudWatch EnableAlarmActions).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DisableAlarmActions(self, request, context):
+        """Turn the named alarms' actions off; state changes are still recorded (CloudWatch DisableAlarmActions).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ObserveDatapoints(self, request_iterator, context):
         """Datapoints of watched metrics, streamed by ingest as they are stored (high-resolution alarms;
         not served yet: answers UNIMPLEMENTED).
@@ -159,6 +183,16 @@ def add_AlarmServiceServicer_to_server(servicer, server):
                     servicer.DescribeAlarmHistory,
                     request_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DescribeAlarmHistoryRequest.FromString,
                     response_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DescribeAlarmHistoryResponse.SerializeToString,
+            ),
+            'EnableAlarmActions': grpc.unary_unary_rpc_method_handler(
+                    servicer.EnableAlarmActions,
+                    request_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.EnableAlarmActionsRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.EnableAlarmActionsResponse.SerializeToString,
+            ),
+            'DisableAlarmActions': grpc.unary_unary_rpc_method_handler(
+                    servicer.DisableAlarmActions,
+                    request_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DisableAlarmActionsRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DisableAlarmActionsResponse.SerializeToString,
             ),
             'ObserveDatapoints': grpc.stream_unary_rpc_method_handler(
                     servicer.ObserveDatapoints,
@@ -329,6 +363,60 @@ class AlarmService:
             '/stackwatch.proto.alarm.v1.AlarmService/DescribeAlarmHistory',
             stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DescribeAlarmHistoryRequest.SerializeToString,
             stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DescribeAlarmHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EnableAlarmActions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.alarm.v1.AlarmService/EnableAlarmActions',
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.EnableAlarmActionsRequest.SerializeToString,
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.EnableAlarmActionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DisableAlarmActions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.alarm.v1.AlarmService/DisableAlarmActions',
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DisableAlarmActionsRequest.SerializeToString,
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DisableAlarmActionsResponse.FromString,
             options,
             channel_credentials,
             insecure,
