@@ -19,6 +19,10 @@ When an alarm is first seen (created, replaced, or at start) the scheduler notes
 open and evaluates it once that period has closed: a new alarm stays "Unchecked" until its first
 period ends. CloudWatch evaluates a new alarm at once; the difference is one period at most.
 
+An evaluation runs within ``interval`` seconds of the period's end, so a datapoint published
+later than that for the period just closed misses that evaluation; it is in the evaluation range
+of the following ones (N + 2 periods), as CloudWatch's late data is.
+
 Decisions are the domain's (:func:`services.alarm.domain.evaluate`); time comes from the clock and
 is passed in. A failed fetch is logged and the alarm waits for its next period.
 """
@@ -129,7 +133,7 @@ class Scheduler:
             found = await self._writer.store.alarms(alarm.account, names=[alarm.name])
             current = found[0] if found else None
             if current is None or current.config != alarm.config:
-                return  # deleted or replaced meanwhile: the next pass evaluates what is there now
+                return  # deleted, or replaced meanwhile (then evaluated when its next period closes)
             state = current.state or initial_state(moment)
             evaluation = evaluate(config.definition, points, moment, state)
             outcome = apply_evaluation(AlarmKind.METRIC, state, evaluation, moment)
