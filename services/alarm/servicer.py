@@ -16,7 +16,14 @@ from typing import Any, TypeAlias
 import grpc
 from google.protobuf import timestamp_pb2
 
-from services.alarm.domain import AlarmKind, AlarmState, configuration_item, initial_state, set_alarm_state
+from services.alarm.domain import (
+    AlarmKind,
+    AlarmState,
+    configuration_item,
+    initial_state,
+    on_put,
+    set_alarm_state,
+)
 from services.alarm.domain.model import from_epoch
 from services.alarm.records import AlarmConfig
 from services.alarm.scheduler import Scheduler
@@ -139,8 +146,8 @@ class AlarmServicer(alarm_pb2_grpc.AlarmServiceServicer):
             await self._store.put_alarm(account, config.name, arn, config.namespace, config.metric_name,
                                         config.to_json(), now)
             moment = from_epoch(now)
-            state = existing[0].state if existing and existing[0].state else initial_state(moment)
-            if not existing:
+            state = on_put(existing[0].state if existing else None, moment)
+            if not existing or existing[0].state is None:
                 await self._store.write_state(account, config.name, state, now)
             item = configuration_item(config.name, "Update" if existing else "Create",
                                       config.history_json(arn, str(state.value), moment), moment)
