@@ -165,11 +165,11 @@ def test_another_tenant_cannot_see_or_touch_an_alarm(cw, cw_b, namespace):
     assert cw_b.describe_alarm_history(AlarmName=name)["AlarmHistoryItems"] == []
     alarm = _one(cw, name)
     assert (alarm["StateValue"], alarm["StateReason"]) == ("INSUFFICIENT_DATA", "Unchecked: Initial alarm creation")
-    token = cw.describe_alarms(AlarmNamePrefix=name[:5], MaxRecords=1).get("NextToken")
-    if token:
-        with pytest.raises(ClientError) as e:
-            cw_b.describe_alarms(AlarmNamePrefix=name[:5], MaxRecords=1, NextToken=token)
-        assert _error(e) == ("InvalidNextToken", 400)
+    _put(cw, f"{name}-2", namespace)
+    token = cw.describe_alarms(AlarmNamePrefix=name, MaxRecords=1)["NextToken"]
+    with pytest.raises(ClientError) as e:  # a page token is good for the tenant it was given to only
+        cw_b.describe_alarms(AlarmNamePrefix=name, MaxRecords=1, NextToken=token)
+    assert _error(e) == ("InvalidNextToken", 400)
 
 
 def test_disable_and_enable_alarm_actions(cw, namespace):
