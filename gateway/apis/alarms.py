@@ -93,12 +93,13 @@ async def put_metric_alarm(call: Call, p: Params) -> Result:
 
 
 async def describe_alarms(call: Call, p: Params) -> Result:
-    """DescribeAlarms (metric alarms; ChildrenOf/ParentsOf are composite concepts, not supported)."""
+    """DescribeAlarms (metric alarms only: no composite exists yet, so ChildrenOf/ParentsOf find none)."""
     request = alarm_pb2.DescribeAlarmsRequest(alarm_names=p.get("AlarmNames", ()),
                                               alarm_types=p.get("AlarmTypes", ()),
                                               max_records=p.get("MaxRecords", 0))
     for key, field in (("AlarmNamePrefix", "alarm_name_prefix"), ("ActionPrefix", "action_prefix"),
-                       ("NextToken", "next_token")):
+                       ("NextToken", "next_token"), ("ChildrenOfAlarmName", "children_of_alarm_name"),
+                       ("ParentsOfAlarmName", "parents_of_alarm_name")):
         if key in p:
             setattr(request, field, p[key])
     if "StateValue" in p:

@@ -173,6 +173,8 @@ class AlarmServicer(alarm_pb2_grpc.AlarmServiceServicer):
         response = alarm_pb2.DescribeAlarmsResponse()
         if not _types_include_metric(request.alarm_types):
             return response
+        if request.HasField("children_of_alarm_name") or request.HasField("parents_of_alarm_name"):
+            return response  # composite relations; no composite alarm exists yet
         found = await self._store.alarms(tenant.account_id, names=list(request.alarm_names) or None, prefix=prefix)
         wanted = _ENUM_STATE.get(request.state_value)
         action_prefix = _opt(request, "action_prefix")

@@ -80,6 +80,7 @@ def test_describe_filters_and_pages(cw, namespace):
     assert [a["AlarmName"] for a in rest["MetricAlarms"]] == names[2:]
     assert "NextToken" not in rest
     assert cw.describe_alarms(AlarmNamePrefix=prefix, StateValue="ALARM")["MetricAlarms"] == []
+    assert cw.describe_alarms(ChildrenOfAlarmName=names[0])["MetricAlarms"] == []
     found = cw.describe_alarms_for_metric(Namespace=namespace, MetricName="Latency",
                                           Dimensions=[{"Name": "Service", "Value": "web"}])
     assert sorted(a["AlarmName"] for a in found["MetricAlarms"]) == names

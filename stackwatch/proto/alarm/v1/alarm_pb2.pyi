@@ -99,7 +99,7 @@ class PutMetricAlarmResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class DescribeAlarmsRequest(_message.Message):
-    __slots__ = ("alarm_names", "max_records", "next_token", "alarm_name_prefix", "state_value", "action_prefix", "alarm_types")
+    __slots__ = ("alarm_names", "max_records", "next_token", "alarm_name_prefix", "state_value", "action_prefix", "alarm_types", "children_of_alarm_name", "parents_of_alarm_name")
     ALARM_NAMES_FIELD_NUMBER: _ClassVar[int]
     MAX_RECORDS_FIELD_NUMBER: _ClassVar[int]
     NEXT_TOKEN_FIELD_NUMBER: _ClassVar[int]
@@ -107,6 +107,8 @@ class DescribeAlarmsRequest(_message.Message):
     STATE_VALUE_FIELD_NUMBER: _ClassVar[int]
     ACTION_PREFIX_FIELD_NUMBER: _ClassVar[int]
     ALARM_TYPES_FIELD_NUMBER: _ClassVar[int]
+    CHILDREN_OF_ALARM_NAME_FIELD_NUMBER: _ClassVar[int]
+    PARENTS_OF_ALARM_NAME_FIELD_NUMBER: _ClassVar[int]
     alarm_names: _containers.RepeatedScalarFieldContainer[str]
     max_records: int
     next_token: str
@@ -114,7 +116,9 @@ class DescribeAlarmsRequest(_message.Message):
     state_value: StateValue
     action_prefix: str
     alarm_types: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, alarm_names: _Optional[_Iterable[str]] = ..., max_records: _Optional[int] = ..., next_token: _Optional[str] = ..., alarm_name_prefix: _Optional[str] = ..., state_value: _Optional[_Union[StateValue, str]] = ..., action_prefix: _Optional[str] = ..., alarm_types: _Optional[_Iterable[str]] = ...) -> None: ...
+    children_of_alarm_name: str
+    parents_of_alarm_name: str
+    def __init__(self, alarm_names: _Optional[_Iterable[str]] = ..., max_records: _Optional[int] = ..., next_token: _Optional[str] = ..., alarm_name_prefix: _Optional[str] = ..., state_value: _Optional[_Union[StateValue, str]] = ..., action_prefix: _Optional[str] = ..., alarm_types: _Optional[_Iterable[str]] = ..., children_of_alarm_name: _Optional[str] = ..., parents_of_alarm_name: _Optional[str] = ...) -> None: ...
 
 class DescribeAlarmsResponse(_message.Message):
     __slots__ = ("metric_alarms", "next_token")
