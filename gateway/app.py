@@ -6,7 +6,7 @@ One handler serves every request on ``/`` (json, query) and ``/service/...`` (rp
       ─> detect service, protocol, operation        (gateway.awsproto.detect)
       ─> SigV4 fields from the *raw* request        (gateway.sigv4)  ─> auth.Authenticate
       ─> parse params from the model                (gateway.awsproto)
-      ─> operation table                            (gateway.apis.cloudwatch) ─> ingest ...
+      ─> operation table            (gateway.apis.cloudwatch, gateway.apis.alarms) ─> ingest, alarm
       ─> serialize result or error in the request's protocol
 
 No domain logic lives here. Every response carries ``x-amzn-RequestId``; every failure is an AWS
@@ -37,7 +37,7 @@ from typing import NoReturn
 from aiohttp import HttpVersion11, web
 
 from gateway import awsproto, body, sigv4
-from gateway.apis import cloudwatch
+from gateway.apis import alarms, cloudwatch
 from gateway.calls import Backends, Call
 from gateway.connections import ConnectionGuard, GuardedSite, fd_bounded
 from gateway.serverlog import ServerLog
@@ -50,7 +50,7 @@ BACKENDS = web.AppKey("backends", Backends)
 SETTINGS = web.AppKey("settings", GatewaySettings)
 GUARD = web.AppKey("connection_guard", ConnectionGuard)
 LIMITED_LOG = web.AppKey("limited_log", logs.RateLimitedLog)
-OPERATIONS = {awsproto.CLOUDWATCH.signing_name: cloudwatch.OPERATIONS}
+OPERATIONS = {awsproto.CLOUDWATCH.signing_name: {**cloudwatch.OPERATIONS, **alarms.OPERATIONS}}
 PARSERS = {awsproto.CLOUDWATCH.signing_name: cloudwatch.PARSERS}  # else awsproto.parse_request
 
 
@@ -187,7 +187,8 @@ class Gateway:
 
 async def _backends_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    backends = Backends(settings.auth_address, settings.ingest_address, settings.rpc_timeout)
+    backends = Backends(settings.auth_address, settings.ingest_address, settings.rpc_timeout,
+                        settings.alarm_address)
     app[BACKENDS] = backends
     yield
     await backends.close()

@@ -15,6 +15,7 @@ from typing import Any
 import grpc
 
 from stackwatch import errors, retry
+from stackwatch.proto.alarm.v1 import alarm_pb2_grpc
 from stackwatch.proto.auth.v1 import auth_pb2, auth_pb2_grpc
 from stackwatch.proto.metrics.v1 import metrics_pb2_grpc
 from stackwatch.rpc import error_from_rpc, open_channel, principal_metadata
@@ -23,11 +24,13 @@ from stackwatch.rpc import error_from_rpc, open_channel, principal_metadata
 class Backends:
     """Channels and stubs to the services, opened once per gateway process."""
 
-    def __init__(self, auth_address: str, ingest_address: str, timeout: float) -> None:
+    def __init__(self, auth_address: str, ingest_address: str, timeout: float,
+                 alarm_address: str = "127.0.0.1:50053") -> None:
         self.timeout = timeout
-        self._channels = [open_channel(auth_address), open_channel(ingest_address)]
+        self._channels = [open_channel(auth_address), open_channel(ingest_address), open_channel(alarm_address)]
         self.auth = auth_pb2_grpc.AuthServiceStub(self._channels[0])
         self.ingest = metrics_pb2_grpc.IngestServiceStub(self._channels[1])
+        self.alarm = alarm_pb2_grpc.AlarmServiceStub(self._channels[2])
 
     async def authenticate(self, request: auth_pb2.AuthenticateRequest) -> auth_pb2.AuthenticateResponse:
         """Ask the auth service who signed the request (retried: it is a pure lookup)."""
@@ -58,7 +61,13 @@ class Call:
 
     async def ingest(self, method: str, request: Any, *, idempotent: bool = True) -> Any:
         """Call ``IngestService/<method>`` for this principal."""
-        stub_method = getattr(self.backends.ingest, method)
+        return await self._call(getattr(self.backends.ingest, method), request, idempotent)
+
+    async def alarm(self, method: str, request: Any, *, idempotent: bool = True) -> Any:
+        """Call ``AlarmService/<method>`` for this principal."""
+        return await self._call(getattr(self.backends.alarm, method), request, idempotent)
+
+    async def _call(self, stub_method: Any, request: Any, idempotent: bool) -> Any:
         metadata = principal_metadata(self.token)
 
         async def once() -> Any:

@@ -1,7 +1,7 @@
 """The ``stackwatch`` command.
 
 ``stackwatch up``
-    The whole stack on this machine, the store embedded (chDB) in a data directory: auth, ingest
+    The whole stack on this machine, the store embedded (chDB) in a data directory: auth, ingest, alarm
     and one gateway per core, each its own ``stackwatch serve`` process on local ports
     (``stackwatch.supervisor``); prints the endpoint and credentials. For trying StackWatch and
     for development. ``--one-process`` runs every component in this process instead.
@@ -124,6 +124,7 @@ async def up(host: str, port: int, data_dir: Path, credentials: Path | None, gat
 
 async def up_in_one_process(host: str, port: int, data_dir: Path, credentials: Path | None) -> None:
     """Run the whole stack in this process until SIGINT/SIGTERM (one core; for debugging and profiling)."""
+    from services.alarm.main import running as alarm_running
     from services.auth.main import running as auth_running
     from services.ingest.main import running as ingest_running
 
@@ -138,9 +139,12 @@ async def up_in_one_process(host: str, port: int, data_dir: Path, credentials: P
         ingest = await stack.enter_async_context(ingest_running(IngestSettings(
             bind="127.0.0.1:0", store_url=f"chdb://{store_dir}", auth_address=f"127.0.0.1:{auth.port}",
             wal_dir=str((data_dir / "wal").resolve())), key))
+        alarm = await stack.enter_async_context(alarm_running(AlarmSettings(
+            bind="127.0.0.1:0", store_url=f"chdb://{store_dir}", auth_address=f"127.0.0.1:{auth.port}",
+            ingest_address=f"127.0.0.1:{ingest.port}"), key))
         gw_port = await stack.enter_async_context(_gateway(GatewaySettings(
             host=host, port=port, auth_address=f"127.0.0.1:{auth.port}",
-            ingest_address=f"127.0.0.1:{ingest.port}")))
+            ingest_address=f"127.0.0.1:{ingest.port}", alarm_address=f"127.0.0.1:{alarm.port}")))
         endpoint = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{gw_port}"
         cred = json.loads(Path(creds_file).read_text())["credentials"][0]
         print(_banner(endpoint, cred, creds_file, f"chDB in {store_dir}", AuthSettings().cloudstack_url,
@@ -196,7 +200,7 @@ async def serve(component: str) -> None:
         elif component == "alarm":
             from services.alarm.main import running as alarm_running
 
-            await stack.enter_async_context(alarm_running(AlarmSettings()))
+            await stack.enter_async_context(alarm_running(AlarmSettings(), CommonSettings().internal_key_bytes()))
         else:
             from services.autoscale.main import running as autoscale_running
 

@@ -78,6 +78,8 @@ class GatewaySettings(BaseSettings):
     """``host:port`` of the auth service."""
     ingest_address: str = "127.0.0.1:50052"
     """``host:port`` of the ingest service."""
+    alarm_address: str = "127.0.0.1:50053"
+    """``host:port`` of the alarm service."""
     rpc_timeout: float = Field(default=10.0, gt=0)
     """Deadline in seconds for each call to a service."""
     max_body_bytes: int = Field(default=1_048_576 * 2, gt=0)
@@ -228,12 +230,31 @@ class ServiceSettings(BaseSettings):
 
 
 class AlarmSettings(ServiceSettings):
-    """The alarm service (prefix ``STACKWATCH_ALARM_``); not implemented yet."""
+    """The alarm service (prefix ``STACKWATCH_ALARM_``)."""
 
     model_config = SettingsConfigDict(env_prefix="STACKWATCH_ALARM_", frozen=True, extra="ignore")
 
     bind: str = "0.0.0.0:50053"
     """gRPC listen address."""
+    store_url: str = "clickhouse://127.0.0.1:9000"
+    """``clickhouse://host:port`` (server, native protocol) or ``chdb:///data/dir`` (embedded; a
+    directory of its own, since chDB allows one process per directory)."""
+    database: str = "stackwatch_alarms"
+    """Database that holds the alarm tables (definitions, states, history)."""
+    store_threads: int = Field(default=2, gt=0)
+    """Threads doing blocking store I/O."""
+    auth_address: str = "127.0.0.1:50051"
+    """``host:port`` of the auth service, asked about calls signed with API keys."""
+    ingest_address: str = "127.0.0.1:50052"
+    """``host:port`` of the ingest service, asked for the datapoints each evaluation needs."""
+    region: str = "us-east-1"
+    """The region written in alarm ARNs (``arn:aws:cloudwatch:<region>:<account>:alarm:<name>``)."""
+    evaluation_interval: float = Field(default=5.0, gt=0)
+    """Seconds between the scheduler's passes; each pass evaluates the alarms whose period has
+    closed since their last evaluation. CloudWatch evaluates every minute (every 10 s for
+    high-resolution alarms), so a few seconds keeps an alarm's delay well under one period."""
+    rpc_timeout: float = Field(default=10.0, gt=0)
+    """Deadline in seconds of each call to ingest."""
 
 
 class AutoscaleSettings(ServiceSettings):

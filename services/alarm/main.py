@@ -1,28 +1,142 @@
-"""The alarm service process, not implemented yet.
+"""Run the alarm service: open its store, start the evaluation scheduler, serve gRPC.
 
-It serves health and reflection, and its RPCs answer UNIMPLEMENTED, so deployments and probes
-can be wired before the evaluator lands.
+The scheduler reads datapoints from ingest over gRPC, acting for each alarm's account with a
+principal token it signs itself with the internal key (the key every service shares; ingest
+verifies the token as it verifies the gateway's). The token names the alarm's account and the
+user ``stackwatch-alarm``; it is issued per call and lives a few minutes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 
+import grpc
+
+from services.alarm.domain import Datapoint
+from services.alarm.domain.model import from_epoch
+from services.alarm.records import AlarmConfig
+from services.alarm.scheduler import Scheduler
+from services.alarm.servicer import AlarmServicer
+from services.alarm.store import AlarmStore
+from services.alarm.writer import AlarmWriter
+from stackwatch import retry
+from stackwatch.clock import Clock, SystemClock
 from stackwatch.config import AlarmSettings
 from stackwatch.proto.alarm.v1 import alarm_pb2, alarm_pb2_grpc
-from stackwatch.rpc import ServerHandle, serve
+from stackwatch.proto.auth.v1 import auth_pb2, auth_pb2_grpc
+from stackwatch.proto.metrics.v1 import metrics_pb2, metrics_pb2_grpc
+from stackwatch.rpc import (
+    PrincipalVerifier,
+    ServerHandle,
+    TokenSigner,
+    error_from_rpc,
+    open_channel,
+    principal_metadata,
+    serve,
+)
+from stackwatch.store import AsyncEngine, open_engine
 
+LOG = logging.getLogger(__name__)
 SERVICE_NAME = alarm_pb2.DESCRIPTOR.services_by_name["AlarmService"].full_name
+#: The user named in the principal tokens the scheduler signs.
+EVALUATOR_USER = "stackwatch-alarm"
+#: Most periods one GetMetricStatistics call may ask for.
+MAX_DATAPOINTS = 1440
+
+
+class IngestReader:
+    """The scheduler's :data:`~services.alarm.scheduler.Fetch`: GetMetricStatistics on ingest.
+
+    Args:
+        stub: the ingest service's stub.
+        tokens: signs a principal token for the alarm's account on each call.
+        timeout: deadline of each call (also the retry deadline: the read is idempotent).
+    """
+
+    def __init__(self, stub: metrics_pb2_grpc.IngestServiceStub, tokens: TokenSigner, timeout: float) -> None:
+        self._stub = stub
+        self._tokens = tokens
+        self._timeout = timeout
+
+    async def __call__(self, account: str, config: AlarmConfig, start: datetime, end: datetime) -> Sequence[Datapoint]:
+        """One datapoint per period of ``[start, end)`` that has data (the first unit's, if several)."""
+        request = metrics_pb2.GetMetricStatisticsRequest(
+            namespace=config.namespace, metric_name=config.metric_name,
+            dimensions=[metrics_pb2.Dimension(name=n, value=v) for n, v in config.dimensions],
+            period=config.period, statistics=["SampleCount"] + ([config.statistic] if config.statistic else []),
+            extended_statistics=[config.extended_statistic] if config.extended_statistic else [])
+        if config.unit is not None:
+            request.unit = config.unit
+        token = self._tokens.issue(auth_pb2.Principal(account_id=account, user=EVALUATOR_USER))
+        datapoints: list[metrics_pb2.Datapoint] = []
+        first, last = int(start.timestamp()), int(end.timestamp())
+        step = MAX_DATAPOINTS * config.period  # GetMetricStatistics answers at most 1,440 periods a call
+        for chunk in range(first, last, step):
+            request.start_time.FromSeconds(chunk)
+            request.end_time.FromSeconds(min(chunk + step, last))
+            datapoints.extend(await self._call(request, token))
+        points: dict[int, Datapoint] = {}
+        for dp in datapoints:
+            if config.statistic:
+                value = getattr(dp, _FIELDS[config.statistic]) if dp.HasField(_FIELDS[config.statistic]) else None
+            else:
+                value = dp.extended_statistics.get(config.extended_statistic or "")
+            if value is None or dp.timestamp.seconds in points:
+                continue
+            points[dp.timestamp.seconds] = Datapoint(
+                from_epoch(dp.timestamp.seconds), float(value),
+                dp.sample_count if dp.HasField("sample_count") else None)
+        return list(points.values())
+
+
+    async def _call(self, request: metrics_pb2.GetMetricStatisticsRequest,
+                    token: str) -> Sequence[metrics_pb2.Datapoint]:
+        async def once() -> metrics_pb2.GetMetricStatisticsResponse:
+            try:
+                response: metrics_pb2.GetMetricStatisticsResponse = await self._stub.GetMetricStatistics(
+                    request, timeout=self._timeout, metadata=principal_metadata(token))
+            except grpc.aio.AioRpcError as e:
+                raise error_from_rpc(e) from None
+            return response
+
+        return list((await retry.idempotent(once, deadline=self._timeout)).datapoints)
+
+
+_FIELDS = {"SampleCount": "sample_count", "Average": "average", "Sum": "sum", "Minimum": "minimum",
+           "Maximum": "maximum"}
 
 
 @contextlib.asynccontextmanager
-async def running(settings: AlarmSettings) -> AsyncIterator[ServerHandle]:
-    """Serve the (unimplemented) AlarmService."""
-    servicer = alarm_pb2_grpc.AlarmServiceServicer()  # generated base: every RPC is UNIMPLEMENTED
+async def running(settings: AlarmSettings, internal_key: bytes,
+                  clock: Clock | None = None) -> AsyncIterator[ServerHandle]:
+    """Run the service for the duration of the context; yields the server handle (with its port)."""
+    clock = clock or SystemClock()
+    tokens = TokenSigner(internal_key, clock)  # refuses a bad key before anything touches the store
+    engine = AsyncEngine(open_engine(settings.store_url), threads=settings.store_threads)
+    store = AlarmStore(engine, settings.database)
+    await store.ensure_schema()
+    auth_channel = open_channel(settings.auth_address)
+    ingest_channel = open_channel(settings.ingest_address)
+    writer = AlarmWriter(store, settings.region)
+    reader = IngestReader(metrics_pb2_grpc.IngestServiceStub(ingest_channel), tokens, settings.rpc_timeout)
+    scheduler = Scheduler(writer, reader, clock, settings.evaluation_interval)
+    principals = PrincipalVerifier(tokens, auth_pb2_grpc.AuthServiceStub(auth_channel), SERVICE_NAME)
+    servicer = AlarmServicer(writer, scheduler, clock, principals, settings.region)
     handle = await serve(settings.bind, lambda s: alarm_pb2_grpc.add_AlarmServiceServicer_to_server(servicer, s),
                          [SERVICE_NAME])
+    evaluator = asyncio.create_task(scheduler.run(), name="alarm-scheduler")
     try:
         yield handle
     finally:
-        await handle.stop(grace=1.0)
+        evaluator.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await evaluator
+        await handle.stop(grace=5.0)
+        LOG.info("alarm stopped: %d evaluations", scheduler.evaluations)
+        engine.close()
+        await auth_channel.close()
+        await ingest_channel.close()

@@ -1,4 +1,4 @@
-"""The whole stack (auth, ingest, gateway) on ephemeral ports, in a thread with its own event loop.
+"""The whole stack (auth, ingest, alarm, gateway) on ephemeral ports, in a thread with its own event loop.
 
 boto3 is synchronous, so the stack cannot share the test's thread: :class:`Stack` runs the same
 ``running()`` contexts ``stackwatch up`` uses on a private loop in a daemon thread, and the tests
@@ -14,11 +14,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from services.alarm.main import running as alarm_running
 from services.auth.main import running as auth_running
 from services.ingest.main import running as ingest_running
-from stackwatch.config import AuthSettings, GatewaySettings, IngestSettings
+from stackwatch.config import AlarmSettings, AuthSettings, GatewaySettings, IngestSettings
 
 INTERNAL_KEY = b"e2e-internal-key-0123456789abcdef"
+#: Seconds between the alarm scheduler's passes in the e2e stack.
+ALARM_EVALUATION_INTERVAL = 0.5
 
 TENANTS = {
     "a": {"access_key_id": "AKIATENANTA000000001", "secret_access_key": "secret-of-tenant-a-0000000000000000000000",
@@ -81,10 +84,17 @@ class Stack:
             ingest = await stack.enter_async_context(ingest_running(IngestSettings(
                 bind="127.0.0.1:0", store_url=self.store_url, database=self.database,
                 auth_address=f"127.0.0.1:{auth.port}", wal_dir=str(self.wal_dir)), INTERNAL_KEY))
-            self.auth_port, self.ingest_port = auth.port, ingest.port
+            # the same store (chDB allows one path per process), a database of its own; evaluation
+            # passes every half second so alarm tests wait for periods, not for the scheduler
+            alarm = await stack.enter_async_context(alarm_running(AlarmSettings(
+                bind="127.0.0.1:0", store_url=self.store_url, database=f"{self.database}_alarms",
+                auth_address=f"127.0.0.1:{auth.port}", ingest_address=f"127.0.0.1:{ingest.port}",
+                evaluation_interval=ALARM_EVALUATION_INTERVAL), INTERNAL_KEY))
+            self.auth_port, self.ingest_port, self.alarm_port = auth.port, ingest.port, alarm.port
             runner, port = await start(GatewaySettings(
                 host="127.0.0.1", port=0, auth_address=f"127.0.0.1:{auth.port}",
-                ingest_address=f"127.0.0.1:{ingest.port}", **self.gateway_options))
+                ingest_address=f"127.0.0.1:{ingest.port}", alarm_address=f"127.0.0.1:{alarm.port}",
+                **self.gateway_options))
             stack.push_async_callback(runner.cleanup)
             self.endpoint = f"http://127.0.0.1:{port}"
             self._ready.set()

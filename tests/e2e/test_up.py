@@ -100,11 +100,14 @@ def up(tmp_path, creds) -> Iterator[Up]:
 
 @pytest.mark.timeout(300)
 def test_up_runs_each_component_in_its_own_process_and_ctrl_c_stops_them_all(up):
-    assert set(up.pids) == {"auth", "ingest", "gateway-1", "gateway-2"}
-    assert len(set(up.pids.values())) == 4 and all(alive(p) for p in up.pids.values())
+    assert set(up.pids) == {"auth", "ingest", "alarm", "gateway-1", "gateway-2"}
+    assert len(set(up.pids.values())) == 5 and all(alive(p) for p in up.pids.values())
     cw = up.client()
     cw.put_metric_data(Namespace="Up", MetricData=[{"MetricName": "m", "Value": 1.0}])
     assert cw.list_metrics(Namespace="Up")["Metrics"] == [{"Namespace": "Up", "MetricName": "m", "Dimensions": []}]
+    cw.put_metric_alarm(AlarmName="up", Namespace="Up", MetricName="m", Statistic="Sum", Period=60,
+                        EvaluationPeriods=1, Threshold=0.0, ComparisonOperator="GreaterThanThreshold")
+    assert [a["StateValue"] for a in cw.describe_alarms(AlarmNames=["up"])["MetricAlarms"]] == ["INSUFFICIENT_DATA"]
     os.killpg(up.proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole foreground group
     assert up.wait() == 0
     assert gone_within(list(up.pids.values()), 30), up.text()[-3000:]

@@ -26,33 +26,57 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from stackwatch.proto.metrics.v1 import metrics_pb2 as stackwatch_dot_proto_dot_metrics_dot_v1_dot_metrics__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%stackwatch/proto/alarm/v1/alarm.proto\x12\x19stackwatch.proto.alarm.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a)stackwatch/proto/metrics/v1/metrics.proto\"\xab\x04\n\x0bMetricAlarm\x12\x12\n\nalarm_name\x18\x01 \x01(\t\x12\x19\n\x11\x61larm_description\x18\x02 \x01(\t\x12\x11\n\tnamespace\x18\x03 \x01(\t\x12\x13\n\x0bmetric_name\x18\x04 \x01(\t\x12:\n\ndimensions\x18\x05 \x03(\x0b\x32&.stackwatch.proto.metrics.v1.Dimension\x12\x11\n\tstatistic\x18\x06 \x01(\t\x12\x1a\n\x12\x65xtended_statistic\x18\x07 \x01(\t\x12\x0e\n\x06period\x18\x08 \x01(\x05\x12\x1a\n\x12\x65valuation_periods\x18\t \x01(\x05\x12\x1b\n\x13\x64\x61tapoints_to_alarm\x18\n \x01(\x05\x12\x11\n\tthreshold\x18\x0b \x01(\x01\x12\x1b\n\x13\x63omparison_operator\x18\x0c \x01(\t\x12\x1a\n\x12treat_missing_data\x18\r \x01(\t\x12\x15\n\ralarm_actions\x18\x0e \x03(\t\x12\x12\n\nok_actions\x18\x0f \x03(\t\x12!\n\x19insufficient_data_actions\x18\x10 \x03(\t\x12:\n\x0bstate_value\x18\x11 \x01(\x0e\x32%.stackwatch.proto.alarm.v1.StateValue\x12;\n\x17state_updated_timestamp\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"N\n\x15PutMetricAlarmRequest\x12\x35\n\x05\x61larm\x18\x01 \x01(\x0b\x32&.stackwatch.proto.alarm.v1.MetricAlarm\"\x18\n\x16PutMetricAlarmResponse\"U\n\x15\x44\x65scribeAlarmsRequest\x12\x13\n\x0b\x61larm_names\x18\x01 \x03(\t\x12\x13\n\x0bmax_records\x18\x02 \x01(\x05\x12\x12\n\nnext_token\x18\x03 \x01(\t\"k\n\x16\x44\x65scribeAlarmsResponse\x12=\n\rmetric_alarms\x18\x01 \x03(\x0b\x32&.stackwatch.proto.alarm.v1.MetricAlarm\x12\x12\n\nnext_token\x18\x02 \x01(\t\"*\n\x13\x44\x65leteAlarmsRequest\x12\x13\n\x0b\x61larm_names\x18\x01 \x03(\t\"\x16\n\x14\x44\x65leteAlarmsResponse\"\x80\x01\n\x18ObserveDatapointsRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x11\n\tnamespace\x18\x02 \x01(\t\x12=\n\x0bmetric_data\x18\x03 \x03(\x0b\x32(.stackwatch.proto.metrics.v1.MetricDatum\"\x1b\n\x19ObserveDatapointsResponse*w\n\nStateValue\x12\x1b\n\x17STATE_VALUE_UNSPECIFIED\x10\x00\x12\x12\n\x0eSTATE_VALUE_OK\x10\x01\x12\x15\n\x11STATE_VALUE_ALARM\x10\x02\x12!\n\x1dSTATE_VALUE_INSUFFICIENT_DATA\x10\x03\x32\xf0\x03\n\x0c\x41larmService\x12u\n\x0ePutMetricAlarm\x12\x30.stackwatch.proto.alarm.v1.PutMetricAlarmRequest\x1a\x31.stackwatch.proto.alarm.v1.PutMetricAlarmResponse\x12u\n\x0e\x44\x65scribeAlarms\x12\x30.stackwatch.proto.alarm.v1.DescribeAlarmsRequest\x1a\x31.stackwatch.proto.alarm.v1.DescribeAlarmsResponse\x12o\n\x0c\x44\x65leteAlarms\x12..stackwatch.proto.alarm.v1.DeleteAlarmsRequest\x1a/.stackwatch.proto.alarm.v1.DeleteAlarmsResponse\x12\x80\x01\n\x11ObserveDatapoints\x12\x33.stackwatch.proto.alarm.v1.ObserveDatapointsRequest\x1a\x34.stackwatch.proto.alarm.v1.ObserveDatapointsResponse(\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%stackwatch/proto/alarm/v1/alarm.proto\x12\x19stackwatch.proto.alarm.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a)stackwatch/proto/metrics/v1/metrics.proto\"\xc4\x08\n\x0bMetricAlarm\x12\x12\n\nalarm_name\x18\x01 \x01(\t\x12\x1e\n\x11\x61larm_description\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x11\n\tnamespace\x18\x03 \x01(\t\x12\x13\n\x0bmetric_name\x18\x04 \x01(\t\x12:\n\ndimensions\x18\x05 \x03(\x0b\x32&.stackwatch.proto.metrics.v1.Dimension\x12\x16\n\tstatistic\x18\x06 \x01(\tH\x01\x88\x01\x01\x12\x1f\n\x12\x65xtended_statistic\x18\x07 \x01(\tH\x02\x88\x01\x01\x12\x0e\n\x06period\x18\x08 \x01(\x05\x12\x1a\n\x12\x65valuation_periods\x18\t \x01(\x05\x12 \n\x13\x64\x61tapoints_to_alarm\x18\n \x01(\x05H\x03\x88\x01\x01\x12\x11\n\tthreshold\x18\x0b \x01(\x01\x12\x1b\n\x13\x63omparison_operator\x18\x0c \x01(\t\x12\x1f\n\x12treat_missing_data\x18\r \x01(\tH\x04\x88\x01\x01\x12\x15\n\ralarm_actions\x18\x0e \x03(\t\x12\x12\n\nok_actions\x18\x0f \x03(\t\x12!\n\x19insufficient_data_actions\x18\x10 \x03(\t\x12:\n\x0bstate_value\x18\x11 \x01(\x0e\x32%.stackwatch.proto.alarm.v1.StateValue\x12;\n\x17state_updated_timestamp\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\x04unit\x18\x13 \x01(\tH\x05\x88\x01\x01\x12\x31\n$evaluate_low_sample_count_percentile\x18\x14 \x01(\tH\x06\x88\x01\x01\x12\x1c\n\x0f\x61\x63tions_enabled\x18\x15 \x01(\x08H\x07\x88\x01\x01\x12\x11\n\talarm_arn\x18\x16 \x01(\t\x12\x14\n\x0cstate_reason\x18\x17 \x01(\t\x12\x1e\n\x11state_reason_data\x18\x18 \x01(\tH\x08\x88\x01\x01\x12@\n\x1cstate_transitioned_timestamp\x18\x19 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12I\n%alarm_configuration_updated_timestamp\x18\x1a \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x14\n\x12_alarm_descriptionB\x0c\n\n_statisticB\x15\n\x13_extended_statisticB\x16\n\x14_datapoints_to_alarmB\x15\n\x13_treat_missing_dataB\x07\n\x05_unitB\'\n%_evaluate_low_sample_count_percentileB\x12\n\x10_actions_enabledB\x14\n\x12_state_reason_data\"!\n\x03Tag\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"|\n\x15PutMetricAlarmRequest\x12\x35\n\x05\x61larm\x18\x01 \x01(\x0b\x32&.stackwatch.proto.alarm.v1.MetricAlarm\x12,\n\x04tags\x18\x02 \x03(\x0b\x32\x1e.stackwatch.proto.alarm.v1.Tag\"\x18\n\x16PutMetricAlarmResponse\"\x9c\x03\n\x15\x44\x65scribeAlarmsRequest\x12\x13\n\x0b\x61larm_names\x18\x01 \x03(\t\x12\x13\n\x0bmax_records\x18\x02 \x01(\x05\x12\x17\n\nnext_token\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x1e\n\x11\x61larm_name_prefix\x18\x04 \x01(\tH\x01\x88\x01\x01\x12:\n\x0bstate_value\x18\x05 \x01(\x0e\x32%.stackwatch.proto.alarm.v1.StateValue\x12\x1a\n\raction_prefix\x18\x06 \x01(\tH\x02\x88\x01\x01\x12\x13\n\x0b\x61larm_types\x18\x07 \x03(\t\x12#\n\x16\x63hildren_of_alarm_name\x18\x08 \x01(\tH\x03\x88\x01\x01\x12\"\n\x15parents_of_alarm_name\x18\t \x01(\tH\x04\x88\x01\x01\x42\r\n\x0b_next_tokenB\x14\n\x12_alarm_name_prefixB\x10\n\x0e_action_prefixB\x19\n\x17_children_of_alarm_nameB\x18\n\x16_parents_of_alarm_name\"\x7f\n\x16\x44\x65scribeAlarmsResponse\x12=\n\rmetric_alarms\x18\x01 \x03(\x0b\x32&.stackwatch.proto.alarm.v1.MetricAlarm\x12\x17\n\nnext_token\x18\x02 \x01(\tH\x00\x88\x01\x01\x42\r\n\x0b_next_token\"\x9e\x02\n\x1e\x44\x65scribeAlarmsForMetricRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x13\n\x0bmetric_name\x18\x02 \x01(\t\x12:\n\ndimensions\x18\x03 \x03(\x0b\x32&.stackwatch.proto.metrics.v1.Dimension\x12\x16\n\tstatistic\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\x1f\n\x12\x65xtended_statistic\x18\x05 \x01(\tH\x01\x88\x01\x01\x12\x13\n\x06period\x18\x06 \x01(\x05H\x02\x88\x01\x01\x12\x11\n\x04unit\x18\x07 \x01(\tH\x03\x88\x01\x01\x42\x0c\n\n_statisticB\x15\n\x13_extended_statisticB\t\n\x07_periodB\x07\n\x05_unit\"`\n\x1f\x44\x65scribeAlarmsForMetricResponse\x12=\n\rmetric_alarms\x18\x01 \x03(\x0b\x32&.stackwatch.proto.alarm.v1.MetricAlarm\"*\n\x13\x44\x65leteAlarmsRequest\x12\x13\n\x0b\x61larm_names\x18\x01 \x03(\t\"\x16\n\x14\x44\x65leteAlarmsResponse\"\x8b\x01\n\x14SetAlarmStateRequest\x12\x12\n\nalarm_name\x18\x01 \x01(\t\x12\x13\n\x0bstate_value\x18\x02 \x01(\t\x12\x14\n\x0cstate_reason\x18\x03 \x01(\t\x12\x1e\n\x11state_reason_data\x18\x04 \x01(\tH\x00\x88\x01\x01\x42\x14\n\x12_state_reason_data\"\x17\n\x15SetAlarmStateResponse\"\xb3\x01\n\x10\x41larmHistoryItem\x12\x12\n\nalarm_name\x18\x01 \x01(\t\x12\x12\n\nalarm_type\x18\x02 \x01(\t\x12-\n\ttimestamp\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11history_item_type\x18\x04 \x01(\t\x12\x17\n\x0fhistory_summary\x18\x05 \x01(\t\x12\x14\n\x0chistory_data\x18\x06 \x01(\t\"\xcd\x02\n\x1b\x44\x65scribeAlarmHistoryRequest\x12\x17\n\nalarm_name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x1e\n\x11history_item_type\x18\x02 \x01(\tH\x01\x88\x01\x01\x12.\n\nstart_date\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_date\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x07scan_by\x18\x05 \x01(\tH\x02\x88\x01\x01\x12\x13\n\x0bmax_records\x18\x06 \x01(\x05\x12\x17\n\nnext_token\x18\x07 \x01(\tH\x03\x88\x01\x01\x12\x13\n\x0b\x61larm_types\x18\x08 \x03(\tB\r\n\x0b_alarm_nameB\x14\n\x12_history_item_typeB\n\n\x08_scan_byB\r\n\x0b_next_token\"\x90\x01\n\x1c\x44\x65scribeAlarmHistoryResponse\x12H\n\x13\x61larm_history_items\x18\x01 \x03(\x0b\x32+.stackwatch.proto.alarm.v1.AlarmHistoryItem\x12\x17\n\nnext_token\x18\x02 \x01(\tH\x00\x88\x01\x01\x42\r\n\x0b_next_token\"0\n\x19\x45nableAlarmActionsRequest\x12\x13\n\x0b\x61larm_names\x18\x01 \x03(\t\"\x1c\n\x1a\x45nableAlarmActionsResponse\"1\n\x1a\x44isableAlarmActionsRequest\x12\x13\n\x0b\x61larm_names\x18\x01 \x03(\t\"\x1d\n\x1b\x44isableAlarmActionsResponse\"\x80\x01\n\x18ObserveDatapointsRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x11\n\tnamespace\x18\x02 \x01(\t\x12=\n\x0bmetric_data\x18\x03 \x03(\x0b\x32(.stackwatch.proto.metrics.v1.MetricDatum\"\x1b\n\x19ObserveDatapointsResponse*w\n\nStateValue\x12\x1b\n\x17STATE_VALUE_UNSPECIFIED\x10\x00\x12\x12\n\x0eSTATE_VALUE_OK\x10\x01\x12\x15\n\x11STATE_VALUE_ALARM\x10\x02\x12!\n\x1dSTATE_VALUE_INSUFFICIENT_DATA\x10\x03\x32\x8c\t\n\x0c\x41larmService\x12u\n\x0ePutMetricAlarm\x12\x30.stackwatch.proto.alarm.v1.PutMetricAlarmRequest\x1a\x31.stackwatch.proto.alarm.v1.PutMetricAlarmResponse\x12u\n\x0e\x44\x65scribeAlarms\x12\x30.stackwatch.proto.alarm.v1.DescribeAlarmsRequest\x1a\x31.stackwatch.proto.alarm.v1.DescribeAlarmsResponse\x12\x90\x01\n\x17\x44\x65scribeAlarmsForMetric\x12\x39.stackwatch.proto.alarm.v1.DescribeAlarmsForMetricRequest\x1a:.stackwatch.proto.alarm.v1.DescribeAlarmsForMetricResponse\x12o\n\x0c\x44\x65leteAlarms\x12..stackwatch.proto.alarm.v1.DeleteAlarmsRequest\x1a/.stackwatch.proto.alarm.v1.DeleteAlarmsResponse\x12r\n\rSetAlarmState\x12/.stackwatch.proto.alarm.v1.SetAlarmStateRequest\x1a\x30.stackwatch.proto.alarm.v1.SetAlarmStateResponse\x12\x87\x01\n\x14\x44\x65scribeAlarmHistory\x12\x36.stackwatch.proto.alarm.v1.DescribeAlarmHistoryRequest\x1a\x37.stackwatch.proto.alarm.v1.DescribeAlarmHistoryResponse\x12\x81\x01\n\x12\x45nableAlarmActions\x12\x34.stackwatch.proto.alarm.v1.EnableAlarmActionsRequest\x1a\x35.stackwatch.proto.alarm.v1.EnableAlarmActionsResponse\x12\x84\x01\n\x13\x44isableAlarmActions\x12\x35.stackwatch.proto.alarm.v1.DisableAlarmActionsRequest\x1a\x36.stackwatch.proto.alarm.v1.DisableAlarmActionsResponse\x12\x80\x01\n\x11ObserveDatapoints\x12\x33.stackwatch.proto.alarm.v1.ObserveDatapointsRequest\x1a\x34.stackwatch.proto.alarm.v1.ObserveDatapointsResponse(\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'stackwatch.proto.alarm.v1.alarm_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_STATEVALUE']._serialized_start=1232
-  _globals['_STATEVALUE']._serialized_end=1351
+  _globals['_STATEVALUE']._serialized_start=3579
+  _globals['_STATEVALUE']._serialized_end=3698
   _globals['_METRICALARM']._serialized_start=145
-  _globals['_METRICALARM']._serialized_end=700
-  _globals['_PUTMETRICALARMREQUEST']._serialized_start=702
-  _globals['_PUTMETRICALARMREQUEST']._serialized_end=780
-  _globals['_PUTMETRICALARMRESPONSE']._serialized_start=782
-  _globals['_PUTMETRICALARMRESPONSE']._serialized_end=806
-  _globals['_DESCRIBEALARMSREQUEST']._serialized_start=808
-  _globals['_DESCRIBEALARMSREQUEST']._serialized_end=893
-  _globals['_DESCRIBEALARMSRESPONSE']._serialized_start=895
-  _globals['_DESCRIBEALARMSRESPONSE']._serialized_end=1002
-  _globals['_DELETEALARMSREQUEST']._serialized_start=1004
-  _globals['_DELETEALARMSREQUEST']._serialized_end=1046
-  _globals['_DELETEALARMSRESPONSE']._serialized_start=1048
-  _globals['_DELETEALARMSRESPONSE']._serialized_end=1070
-  _globals['_OBSERVEDATAPOINTSREQUEST']._serialized_start=1073
-  _globals['_OBSERVEDATAPOINTSREQUEST']._serialized_end=1201
-  _globals['_OBSERVEDATAPOINTSRESPONSE']._serialized_start=1203
-  _globals['_OBSERVEDATAPOINTSRESPONSE']._serialized_end=1230
-  _globals['_ALARMSERVICE']._serialized_start=1354
-  _globals['_ALARMSERVICE']._serialized_end=1850
+  _globals['_METRICALARM']._serialized_end=1237
+  _globals['_TAG']._serialized_start=1239
+  _globals['_TAG']._serialized_end=1272
+  _globals['_PUTMETRICALARMREQUEST']._serialized_start=1274
+  _globals['_PUTMETRICALARMREQUEST']._serialized_end=1398
+  _globals['_PUTMETRICALARMRESPONSE']._serialized_start=1400
+  _globals['_PUTMETRICALARMRESPONSE']._serialized_end=1424
+  _globals['_DESCRIBEALARMSREQUEST']._serialized_start=1427
+  _globals['_DESCRIBEALARMSREQUEST']._serialized_end=1839
+  _globals['_DESCRIBEALARMSRESPONSE']._serialized_start=1841
+  _globals['_DESCRIBEALARMSRESPONSE']._serialized_end=1968
+  _globals['_DESCRIBEALARMSFORMETRICREQUEST']._serialized_start=1971
+  _globals['_DESCRIBEALARMSFORMETRICREQUEST']._serialized_end=2257
+  _globals['_DESCRIBEALARMSFORMETRICRESPONSE']._serialized_start=2259
+  _globals['_DESCRIBEALARMSFORMETRICRESPONSE']._serialized_end=2355
+  _globals['_DELETEALARMSREQUEST']._serialized_start=2357
+  _globals['_DELETEALARMSREQUEST']._serialized_end=2399
+  _globals['_DELETEALARMSRESPONSE']._serialized_start=2401
+  _globals['_DELETEALARMSRESPONSE']._serialized_end=2423
+  _globals['_SETALARMSTATEREQUEST']._serialized_start=2426
+  _globals['_SETALARMSTATEREQUEST']._serialized_end=2565
+  _globals['_SETALARMSTATERESPONSE']._serialized_start=2567
+  _globals['_SETALARMSTATERESPONSE']._serialized_end=2590
+  _globals['_ALARMHISTORYITEM']._serialized_start=2593
+  _globals['_ALARMHISTORYITEM']._serialized_end=2772
+  _globals['_DESCRIBEALARMHISTORYREQUEST']._serialized_start=2775
+  _globals['_DESCRIBEALARMHISTORYREQUEST']._serialized_end=3108
+  _globals['_DESCRIBEALARMHISTORYRESPONSE']._serialized_start=3111
+  _globals['_DESCRIBEALARMHISTORYRESPONSE']._serialized_end=3255
+  _globals['_ENABLEALARMACTIONSREQUEST']._serialized_start=3257
+  _globals['_ENABLEALARMACTIONSREQUEST']._serialized_end=3305
+  _globals['_ENABLEALARMACTIONSRESPONSE']._serialized_start=3307
+  _globals['_ENABLEALARMACTIONSRESPONSE']._serialized_end=3335
+  _globals['_DISABLEALARMACTIONSREQUEST']._serialized_start=3337
+  _globals['_DISABLEALARMACTIONSREQUEST']._serialized_end=3386
+  _globals['_DISABLEALARMACTIONSRESPONSE']._serialized_start=3388
+  _globals['_DISABLEALARMACTIONSRESPONSE']._serialized_end=3417
+  _globals['_OBSERVEDATAPOINTSREQUEST']._serialized_start=3420
+  _globals['_OBSERVEDATAPOINTSREQUEST']._serialized_end=3548
+  _globals['_OBSERVEDATAPOINTSRESPONSE']._serialized_start=3550
+  _globals['_OBSERVEDATAPOINTSRESPONSE']._serialized_end=3577
+  _globals['_ALARMSERVICE']._serialized_start=3701
+  _globals['_ALARMSERVICE']._serialized_end=4865
 # @@protoc_insertion_point(module_scope)

@@ -23,7 +23,7 @@ STATE_VALUE_ALARM: StateValue
 STATE_VALUE_INSUFFICIENT_DATA: StateValue
 
 class MetricAlarm(_message.Message):
-    __slots__ = ("alarm_name", "alarm_description", "namespace", "metric_name", "dimensions", "statistic", "extended_statistic", "period", "evaluation_periods", "datapoints_to_alarm", "threshold", "comparison_operator", "treat_missing_data", "alarm_actions", "ok_actions", "insufficient_data_actions", "state_value", "state_updated_timestamp")
+    __slots__ = ("alarm_name", "alarm_description", "namespace", "metric_name", "dimensions", "statistic", "extended_statistic", "period", "evaluation_periods", "datapoints_to_alarm", "threshold", "comparison_operator", "treat_missing_data", "alarm_actions", "ok_actions", "insufficient_data_actions", "state_value", "state_updated_timestamp", "unit", "evaluate_low_sample_count_percentile", "actions_enabled", "alarm_arn", "state_reason", "state_reason_data", "state_transitioned_timestamp", "alarm_configuration_updated_timestamp")
     ALARM_NAME_FIELD_NUMBER: _ClassVar[int]
     ALARM_DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
@@ -42,6 +42,14 @@ class MetricAlarm(_message.Message):
     INSUFFICIENT_DATA_ACTIONS_FIELD_NUMBER: _ClassVar[int]
     STATE_VALUE_FIELD_NUMBER: _ClassVar[int]
     STATE_UPDATED_TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    EVALUATE_LOW_SAMPLE_COUNT_PERCENTILE_FIELD_NUMBER: _ClassVar[int]
+    ACTIONS_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    ALARM_ARN_FIELD_NUMBER: _ClassVar[int]
+    STATE_REASON_FIELD_NUMBER: _ClassVar[int]
+    STATE_REASON_DATA_FIELD_NUMBER: _ClassVar[int]
+    STATE_TRANSITIONED_TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    ALARM_CONFIGURATION_UPDATED_TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     alarm_name: str
     alarm_description: str
     namespace: str
@@ -60,27 +68,57 @@ class MetricAlarm(_message.Message):
     insufficient_data_actions: _containers.RepeatedScalarFieldContainer[str]
     state_value: StateValue
     state_updated_timestamp: _timestamp_pb2.Timestamp
-    def __init__(self, alarm_name: _Optional[str] = ..., alarm_description: _Optional[str] = ..., namespace: _Optional[str] = ..., metric_name: _Optional[str] = ..., dimensions: _Optional[_Iterable[_Union[_metrics_pb2.Dimension, _Mapping]]] = ..., statistic: _Optional[str] = ..., extended_statistic: _Optional[str] = ..., period: _Optional[int] = ..., evaluation_periods: _Optional[int] = ..., datapoints_to_alarm: _Optional[int] = ..., threshold: _Optional[float] = ..., comparison_operator: _Optional[str] = ..., treat_missing_data: _Optional[str] = ..., alarm_actions: _Optional[_Iterable[str]] = ..., ok_actions: _Optional[_Iterable[str]] = ..., insufficient_data_actions: _Optional[_Iterable[str]] = ..., state_value: _Optional[_Union[StateValue, str]] = ..., state_updated_timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    unit: str
+    evaluate_low_sample_count_percentile: str
+    actions_enabled: bool
+    alarm_arn: str
+    state_reason: str
+    state_reason_data: str
+    state_transitioned_timestamp: _timestamp_pb2.Timestamp
+    alarm_configuration_updated_timestamp: _timestamp_pb2.Timestamp
+    def __init__(self, alarm_name: _Optional[str] = ..., alarm_description: _Optional[str] = ..., namespace: _Optional[str] = ..., metric_name: _Optional[str] = ..., dimensions: _Optional[_Iterable[_Union[_metrics_pb2.Dimension, _Mapping]]] = ..., statistic: _Optional[str] = ..., extended_statistic: _Optional[str] = ..., period: _Optional[int] = ..., evaluation_periods: _Optional[int] = ..., datapoints_to_alarm: _Optional[int] = ..., threshold: _Optional[float] = ..., comparison_operator: _Optional[str] = ..., treat_missing_data: _Optional[str] = ..., alarm_actions: _Optional[_Iterable[str]] = ..., ok_actions: _Optional[_Iterable[str]] = ..., insufficient_data_actions: _Optional[_Iterable[str]] = ..., state_value: _Optional[_Union[StateValue, str]] = ..., state_updated_timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., unit: _Optional[str] = ..., evaluate_low_sample_count_percentile: _Optional[str] = ..., actions_enabled: _Optional[bool] = ..., alarm_arn: _Optional[str] = ..., state_reason: _Optional[str] = ..., state_reason_data: _Optional[str] = ..., state_transitioned_timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., alarm_configuration_updated_timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class Tag(_message.Message):
+    __slots__ = ("key", "value")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    value: str
+    def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
 
 class PutMetricAlarmRequest(_message.Message):
-    __slots__ = ("alarm",)
+    __slots__ = ("alarm", "tags")
     ALARM_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
     alarm: MetricAlarm
-    def __init__(self, alarm: _Optional[_Union[MetricAlarm, _Mapping]] = ...) -> None: ...
+    tags: _containers.RepeatedCompositeFieldContainer[Tag]
+    def __init__(self, alarm: _Optional[_Union[MetricAlarm, _Mapping]] = ..., tags: _Optional[_Iterable[_Union[Tag, _Mapping]]] = ...) -> None: ...
 
 class PutMetricAlarmResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
 class DescribeAlarmsRequest(_message.Message):
-    __slots__ = ("alarm_names", "max_records", "next_token")
+    __slots__ = ("alarm_names", "max_records", "next_token", "alarm_name_prefix", "state_value", "action_prefix", "alarm_types", "children_of_alarm_name", "parents_of_alarm_name")
     ALARM_NAMES_FIELD_NUMBER: _ClassVar[int]
     MAX_RECORDS_FIELD_NUMBER: _ClassVar[int]
     NEXT_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    ALARM_NAME_PREFIX_FIELD_NUMBER: _ClassVar[int]
+    STATE_VALUE_FIELD_NUMBER: _ClassVar[int]
+    ACTION_PREFIX_FIELD_NUMBER: _ClassVar[int]
+    ALARM_TYPES_FIELD_NUMBER: _ClassVar[int]
+    CHILDREN_OF_ALARM_NAME_FIELD_NUMBER: _ClassVar[int]
+    PARENTS_OF_ALARM_NAME_FIELD_NUMBER: _ClassVar[int]
     alarm_names: _containers.RepeatedScalarFieldContainer[str]
     max_records: int
     next_token: str
-    def __init__(self, alarm_names: _Optional[_Iterable[str]] = ..., max_records: _Optional[int] = ..., next_token: _Optional[str] = ...) -> None: ...
+    alarm_name_prefix: str
+    state_value: StateValue
+    action_prefix: str
+    alarm_types: _containers.RepeatedScalarFieldContainer[str]
+    children_of_alarm_name: str
+    parents_of_alarm_name: str
+    def __init__(self, alarm_names: _Optional[_Iterable[str]] = ..., max_records: _Optional[int] = ..., next_token: _Optional[str] = ..., alarm_name_prefix: _Optional[str] = ..., state_value: _Optional[_Union[StateValue, str]] = ..., action_prefix: _Optional[str] = ..., alarm_types: _Optional[_Iterable[str]] = ..., children_of_alarm_name: _Optional[str] = ..., parents_of_alarm_name: _Optional[str] = ...) -> None: ...
 
 class DescribeAlarmsResponse(_message.Message):
     __slots__ = ("metric_alarms", "next_token")
@@ -90,6 +128,30 @@ class DescribeAlarmsResponse(_message.Message):
     next_token: str
     def __init__(self, metric_alarms: _Optional[_Iterable[_Union[MetricAlarm, _Mapping]]] = ..., next_token: _Optional[str] = ...) -> None: ...
 
+class DescribeAlarmsForMetricRequest(_message.Message):
+    __slots__ = ("namespace", "metric_name", "dimensions", "statistic", "extended_statistic", "period", "unit")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    METRIC_NAME_FIELD_NUMBER: _ClassVar[int]
+    DIMENSIONS_FIELD_NUMBER: _ClassVar[int]
+    STATISTIC_FIELD_NUMBER: _ClassVar[int]
+    EXTENDED_STATISTIC_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    metric_name: str
+    dimensions: _containers.RepeatedCompositeFieldContainer[_metrics_pb2.Dimension]
+    statistic: str
+    extended_statistic: str
+    period: int
+    unit: str
+    def __init__(self, namespace: _Optional[str] = ..., metric_name: _Optional[str] = ..., dimensions: _Optional[_Iterable[_Union[_metrics_pb2.Dimension, _Mapping]]] = ..., statistic: _Optional[str] = ..., extended_statistic: _Optional[str] = ..., period: _Optional[int] = ..., unit: _Optional[str] = ...) -> None: ...
+
+class DescribeAlarmsForMetricResponse(_message.Message):
+    __slots__ = ("metric_alarms",)
+    METRIC_ALARMS_FIELD_NUMBER: _ClassVar[int]
+    metric_alarms: _containers.RepeatedCompositeFieldContainer[MetricAlarm]
+    def __init__(self, metric_alarms: _Optional[_Iterable[_Union[MetricAlarm, _Mapping]]] = ...) -> None: ...
+
 class DeleteAlarmsRequest(_message.Message):
     __slots__ = ("alarm_names",)
     ALARM_NAMES_FIELD_NUMBER: _ClassVar[int]
@@ -97,6 +159,86 @@ class DeleteAlarmsRequest(_message.Message):
     def __init__(self, alarm_names: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class DeleteAlarmsResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class SetAlarmStateRequest(_message.Message):
+    __slots__ = ("alarm_name", "state_value", "state_reason", "state_reason_data")
+    ALARM_NAME_FIELD_NUMBER: _ClassVar[int]
+    STATE_VALUE_FIELD_NUMBER: _ClassVar[int]
+    STATE_REASON_FIELD_NUMBER: _ClassVar[int]
+    STATE_REASON_DATA_FIELD_NUMBER: _ClassVar[int]
+    alarm_name: str
+    state_value: str
+    state_reason: str
+    state_reason_data: str
+    def __init__(self, alarm_name: _Optional[str] = ..., state_value: _Optional[str] = ..., state_reason: _Optional[str] = ..., state_reason_data: _Optional[str] = ...) -> None: ...
+
+class SetAlarmStateResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class AlarmHistoryItem(_message.Message):
+    __slots__ = ("alarm_name", "alarm_type", "timestamp", "history_item_type", "history_summary", "history_data")
+    ALARM_NAME_FIELD_NUMBER: _ClassVar[int]
+    ALARM_TYPE_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_ITEM_TYPE_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_DATA_FIELD_NUMBER: _ClassVar[int]
+    alarm_name: str
+    alarm_type: str
+    timestamp: _timestamp_pb2.Timestamp
+    history_item_type: str
+    history_summary: str
+    history_data: str
+    def __init__(self, alarm_name: _Optional[str] = ..., alarm_type: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., history_item_type: _Optional[str] = ..., history_summary: _Optional[str] = ..., history_data: _Optional[str] = ...) -> None: ...
+
+class DescribeAlarmHistoryRequest(_message.Message):
+    __slots__ = ("alarm_name", "history_item_type", "start_date", "end_date", "scan_by", "max_records", "next_token", "alarm_types")
+    ALARM_NAME_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_ITEM_TYPE_FIELD_NUMBER: _ClassVar[int]
+    START_DATE_FIELD_NUMBER: _ClassVar[int]
+    END_DATE_FIELD_NUMBER: _ClassVar[int]
+    SCAN_BY_FIELD_NUMBER: _ClassVar[int]
+    MAX_RECORDS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    ALARM_TYPES_FIELD_NUMBER: _ClassVar[int]
+    alarm_name: str
+    history_item_type: str
+    start_date: _timestamp_pb2.Timestamp
+    end_date: _timestamp_pb2.Timestamp
+    scan_by: str
+    max_records: int
+    next_token: str
+    alarm_types: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, alarm_name: _Optional[str] = ..., history_item_type: _Optional[str] = ..., start_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., scan_by: _Optional[str] = ..., max_records: _Optional[int] = ..., next_token: _Optional[str] = ..., alarm_types: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DescribeAlarmHistoryResponse(_message.Message):
+    __slots__ = ("alarm_history_items", "next_token")
+    ALARM_HISTORY_ITEMS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    alarm_history_items: _containers.RepeatedCompositeFieldContainer[AlarmHistoryItem]
+    next_token: str
+    def __init__(self, alarm_history_items: _Optional[_Iterable[_Union[AlarmHistoryItem, _Mapping]]] = ..., next_token: _Optional[str] = ...) -> None: ...
+
+class EnableAlarmActionsRequest(_message.Message):
+    __slots__ = ("alarm_names",)
+    ALARM_NAMES_FIELD_NUMBER: _ClassVar[int]
+    alarm_names: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, alarm_names: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class EnableAlarmActionsResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class DisableAlarmActionsRequest(_message.Message):
+    __slots__ = ("alarm_names",)
+    ALARM_NAMES_FIELD_NUMBER: _ClassVar[int]
+    alarm_names: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, alarm_names: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DisableAlarmActionsResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 

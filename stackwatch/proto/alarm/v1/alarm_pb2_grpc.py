@@ -26,7 +26,7 @@ if _version_not_supported:
 
 
 class AlarmServiceStub:
-    """Alarm definitions and states.
+    """Alarm definitions, states and history.
     """
 
     def __init__(self, channel):
@@ -45,10 +45,35 @@ class AlarmServiceStub:
                 request_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DescribeAlarmsRequest.SerializeToString,
                 response_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DescribeAlarmsResponse.FromString,
                 _registered_method=True)
+        self.DescribeAlarmsForMetric = channel.unary_unary(
+                '/stackwatch.proto.alarm.v1.AlarmService/DescribeAlarmsForMetric',
+                request_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DescribeAlarmsForMetricRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DescribeAlarmsForMetricResponse.FromString,
+                _registered_method=True)
         self.DeleteAlarms = channel.unary_unary(
                 '/stackwatch.proto.alarm.v1.AlarmService/DeleteAlarms',
                 request_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DeleteAlarmsRequest.SerializeToString,
                 response_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DeleteAlarmsResponse.FromString,
+                _registered_method=True)
+        self.SetAlarmState = channel.unary_unary(
+                '/stackwatch.proto.alarm.v1.AlarmService/SetAlarmState',
+                request_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.SetAlarmStateRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.SetAlarmStateResponse.FromString,
+                _registered_method=True)
+        self.DescribeAlarmHistory = channel.unary_unary(
+                '/stackwatch.proto.alarm.v1.AlarmService/DescribeAlarmHistory',
+                request_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DescribeAlarmHistoryRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DescribeAlarmHistoryResponse.FromString,
+                _registered_method=True)
+        self.EnableAlarmActions = channel.unary_unary(
+                '/stackwatch.proto.alarm.v1.AlarmService/EnableAlarmActions',
+                request_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.EnableAlarmActionsRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.EnableAlarmActionsResponse.FromString,
+                _registered_method=True)
+        self.DisableAlarmActions = channel.unary_unary(
+                '/stackwatch.proto.alarm.v1.AlarmService/DisableAlarmActions',
+                request_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DisableAlarmActionsRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DisableAlarmActionsResponse.FromString,
                 _registered_method=True)
         self.ObserveDatapoints = channel.stream_unary(
                 '/stackwatch.proto.alarm.v1.AlarmService/ObserveDatapoints',
@@ -58,32 +83,69 @@ class AlarmServiceStub:
 
 
 class AlarmServiceServicer:
-    """Alarm definitions and states.
+    """Alarm definitions, states and history.
     """
 
     def PutMetricAlarm(self, request, context):
-        """Create or replace a metric alarm (CloudWatch PutMetricAlarm).
+        """Create or replace a single-metric alarm (CloudWatch PutMetricAlarm). A new alarm starts in
+        INSUFFICIENT_DATA; a replaced one keeps its state until the next evaluation.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DescribeAlarms(self, request, context):
-        """Describe alarms (CloudWatch DescribeAlarms).
+        """Describe the caller's metric alarms, a page at a time (CloudWatch DescribeAlarms).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DescribeAlarmsForMetric(self, request, context):
+        """The caller's single-metric alarms on one metric (CloudWatch DescribeAlarmsForMetric).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DeleteAlarms(self, request, context):
-        """Delete alarms (CloudWatch DeleteAlarms).
+        """Delete alarms by name; unknown names are skipped (CloudWatch DeleteAlarms).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetAlarmState(self, request, context):
+        """Set an alarm's state until its next evaluation (CloudWatch SetAlarmState).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DescribeAlarmHistory(self, request, context):
+        """The history of the caller's alarms, a page at a time (CloudWatch DescribeAlarmHistory).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EnableAlarmActions(self, request, context):
+        """Turn the named alarms' actions on; unknown names are skipped (CloudWatch EnableAlarmActions).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DisableAlarmActions(self, request, context):
+        """Turn the named alarms' actions off; state changes are still recorded (CloudWatch DisableAlarmActions).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ObserveDatapoints(self, request_iterator, context):
-        """Datapoints of watched metrics, streamed by ingest as they are stored (high-resolution alarms).
+        """Datapoints of watched metrics, streamed by ingest as they are stored (high-resolution alarms;
+        not served yet: answers UNIMPLEMENTED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -102,10 +164,35 @@ def add_AlarmServiceServicer_to_server(servicer, server):
                     request_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DescribeAlarmsRequest.FromString,
                     response_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DescribeAlarmsResponse.SerializeToString,
             ),
+            'DescribeAlarmsForMetric': grpc.unary_unary_rpc_method_handler(
+                    servicer.DescribeAlarmsForMetric,
+                    request_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DescribeAlarmsForMetricRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DescribeAlarmsForMetricResponse.SerializeToString,
+            ),
             'DeleteAlarms': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteAlarms,
                     request_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DeleteAlarmsRequest.FromString,
                     response_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DeleteAlarmsResponse.SerializeToString,
+            ),
+            'SetAlarmState': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetAlarmState,
+                    request_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.SetAlarmStateRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.SetAlarmStateResponse.SerializeToString,
+            ),
+            'DescribeAlarmHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.DescribeAlarmHistory,
+                    request_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DescribeAlarmHistoryRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DescribeAlarmHistoryResponse.SerializeToString,
+            ),
+            'EnableAlarmActions': grpc.unary_unary_rpc_method_handler(
+                    servicer.EnableAlarmActions,
+                    request_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.EnableAlarmActionsRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.EnableAlarmActionsResponse.SerializeToString,
+            ),
+            'DisableAlarmActions': grpc.unary_unary_rpc_method_handler(
+                    servicer.DisableAlarmActions,
+                    request_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DisableAlarmActionsRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DisableAlarmActionsResponse.SerializeToString,
             ),
             'ObserveDatapoints': grpc.stream_unary_rpc_method_handler(
                     servicer.ObserveDatapoints,
@@ -121,7 +208,7 @@ def add_AlarmServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class AlarmService:
-    """Alarm definitions and states.
+    """Alarm definitions, states and history.
     """
 
     @staticmethod
@@ -179,6 +266,33 @@ class AlarmService:
             _registered_method=True)
 
     @staticmethod
+    def DescribeAlarmsForMetric(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.alarm.v1.AlarmService/DescribeAlarmsForMetric',
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DescribeAlarmsForMetricRequest.SerializeToString,
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DescribeAlarmsForMetricResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def DeleteAlarms(request,
             target,
             options=(),
@@ -195,6 +309,114 @@ class AlarmService:
             '/stackwatch.proto.alarm.v1.AlarmService/DeleteAlarms',
             stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DeleteAlarmsRequest.SerializeToString,
             stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DeleteAlarmsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetAlarmState(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.alarm.v1.AlarmService/SetAlarmState',
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.SetAlarmStateRequest.SerializeToString,
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.SetAlarmStateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DescribeAlarmHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.alarm.v1.AlarmService/DescribeAlarmHistory',
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DescribeAlarmHistoryRequest.SerializeToString,
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DescribeAlarmHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EnableAlarmActions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.alarm.v1.AlarmService/EnableAlarmActions',
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.EnableAlarmActionsRequest.SerializeToString,
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.EnableAlarmActionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DisableAlarmActions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.alarm.v1.AlarmService/DisableAlarmActions',
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DisableAlarmActionsRequest.SerializeToString,
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DisableAlarmActionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

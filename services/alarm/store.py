@@ -1,0 +1,285 @@
+"""The alarm service's tables and every SQL statement it runs.
+
+alarm owns one database (``stackwatch_alarms`` by default) with three tables::
+
+    alarms    one row per PutMetricAlarm / DeleteAlarms      ReplacingMergeTree(version)
+              (account, name, version, deleted, arn, config) ORDER BY (account, name)
+    states    one row per change of an alarm's state         ReplacingMergeTree(version)
+              (account, name, version, value, reason, ...)   ORDER BY (account, name)
+    history   one row per history item (append only)         MergeTree
+              (account, alarm_name, ts_ms, seq, type, ...)   ORDER BY (account, ts_ms, seq)
+
+Definitions and states are separate because they change at different rates and for different
+reasons: re-putting an alarm replaces its configuration and keeps its state, an evaluation changes
+its state and never its configuration. Each row carries a ``version`` (microseconds of the write,
+made strictly increasing per process by :class:`_Versions`); the latest version of a key wins. Reads
+take it with ``argMax(column, version) ... GROUP BY``, which is right whether or not
+ReplacingMergeTree has merged the older rows yet, on 18.16 as on current releases (``FINAL`` would
+do too, at the cost of a merge per read). A deletion is a row with ``deleted = 1``; a re-created
+alarm writes a fresh initial state, whose newer version hides the state of the deleted one.
+
+The configuration is one JSON column (:class:`services.alarm.records.AlarmConfig`), so adding a
+PutMetricAlarm field needs no migration; ``namespace`` and ``metric`` are columns of their own for
+DescribeAlarmsForMetric. Times are ``UInt64`` milliseconds: no DateTime64 on 18.16.
+
+Every query a tenant's request causes filters on the account first (it leads every sort key), and
+every value is a quoted parameter. The scheduler's :meth:`AlarmStore.all_alarms` is the one read
+across accounts: the service's own work list, never returned to a caller.
+
+History is kept forever for now (CloudWatch keeps two weeks; 18.16 has no TTL: dropping old
+partitions is later work).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from services.alarm.domain import AlarmState, HistoryItem, StateRecord
+from services.alarm.domain.model import epoch, from_epoch
+from stackwatch.store import AsyncEngine, identifier
+
+ALARM_COLUMNS = ("account", "name", "version", "deleted", "arn", "namespace", "metric", "config")
+STATE_COLUMNS = ("account", "name", "version", "value", "reason", "reason_data", "has_reason_data",
+                 "updated_ms", "transitioned_ms")
+HISTORY_COLUMNS = ("account", "alarm_name", "alarm_type", "ts_ms", "seq", "item_type", "summary", "data")
+
+
+def ddl(db: str) -> list[str]:
+    """``CREATE TABLE`` statements of the three tables (the same on every engine version)."""
+    return [f"""
+CREATE TABLE IF NOT EXISTS {db}.alarms (
+    account String, name String, version UInt64, deleted UInt8, arn String,
+    namespace String, metric String, config String
+) ENGINE = ReplacingMergeTree(version) ORDER BY (account, name)""", f"""
+CREATE TABLE IF NOT EXISTS {db}.states (
+    account String, name String, version UInt64, value String, reason String, reason_data String,
+    has_reason_data UInt8, updated_ms UInt64, transitioned_ms UInt64
+) ENGINE = ReplacingMergeTree(version) ORDER BY (account, name)""", f"""
+CREATE TABLE IF NOT EXISTS {db}.history (
+    account String, alarm_name String, alarm_type String, ts_ms UInt64, seq UInt64,
+    item_type String, summary String, data String
+) ENGINE = MergeTree ORDER BY (account, ts_ms, seq)"""]
+
+
+def _ms(moment: datetime) -> int:
+    return round(epoch(moment) * 1000)
+
+
+def _from_ms(ms: int) -> datetime:
+    return from_epoch(ms / 1000)
+
+
+class _Versions:
+    """Row versions: microseconds since the epoch, strictly increasing within the process.
+
+    Started above the newest version stored (:meth:`AlarmStore.ensure_schema`), so a clock that
+    stepped back across a restart cannot make a new write lose to an older one.
+    """
+
+    def __init__(self) -> None:
+        self._last = 0
+        self._lock = threading.Lock()
+
+    def next(self, now: float) -> int:
+        with self._lock:
+            self._last = max(self._last + 1, int(now * 1_000_000))
+            return self._last
+
+    def at_least(self, floor: int) -> None:
+        """Never issue a version at or below ``floor`` (the newest already stored)."""
+        with self._lock:
+            self._last = max(self._last, floor)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAlarm:
+    """An alarm as stored: its definition and its current state.
+
+    Attributes:
+        account: the owner's account id.
+        name: ``AlarmName``.
+        arn: ``AlarmArn``.
+        config: the configuration as JSON (:meth:`AlarmConfig.from_json`).
+        state: the current state (None only if its first state write was lost).
+    """
+
+    account: str
+    name: str
+    arn: str
+    config: str
+    state: StateRecord | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredHistoryItem:
+    """A history item as stored; ``position`` is its keyset position (ts_ms, seq)."""
+
+    alarm_name: str
+    alarm_type: str
+    item: HistoryItem
+    position: tuple[int, int]
+
+
+class AlarmStore:
+    """Alarm definitions, states and history of every account, in one database.
+
+    Args:
+        engine: the store engine.
+        database: the database this store owns.
+    """
+
+    def __init__(self, engine: AsyncEngine, database: str = "stackwatch_alarms") -> None:
+        self._engine = engine
+        self._db = identifier(database)
+        self._versions = _Versions()
+
+    @property
+    def database(self) -> str:
+        """The database this store owns."""
+        return self._db
+
+    async def ensure_schema(self) -> None:
+        """Create the database and tables if missing (idempotent); versions start above the stored ones."""
+        await self._engine.execute(f"CREATE DATABASE IF NOT EXISTS {self._db}")
+        for statement in ddl(self._db):
+            await self._engine.execute(statement)
+        for table, column in (("alarms", "version"), ("states", "version"), ("history", "seq")):
+            [(newest,)] = await self._engine.execute(f"SELECT max({column}) FROM {self._db}.{table}")
+            self._versions.at_least(int(newest))
+
+    async def put_alarm(self, account: str, name: str, arn: str, namespace: str, metric: str, config: str,
+                        now: float) -> None:
+        """Write (or replace) an alarm's definition."""
+        await self._engine.insert(f"{self._db}.alarms", ALARM_COLUMNS, {
+            "account": [account], "name": [name], "version": [self._versions.next(now)], "deleted": [0],
+            "arn": [arn], "namespace": [namespace], "metric": [metric], "config": [config]})
+
+    async def delete_alarms(self, account: str, names: Sequence[str], now: float) -> None:
+        """Mark the named alarms of ``account`` deleted (names it does not have are harmless)."""
+        if not names:
+            return
+        n = len(names)
+        await self._engine.insert(f"{self._db}.alarms", ALARM_COLUMNS, {
+            "account": [account] * n, "name": list(names), "version": [self._versions.next(now) for _ in names],
+            "deleted": [1] * n, "arn": [""] * n, "namespace": [""] * n, "metric": [""] * n, "config": [""] * n})
+
+    async def write_state(self, account: str, name: str, state: StateRecord, now: float) -> None:
+        """Record ``state`` as the alarm's current state."""
+        await self._engine.insert(f"{self._db}.states", STATE_COLUMNS, {
+            "account": [account], "name": [name], "version": [self._versions.next(now)],
+            "value": [str(state.value)], "reason": [state.reason], "reason_data": [state.reason_data or ""],
+            "has_reason_data": [int(state.reason_data is not None)], "updated_ms": [_ms(state.updated)],
+            "transitioned_ms": [_ms(state.transitioned)]})
+
+    async def add_history(self, account: str, items: Sequence[tuple[str, HistoryItem]], now: float,
+                          alarm_type: str = "MetricAlarm") -> None:
+        """Append ``(alarm name, item)`` history items of ``account``, in one INSERT."""
+        if not items:
+            return
+        n = len(items)
+        await self._engine.insert(f"{self._db}.history", HISTORY_COLUMNS, {
+            "account": [account] * n, "alarm_name": [name for name, _ in items], "alarm_type": [alarm_type] * n,
+            "ts_ms": [_ms(item.timestamp) for _, item in items], "seq": [self._versions.next(now) for _ in items],
+            "item_type": [item.item_type for _, item in items], "summary": [item.summary for _, item in items],
+            "data": [item.data for _, item in items]})
+
+    async def alarms(self, account: str, *, names: Sequence[str] | None = None, prefix: str | None = None,
+                     namespace: str | None = None, metric: str | None = None) -> list[StoredAlarm]:
+        """The account's alarms (not deleted), ordered by name, with their states.
+
+        Args:
+            account: the caller's account; nothing else is ever visible.
+            names: only these names (None: any; empty: none).
+            prefix: only names starting with it.
+            namespace: only alarms on a metric of this namespace.
+            metric: only alarms on a metric of this name.
+        """
+        if names is not None and not names:
+            return []
+        where = ["account = %(account)s"]
+        params: dict[str, Any] = {"account": account}
+        if names is not None:
+            where.append("has(%(names)s, name)")
+            params["names"] = list(names)
+        if prefix is not None:
+            where.append("substring(name, 1, length(%(prefix)s)) = %(prefix)s")
+            params["prefix"] = prefix
+        rows = await self._latest_alarms(" AND ".join(where), params)
+        if namespace is not None or metric is not None:
+            rows = [r for r in rows if (namespace is None or r[4] == namespace) and (metric is None or r[5] == metric)]
+        states = await self._states(account, [r[1] for r in rows])
+        return [StoredAlarm(acct, name, arn, config, states.get(name)) for acct, name, arn, config, _, _ in rows]
+
+    async def all_alarms(self) -> list[StoredAlarm]:
+        """Every account's alarms with their states: the scheduler's work list (never shown to a caller)."""
+        rows = await self._latest_alarms("1", {})
+        by_account: dict[str, list[str]] = {}
+        for acct, name, *_ in rows:
+            by_account.setdefault(acct, []).append(name)
+        states: dict[tuple[str, str], StateRecord] = {}
+        for acct, names in by_account.items():
+            states.update({(acct, n): s for n, s in (await self._states(acct, names)).items()})
+        return [StoredAlarm(acct, name, arn, config, states.get((acct, name)))
+                for acct, name, arn, config, _, _ in rows]
+
+    async def _latest_alarms(self, where: str, params: dict[str, Any]) -> list[tuple[str, str, str, str, str, str]]:
+        rows = await self._engine.execute(
+            "SELECT account, name, argMax(arn, version), argMax(config, version), argMax(namespace, version),"
+            " argMax(metric, version), argMax(deleted, version) AS gone"
+            f" FROM {self._db}.alarms WHERE {where} GROUP BY account, name HAVING gone = 0"
+            " ORDER BY account, name", params)
+        return [(str(a), str(n), str(arn), str(c), str(ns), str(m)) for a, n, arn, c, ns, m, _ in rows]
+
+    async def _states(self, account: str, names: Sequence[str]) -> dict[str, StateRecord]:
+        if not names:
+            return {}
+        rows = await self._engine.execute(
+            "SELECT name, argMax(value, version), argMax(reason, version), argMax(reason_data, version),"
+            " argMax(has_reason_data, version), argMax(updated_ms, version), argMax(transitioned_ms, version)"
+            f" FROM {self._db}.states WHERE account = %(account)s AND has(%(names)s, name) GROUP BY name",
+            {"account": account, "names": list(names)})
+        return {str(name): StateRecord(AlarmState(value), str(reason), str(data) if has else None,
+                                       _from_ms(int(updated)), _from_ms(int(transitioned)))
+                for name, value, reason, data, has, updated, transitioned in rows}
+
+    async def history(self, account: str, *, alarm_name: str | None = None, item_type: str | None = None,
+                      start_ms: int | None = None, end_ms: int | None = None, ascending: bool = False,
+                      after: tuple[int, int] | None = None, limit: int = 100) -> list[StoredHistoryItem]:
+        """One page of the account's history items, newest first unless ``ascending``.
+
+        Args:
+            account: the caller's account; nothing else is ever visible.
+            alarm_name: only this alarm's items.
+            item_type: only items of this ``HistoryItemType``.
+            start_ms: only items at or after it (epoch milliseconds).
+            end_ms: only items at or before it.
+            ascending: oldest first.
+            after: keyset position (ts_ms, seq) of the previous page's last item.
+            limit: most items returned.
+        """
+        where = ["account = %(account)s"]
+        params: dict[str, Any] = {"account": account, "limit": limit}
+        for column, key, value in (("alarm_name", "name", alarm_name), ("item_type", "type", item_type)):
+            if value is not None:
+                where.append(f"{column} = %({key})s")
+                params[key] = value
+        if start_ms is not None:
+            where.append("ts_ms >= %(start)s")
+            params["start"] = start_ms
+        if end_ms is not None:
+            where.append("ts_ms <= %(end)s")
+            params["end"] = end_ms
+        if after is not None:
+            where.append(f"(ts_ms, seq) {'>' if ascending else '<'} (%(after_ts)s, %(after_seq)s)")
+            params.update(after_ts=after[0], after_seq=after[1])
+        order = "ASC" if ascending else "DESC"
+        rows = await self._engine.execute(
+            f"SELECT alarm_name, alarm_type, ts_ms, seq, item_type, summary, data FROM {self._db}.history"
+            f" WHERE {' AND '.join(where)} ORDER BY ts_ms {order}, seq {order} LIMIT %(limit)s", params)
+        return [StoredHistoryItem(str(name), str(kind), HistoryItem(_from_ms(int(ts)), str(t), str(s), str(d)),
+                                  (int(ts), int(seq)))
+                for name, kind, ts, seq, t, s, d in rows]

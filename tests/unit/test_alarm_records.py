@@ -1,0 +1,68 @@
+# ruff: noqa: D103 - test names say what each test checks
+"""AlarmConfig (the stored PutMetricAlarm) and the Action items recorded for due actions."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from services.alarm.actions import MAX_SUMMARY, action_item, notification
+from services.alarm.domain import AlarmKind, AlarmState, TreatMissingData, initial_state, set_alarm_state
+from services.alarm.records import AlarmConfig
+from stackwatch import errors
+
+T0 = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
+ARN = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:cpu"
+CONFIG = AlarmConfig(name="cpu", namespace="App", metric_name="CPU", dimensions=(("Host", "a"),), period=60,
+                     evaluation_periods=3, threshold=80.0, comparison_operator="GreaterThanThreshold",
+                     statistic="Average", datapoints_to_alarm=2, treat_missing_data="breaching",
+                     alarm_actions=("arn:aws:sns:us-east-1:123456789012:ops",), tags=(("team", "web"),),
+                     updated=T0.timestamp())
+
+
+def test_a_config_survives_its_stored_form():
+    again = AlarmConfig.from_json(CONFIG.to_json())
+    assert again == CONFIG
+    assert again.definition == CONFIG.definition
+    assert again.definition.treat_missing_data is TreatMissingData.BREACHING
+
+
+@pytest.mark.parametrize(("change", "error"), [
+    pytest.param({"comparison_operator": "Bigger"}, errors.InvalidParameterValue, id="operator"),
+    pytest.param({"treat_missing_data": "never"}, errors.InvalidParameterValue, id="treat-missing-data"),
+    pytest.param({"evaluate_low_sample_count_percentile": "x"}, errors.InvalidParameterValue, id="low-sample"),
+    pytest.param({"name": "a\nb"}, errors.InvalidParameterValue, id="control-character"),
+    pytest.param({"name": "x" * 256}, errors.InvalidParameterValue, id="long-name"),
+    pytest.param({"description": "x" * 1025}, errors.InvalidParameterValue, id="long-description"),
+    pytest.param({"namespace": ""}, errors.ServiceError, id="empty-namespace"),
+    pytest.param({"ok_actions": ("sns:topic",)}, errors.InvalidParameterValue, id="not-an-arn"),
+    pytest.param({"tags": tuple((f"k{i}", "v") for i in range(51))}, errors.LimitExceeded, id="51-tags"),
+    pytest.param({"statistic": None}, errors.MissingParameter, id="no-statistic"),
+])
+def test_put_metric_alarm_validation(change, error):
+    with pytest.raises(error):
+        replace(CONFIG, **change)
+
+
+def test_history_document_uses_cloudwatchs_keys():
+    doc = CONFIG.history_json(ARN, "OK", T0)
+    assert doc["alarmArn"] == ARN and doc["okactions"] == [] and doc["datapointsToAlarm"] == 2
+    assert doc["dimensions"] == [{"name": "Host", "value": "a"}]
+    assert doc["alarmConfigurationUpdatedTimestamp"] == "2026-12-03T10:00:00.000+0000"
+
+
+def test_an_action_item_says_it_was_not_delivered_and_what_would_have_been():
+    outcome = set_alarm_state(AlarmKind.METRIC, initial_state(T0), "ALARM", "testing", None, T0)
+    message = notification(CONFIG, ARN, "INSUFFICIENT_DATA", outcome, "us-east-1")
+    item = action_item("arn:aws:sns:us-east-1:123456789012:ops", message, "key#1", T0)
+    assert (item.item_type, item.summary) == ("Action", "Failed to execute action arn:aws:sns:us-east-1:123456789012:ops")
+    data = json.loads(item.data)
+    assert (data["actionState"], data["idempotencyKey"]) == ("Failed", "key#1")
+    published = json.loads(data["publishedMessage"])
+    assert (published["NewStateValue"], published["AWSAccountId"]) == (str(AlarmState.ALARM), "123456789012")
+    assert published["Trigger"]["Statistic"] == "AVERAGE"
+    long = action_item("arn:" + "x" * 400, message, "k", T0)
+    assert len(long.summary) == MAX_SUMMARY and long.summary.endswith("...")
