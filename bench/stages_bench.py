@@ -6,7 +6,7 @@ bytes a boto3 client sends (captured before they leave, as put_bench.py does), t
 divided by the datums per request. What is left out: aiohttp's and gRPC's own per-request work
 and the event loops, which put_bench.py's per-process CPU figures include.
 
-    .venv/bin/python bench/stages_bench.py [--datums 1000]
+    .venv/bin/python bench/stages_bench.py [--datums 1000] [--values 150]
 """
 
 from __future__ import annotations
@@ -47,9 +47,9 @@ def cpu_per_call(fn: Callable[[], Any], seconds: float = 1.0) -> float:
     return (time.process_time() - t0) / n
 
 
-def gateway_stages(protocol: str, datums: int, tmp: Path) -> tuple[dict[str, float], metrics_pb2.PutMetricDataRequest]:
+def gateway_stages(protocol: str, datums: int, values: int, tmp: Path) -> tuple[dict[str, float], metrics_pb2.PutMetricDataRequest]:
     target = Target("capture only", "http://127.0.0.1:1")
-    url, headers, body = capture(target, protocol, put_calls(1, datums, 0, 0), tmp)[0]
+    url, headers, body = capture(target, protocol, put_calls(1, datums, values, 0), tmp)[0]
     path = "/" + url.split("://", 1)[1].split("/", 1)[1]
     hdrs = CIMultiDict(headers)
     hdrs.setdefault("Host", url.split("://", 1)[1].split("/", 1)[0])  # added by the HTTP client, signed
@@ -118,13 +118,14 @@ def insert_stage(request: metrics_pb2.PutMetricDataRequest, url: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datums", type=int, default=1000)
+    parser.add_argument("--values", type=int, default=0, help="Values/Counts per datum (default: one Value)")
     parser.add_argument("--server", action="store_true", help="also time INSERTs into a ClickHouse 18.16 server")
     args = parser.parse_args()
     n = args.datums
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
         for protocol in ("json", "cbor", "query"):
-            stages, request = gateway_stages(protocol, n, tmpdir)
+            stages, request = gateway_stages(protocol, n, args.values, tmpdir)
             total = sum(v for k, v in stages.items() if "walk" not in k)
             print(f"gateway, {protocol}, {n} datums/request: " + ", ".join(
                 f"{k} {v / n * 1e6:.2f}" for k, v in stages.items()) + f"  = {total / n * 1e6:.2f} µs/datum")
