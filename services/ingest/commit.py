@@ -47,7 +47,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from services.ingest.wal import Record, WriteAheadLog, encode
+from services.ingest.wal import Record, WriteAheadLog, encode_parts
 from stackwatch import errors
 from stackwatch.clock import Clock
 from stackwatch.domain.metrics import DatumBatch
@@ -279,7 +279,7 @@ class WalCommitter:
         self._min_interval = min_interval
         self._min_rows = min(min_rows, max_rows)
         self._read_wait = read_wait
-        self._frames = bytearray()
+        self._frames: list[bytes] = []
         self._unsynced: list[_Logged] = []
         self._unapplied: deque[_Logged] = deque()
         self._pending_rows = 0
@@ -341,7 +341,7 @@ class WalCommitter:
         seq = self._next_seq
         self._next_seq += 1
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._frames += encode(seq, received, account, payload)
+        self._frames.extend(encode_parts(seq, received, account, payload))
         self._unsynced.append(_Logged(seq, account, batch, fut))
         self._last_seq[account] = seq
         self._pending_rows += size
@@ -390,8 +390,8 @@ class WalCommitter:
                 self._sync_wake.clear()
                 await self._sync_wake.wait()
                 continue
-            frames, logged = bytes(self._frames), self._unsynced
-            self._frames, self._unsynced = bytearray(), []
+            frames, logged = self._frames, self._unsynced
+            self._frames, self._unsynced = [], []
             try:
                 await asyncio.to_thread(self._wal.append, frames)
             except OSError as e:

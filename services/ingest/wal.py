@@ -35,7 +35,7 @@ import secrets
 import struct
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,9 +58,15 @@ class Record:
 
 def encode(seq: int, received: float, account: str, payload: bytes) -> bytes:
     """The framed bytes of one record."""
+    return b"".join(encode_parts(seq, received, account, payload))
+
+
+def encode_parts(seq: int, received: float, account: str, payload: bytes) -> tuple[bytes, bytes]:
+    """One record as (frame and head, payload): written as they are, the payload is never copied."""
     acct = account.encode()
-    rest = _HEAD.pack(seq, received, len(acct)) + acct + payload
-    return _FRAME.pack(len(rest), zlib.crc32(rest)) + rest
+    head = _HEAD.pack(seq, received, len(acct)) + acct
+    crc = zlib.crc32(payload, zlib.crc32(head))
+    return _FRAME.pack(len(head) + len(payload), crc) + head, payload
 
 
 def _decode_rest(rest: bytes) -> Record:
@@ -71,6 +77,22 @@ def _decode_rest(rest: bytes) -> Record:
 
 def _segment_name(first_seq: int) -> str:
     return f"{_SEGMENT_PREFIX}{first_seq:016x}{_SEGMENT_SUFFIX}"
+
+
+def _write_all(fd: int, parts: list[bytes]) -> None:
+    """Write every byte of ``parts`` in order (``writev`` in batches, finishing short writes)."""
+    limit = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024
+    i = 0
+    while i < len(parts):
+        batch = parts[i:i + limit]
+        written = os.writev(fd, batch)
+        for part in batch:
+            if written >= len(part):
+                written -= len(part)
+                i += 1
+                continue
+            parts[i] = part[written:]  # a short write: the rest of this part goes next
+            break
 
 
 def _fsync_dir(path: Path) -> None:
@@ -190,16 +212,20 @@ class WriteAheadLog:
 
     # -- writing ---------------------------------------------------------------------------------
 
-    def append(self, frames: bytes) -> None:
-        """Write already-framed records (see :func:`encode`) and ``fsync``: durable on return."""
+    def append(self, frames: bytes | Sequence[bytes]) -> None:
+        """Write already-framed records and ``fdatasync``: durable on return.
+
+        ``frames`` is the bytes of :func:`encode`, or pieces of them in order (as
+        :func:`encode_parts` gives them), written with one ``writev`` where they fit.
+        """
+        parts = [frames] if isinstance(frames, bytes | bytearray) else list(frames)
+        size = sum(map(len, parts))
         if self._file is None or self._file_size >= self._segment_bytes:
             with self._lock:
-                self._rotate(frames)
+                self._rotate(parts[0])
         assert self._file is not None
         try:
-            view = memoryview(frames)
-            while view:
-                view = view[os.write(self._file, view):]
+            _write_all(self._file, parts)
             os.fdatasync(self._file)
         except OSError:
             # Disk full or failing: take back what part of these records reached the file, so the
@@ -209,7 +235,7 @@ class WriteAheadLog:
             except OSError:
                 LOG.exception("write-ahead log: could not cut a failed append off %s", self._segments[-1][1])
             raise
-        self._file_size += len(frames)
+        self._file_size += size
 
     def _rotate(self, frames: bytes) -> None:
         if self._file is not None:

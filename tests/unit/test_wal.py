@@ -7,11 +7,19 @@ import os
 import pytest
 
 from services.ingest import wal as wal_module
-from services.ingest.wal import WriteAheadLog, encode
+from services.ingest.wal import WriteAheadLog, encode, encode_parts
 
 
 def frames(first: int, n: int, account: str = "acct", size: int = 10) -> bytes:
     return b"".join(encode(seq, 1000.0 + seq, account, bytes([seq % 256]) * size) for seq in range(first, first + n))
+
+
+def test_records_appended_in_pieces_read_back_the_same(tmp_path):
+    log = WriteAheadLog(tmp_path)
+    log.append([piece for seq in (1, 2) for piece in encode_parts(seq, 7.0, "a", b"payload %d" % seq)])
+    log.close()
+    assert [(r.seq, r.payload) for r in WriteAheadLog(tmp_path).replay()] == [(1, b"payload 1"), (2, b"payload 2")]
+    assert encode(3, 7.0, "a", b"p") == b"".join(encode_parts(3, 7.0, "a", b"p"))
 
 
 def test_appended_records_come_back_in_order_after_reopening(tmp_path):
@@ -85,19 +93,20 @@ def test_segments_rotate_and_go_once_checkpointed(tmp_path):
 def test_a_failed_append_leaves_no_torn_record_behind(tmp_path, monkeypatch):
     log = WriteAheadLog(tmp_path)
     log.append(frames(1, 1))
-    real_write = os.write
+    real_writev = os.writev
     calls = {"n": 0}
 
-    def half_then_fail(fd, data):  # the disk fills up half way through the records
+    def half_then_fail(fd, buffers):  # the disk fills up half way through the records
         calls["n"] += 1
+        data = b"".join(buffers)
         if calls["n"] == 1:
-            return real_write(fd, bytes(data)[: len(data) // 2])
+            return os.write(fd, data[: len(data) // 2])
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(wal_module.os, "write", half_then_fail)
+    monkeypatch.setattr(wal_module.os, "writev", half_then_fail)
     with pytest.raises(OSError):
         log.append(frames(2, 2))
-    monkeypatch.setattr(wal_module.os, "write", real_write)
+    monkeypatch.setattr(wal_module.os, "writev", real_writev)
     log.append(frames(2, 1))  # the caller was refused; the next append starts clean
     log.close()
     assert [r.seq for r in WriteAheadLog(tmp_path).replay()] == [1, 2]

@@ -163,7 +163,7 @@ def _fast(namespace: str, cols: DatumColumns, now: float) -> DatumBatch | None:
     except errors.InvalidParameterValue:
         return None
     check_namespace(namespace)  # the reference checks it first too: same error either way
-    if not all(0 < len(x) <= MAX_NAME for x in names):
+    if not all(0 < len(x) <= MAX_NAME for x in set(names)):  # a request repeats a few names
         return None
     lim = VALUE_LIMIT
     values = cols.values
@@ -279,7 +279,8 @@ def _dimensions(cols: DatumColumns) -> list[Dimensions] | None:
     if max(counts) > MAX_DIMENSIONS:
         return None
     names, values = cols.dimension_names, cols.dimension_values
-    if not all(0 < len(x) <= MAX_NAME for x in names) or not all(0 < len(x) <= MAX_DIMENSION_VALUE for x in values):
+    if not all(0 < len(x) <= MAX_NAME for x in set(names)) or \
+            not all(0 < len(x) <= MAX_DIMENSION_VALUE for x in set(values)):
         return None
     known: dict[tuple[tuple[str, ...], tuple[str, ...]], Dimensions] = {}
     out: list[Dimensions] = []
