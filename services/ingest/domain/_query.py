@@ -26,8 +26,11 @@ a finer period is not an error, the answer is just empty::
     > 63 days            the hour                       multiples of 3600
 
 An age of exactly 15 days falls in the 15-63 band, exactly 63 days still in it. The end is
-exclusive and rounded up to the second; the datapoint count is ``ceil((end - start) / period)``
-with the rounded start.
+exclusive and rounded up to the second. The datapoint count is that of the range requested,
+``ceil((end - start) / period)`` with the times as given (to the millisecond), not rounded: the
+rounding is CloudWatch's doing, not the caller's request, so a day of minutes starting at
+12:00:30 is 1,440 datapoints and accepted (CloudWatch accepts it), though its buckets, aligned to
+12:00:00, may reach into a 1,441st minute.
 """
 
 from __future__ import annotations
@@ -77,7 +80,8 @@ class QueryPlan:
         extended: the extended statistics requested, as requested.
         percentiles: ``(name, fraction)`` for each distinct requested percentile, e.g.
             ``("p99", 0.99)``.
-        datapoints: how many periods the range holds (at most 1,440).
+        datapoints: how many buckets the plan spans, ``ceil((end - start) / period)``: the
+            requested range holds at most 1,440 periods, and the rounded start may add one.
         empty: True when the period is finer than CloudWatch keeps for data this old: the answer
             is no datapoints, and the store need not be asked.
         unit: only data of this unit counts; ``None``: every unit, each bucket per unit.
@@ -149,13 +153,13 @@ def plan_query(start: float, end: float, period: int, now: float, *,
     rounding, multiple = _band(now - start, period)
     first = math.floor(start) // rounding * rounding
     last = math.ceil(end)
-    count = -(-(last - first) // period)
+    count = -(-(round(end * 1000) - round(start * 1000)) // (period * 1000))  # the span to the millisecond
     if count > MAX_DATAPOINTS:
         raise errors.InvalidParameterCombination(
             f"You have requested up to {count:,} datapoints, which exceeds the limit of 1,440. You may "
             "reduce the datapoints requested by increasing Period, or decreasing the time range.")
     return QueryPlan(start=first, end=last, period=period, statistics=tuple(statistics),
-                     extended=tuple(extended), percentiles=pcts, unit=unit, datapoints=count,
+                     extended=tuple(extended), percentiles=pcts, unit=unit, datapoints=-(-(last - first) // period),
                      empty=period % multiple != 0)
 
 
