@@ -18,10 +18,19 @@ from google.protobuf import timestamp_pb2
 from services.ingest.commit import GroupCommitter
 from services.ingest.domain import (
     Bucket,
+    DataQuery,
     DatumColumns,
+    Fetch,
+    MetricDataRequest,
+    MetricStatQuery,
     RawDatum,
     datapoint,
+    fetches,
+    metric_series,
+    page,
+    plan_metric_data,
     plan_query,
+    results,
     validate_list_request,
     validate_metric_identity,
     validate_request,
@@ -78,6 +87,36 @@ def _position(position: list[Any]) -> tuple[str, str, int]:
     except (ValueError, TypeError):
         raise errors.InvalidNextToken("The service couldn't process your request because the "
                                       "NextToken is invalid.") from None
+
+
+def _data_query(q: metrics_pb2.MetricDataQuery) -> DataQuery:
+    stat = None
+    if q.HasField("metric_stat"):
+        ms, m = q.metric_stat, q.metric_stat.metric
+        stat = MetricStatQuery(m.namespace, m.metric_name, tuple([(d.name, d.value) for d in m.dimensions]),
+                               ms.period, ms.stat, ms.unit if ms.HasField("unit") else None)
+    return DataQuery(q.id, stat, q.expression if q.HasField("expression") else None,
+                     q.label if q.HasField("label") else None,
+                     q.return_data if q.HasField("return_data") else True,
+                     q.period if q.HasField("period") else None)
+
+
+def _data_request(r: metrics_pb2.GetMetricDataRequest) -> MetricDataRequest:
+    tz = r.label_options.timezone if r.label_options.HasField("timezone") else None
+    return MetricDataRequest(
+        tuple([_data_query(q) for q in r.metric_data_queries]), _seconds(r.start_time), _seconds(r.end_time),
+        r.scan_by if r.HasField("scan_by") else None, r.max_datapoints if r.HasField("max_datapoints") else None, tz)
+
+
+def _offset(position: list[Any], fingerprint: str) -> int:
+    """A GetMetricData page offset from a token's contents, if the token belongs to this request."""
+    try:
+        fp, offset = position
+        if fp == fingerprint and isinstance(offset, int) and offset >= 0:
+            return offset
+    except (ValueError, TypeError):
+        pass
+    raise errors.InvalidNextToken("The service couldn't process your request because the NextToken is invalid.")
 
 
 class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
@@ -154,6 +193,32 @@ class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
         if len(rows) > LIST_PAGE:
             last = rows[LIST_PAGE - 1]
             response.next_token = tenant.page_token([last[0], last[1], str(last[3])])
+        return response
+
+    @servicer_errors
+    async def GetMetricData(self, request: metrics_pb2.GetMetricDataRequest,
+                            context: grpc.aio.ServicerContext[Any, Any]) -> metrics_pb2.GetMetricDataResponse:
+        """Many metrics over one range: one store query per distinct (range, period, unit), then pages."""
+        principal = await self._principals.require(context, request, "GetMetricData")
+        account, tenant = principal.account_id, Tenant.of(principal)
+        plan = plan_metric_data(_data_request(request), self._clock.now())
+        offset = _offset(tenant.read_page_token(request.next_token), plan.fingerprint) \
+            if request.HasField("next_token") else 0
+        fetched: dict[Fetch, Any] = {}
+        for f in fetches(plan, account):
+            fetched[f] = await self._store.series_buckets(account, f.series, f.start, f.end, f.period, f.unit,
+                                                          histograms=f.histograms)
+        series = metric_series(plan, account, fetched)
+        results_page, following = page(results(plan, series), plan.scan_by, offset, plan.page_size)
+        response = metrics_pb2.GetMetricDataResponse()
+        for r in results_page:
+            out = response.metric_data_results.add(id=r.id, label=r.label, status_code=r.status)
+            out.timestamps.extend(r.timestamps)
+            out.values.extend(r.values)
+            for code, value in r.messages:
+                out.messages.add(code=code, value=value)
+        if following is not None:
+            response.next_token = tenant.page_token([plan.fingerprint, following])
         return response
 
 

@@ -37,6 +37,9 @@ summed on the server with ``sumMap(values, counts)`` (distinct values, sorted, w
 counts; a value whose counts sum to zero is left out), one row per period: a day of minutes with
 percentiles is one query of 1,440 rows, not a statistics query plus a histogram query of one row
 per distinct value.
+GetMetricData reads many series at once (:meth:`MetricStore.series_buckets`): ``series IN (...)``
+grouped by series and bucket, one query for all the call's MetricStat queries that share a range,
+period and unit (up to 500 of them), never one query per metric.
 
 The SQL is the subset both ClickHouse 18.16 and current releases run; only the DDL varies, through
 the engine's :class:`~stackwatch.store.Dialect` (LowCardinality and codecs on modern engines).
@@ -55,6 +58,7 @@ Row = tuple[str, DatumBatch | Datum]
 StatRow = tuple[int, str, float, float, float, float]
 Histograms = dict[tuple[int, str], list[tuple[float, float]]]
 MetricRow = tuple[str, str, list[tuple[str, str]], int]
+SeriesBucket = tuple[int, float, float, float, float, list[tuple[float, float]]]
 
 RAW_COLUMNS = ("account", "series", "unit", "resolution", "ts", "ts_ms", "count", "sum", "min", "max", "values",
                "counts")
@@ -279,6 +283,43 @@ class MetricStore:
             " GROUP BY bucket, unit ORDER BY bucket, unit",
             _range_params(account, series, start, end, period, unit))
         return rows
+
+    async def series_buckets(self, account: str, series: Sequence[int], start: int, end: int, period: int,
+                             unit: str | None, *, histograms: bool) -> dict[int, list[SeriesBucket]]:
+        """Per series and period bucket, for many series at once (GetMetricData): one query.
+
+        Args:
+            account: the caller's account.
+            series: the series ids (duplicates are harmless).
+            start: first bucket start, epoch seconds; buckets start at ``start + k * period``.
+            end: exclusive end, epoch seconds.
+            period: bucket length, seconds.
+            unit: only datums of this unit count; ``None``: every unit, merged into one bucket.
+            histograms: whether to sum each bucket's values and counts too (for the percentile
+                family; the rest need only the statistic set).
+
+        Returns:
+            ``{series: [(bucket start, count, sum, min, max, histogram), ...]}`` ordered by bucket,
+            where ``histogram`` is ``[(value, count), ...]`` sorted by value, empty when the bucket
+            has no values or none were asked for. Series without data are absent.
+        """
+        if not series:
+            return {}
+        unit_filter = " AND unit = %(unit)s" if unit is not None else ""
+        histogram = ", sumMap(values, counts)" if histograms else ""
+        rows: list[tuple[Any, ...]] = await self._engine.execute(
+            f"SELECT series, {_BUCKET} AS bucket, sum(count), sum(sum), min(min), max(max){histogram}"
+            f" FROM {self._db}.raw WHERE account = %(account)s AND series IN %(series)s"
+            " AND ts >= toDateTime(%(start)s, 'UTC') AND ts < toDateTime(%(end)s, 'UTC')"
+            f"{unit_filter} GROUP BY series, bucket ORDER BY series, bucket",
+            {"account": account, "series": tuple(sorted({int(s) for s in series})), "start": int(start),
+             "end": int(end), "period": int(period), "unit": unit})
+        out: dict[int, list[SeriesBucket]] = {}
+        for row in rows:
+            hist = list(zip(*row[6], strict=True)) if histograms and row[6][0] else []
+            out.setdefault(int(row[0]), []).append(
+                (int(row[1]), float(row[2]), float(row[3]), float(row[4]), float(row[5]), hist))
+        return out
 
     async def list_metrics(self, account: str, *, namespace: str | None = None,
                            metric_name: str | None = None,

@@ -11,29 +11,69 @@ time in, and does the store calls these functions plan. Every rule raises the AW
     GetMetricStatistics  validate_metric_identity(ns, name, dims)  -> canonical identity (_identity)
                          plan_query(start, end, period, now, ...)  -> QueryPlan          (_query)
                          datapoint(plan, Bucket, histogram)        -> Datapoint dict     (_query)
+    GetMetricData        plan_metric_data(request, now)            -> MetricDataPlan     (_metric_data)
+                         fetches(plan, account) -> [Fetch]; metric_series(...) -> {id: Series}
+                         results(plan, series) -> [Result]; page(results, ...) -> one page
     ListMetrics          validate_list_request(ns, name, filters, recently_active) -> filters (_identity)
-    percentiles          parse_percentile(name), percentile(histogram, q)                (_statistics)
+    statistics           parse_percentile(name), percentile(histogram, q),               (_statistics)
+                         parse_statistic(name), statistic_value(stat, set, histogram)
 
 The private modules hold the implementation; the names here are the public surface.
 """
 
 from services.ingest.domain._columns import DatumColumns, columns_to_rows, validate_request
 from services.ingest.domain._identity import validate_list_filters, validate_list_request, validate_metric_identity
+from services.ingest.domain._metric_data import (
+    DataQuery,
+    Fetch,
+    MetricDataPlan,
+    MetricDataRequest,
+    MetricStatQuery,
+    Result,
+    Series,
+    fetches,
+    metric_series,
+    page,
+    plan_metric_data,
+    results,
+)
 from services.ingest.domain._query import Bucket, QueryPlan, datapoint, plan_query
-from services.ingest.domain._statistics import parse_percentile, percentile, percentiles
+from services.ingest.domain._statistics import (
+    Statistic,
+    parse_percentile,
+    parse_statistic,
+    percentile,
+    percentiles,
+    statistic_value,
+)
 from services.ingest.domain._validate import RawDatum, validate_put
 
 __all__ = [
     "Bucket",
+    "DataQuery",
     "DatumColumns",
+    "Fetch",
+    "MetricDataPlan",
+    "MetricDataRequest",
+    "MetricStatQuery",
     "QueryPlan",
     "RawDatum",
+    "Result",
+    "Series",
+    "Statistic",
     "columns_to_rows",
     "datapoint",
+    "fetches",
+    "metric_series",
+    "page",
     "parse_percentile",
+    "parse_statistic",
     "percentile",
     "percentiles",
+    "plan_metric_data",
     "plan_query",
+    "results",
+    "statistic_value",
     "validate_list_filters",
     "validate_list_request",
     "validate_metric_identity",

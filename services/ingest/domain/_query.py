@@ -143,36 +143,65 @@ def plan_query(start: float, end: float, period: int, now: float, *,
         InvalidParameterCombination: neither Statistics nor ExtendedStatistics, or more than
             1,440 datapoints.
     """
-    _check_period(period)
-    if math.floor(start) >= math.floor(end):
-        raise errors.InvalidParameterValue("The parameter StartTime must be less than the parameter EndTime.")
+    check_period(period)
+    check_time_range(start, end)
     pcts = _check_statistics(statistics, extended)
-    if unit is not None and unit not in _UNITS:
-        raise errors.InvalidParameterValue(
-            f"The parameter Unit must be a value in the set [ {', '.join(STANDARD_UNITS)} ].")
-    rounding, multiple = _band(now - start, period)
-    first = math.floor(start) // rounding * rounding
-    last = math.ceil(end)
-    count = -(-(round(end * 1000) - round(start * 1000)) // (period * 1000))  # the span to the millisecond
+    check_unit(unit)
+    count = requested_datapoints(start, end, period)
     if count > MAX_DATAPOINTS:
         raise errors.InvalidParameterCombination(
             f"You have requested up to {count:,} datapoints, which exceeds the limit of 1,440. You may "
             "reduce the datapoints requested by increasing Period, or decreasing the time range.")
+    first, last, empty = rounded_range(start, end, period, now)
     return QueryPlan(start=first, end=last, period=period, statistics=tuple(statistics),
                      extended=tuple(extended), percentiles=pcts, unit=unit, datapoints=-(-(last - first) // period),
-                     empty=period % multiple != 0)
+                     empty=empty)
 
 
-def _check_period(period: int) -> None:
+def check_period(period: int, path: str = "Period") -> None:
+    """Raise CloudWatch's ``InvalidParameterValue`` unless ``period`` is 1, 5, 10, 20, 30 or a multiple of 60.
+
+    Args:
+        period: the period, seconds.
+        path: the parameter's query-style name in the message.
+    """
     if period < 1:
-        raise errors.InvalidParameterValue("The parameter Period must be greater than or equal to 1.")
+        raise errors.InvalidParameterValue(f"The parameter {path} must be greater than or equal to 1.")
     if period in SUB_MINUTE_PERIODS:
         return
     if period < 60:
         raise errors.InvalidParameterValue(
-            "The parameter Period must be 1, 5, 10, 20, 30, or a multiple of 60.")
+            f"The parameter {path} must be 1, 5, 10, 20, 30, or a multiple of 60.")
     if period % 60:
-        raise errors.InvalidParameterValue("The parameter Period must be a multiple of 60.")
+        raise errors.InvalidParameterValue(f"The parameter {path} must be a multiple of 60.")
+
+
+def check_time_range(start: float, end: float) -> None:
+    """Raise ``InvalidParameterValue`` unless StartTime is before EndTime (in whole seconds)."""
+    if math.floor(start) >= math.floor(end):
+        raise errors.InvalidParameterValue("The parameter StartTime must be less than the parameter EndTime.")
+
+
+def check_unit(unit: str | None, path: str = "Unit") -> None:
+    """Raise ``InvalidParameterValue`` unless ``unit`` is absent or one of the 27 standard units."""
+    if unit is not None and unit not in _UNITS:
+        raise errors.InvalidParameterValue(
+            f"The parameter {path} must be a value in the set [ {', '.join(STANDARD_UNITS)} ].")
+
+
+def requested_datapoints(start: float, end: float, period: int) -> int:
+    """How many periods the range the caller asked for holds, to the millisecond, before rounding."""
+    return -(-(round(end * 1000) - round(start * 1000)) // (period * 1000))
+
+
+def rounded_range(start: float, end: float, period: int, now: float) -> tuple[int, int, bool]:
+    """The buckets' range as CloudWatch rounds it: ``(first bucket start, exclusive end, empty)``.
+
+    ``empty`` is True when ``period`` is finer than CloudWatch keeps for a start this old (see the
+    module docstring): the answer is then no data, not an error.
+    """
+    rounding, multiple = _band(now - start, period)
+    return math.floor(start) // rounding * rounding, math.ceil(end), period % multiple != 0
 
 
 def _check_statistics(statistics: Sequence[str], extended: Sequence[str]) -> tuple[tuple[str, float], ...]:
