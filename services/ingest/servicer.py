@@ -25,12 +25,12 @@ from services.ingest.domain import (
     MetricStatQuery,
     RawDatum,
     datapoint,
+    evaluate_results,
     fetches,
     metric_series,
     page,
     plan_metric_data,
     plan_query,
-    results,
     validate_list_request,
     validate_metric_identity,
     validate_request,
@@ -209,7 +209,8 @@ class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
             fetched[f] = await self._store.series_buckets(account, f.series, f.start, f.end, f.period, f.unit,
                                                           histograms=f.histograms)
         series = metric_series(plan, account, fetched)
-        results_page, following = page(results(plan, series), plan.scan_by, offset, plan.page_size)
+        results = evaluate_results(plan, series, {}, self._clock.now())
+        results_page, following = page(results, plan.scan_by, offset, plan.page_size)
         response = metrics_pb2.GetMetricDataResponse()
         for r in results_page:
             out = response.metric_data_results.add(id=r.id, label=r.label, status_code=r.status)

@@ -51,9 +51,10 @@ def test_basic_and_extended_statistics_of_many_queries(cw, namespace, latency):
         StartTime=t, EndTime=t + timedelta(minutes=3), ScanBy="TimestampAscending")
     got = _by_id(out)
     assert list(got) == list(stats)  # request order
-    for r in got.values():
+    for i, r in got.items():
         assert r["Timestamps"] == [t, t + timedelta(minutes=1), t + timedelta(minutes=2)]
-        assert r["StatusCode"] == "Complete" and r["Label"] == "Latency" and r["Messages"] == []
+        # one metric under several statistics: the default label names the statistic
+        assert r["StatusCode"] == "Complete" and r["Label"] == f"Latency {stats[i]}" and r["Messages"] == []
     assert out["Messages"] == [] and "NextToken" not in out
     assert got["n"]["Values"] == [11.0] * 3
     assert got["total"]["Values"] == [155.0, 255.0, 355.0]
@@ -150,10 +151,10 @@ def test_tenants_never_see_each_others_data(cw, cw_b, namespace):
 
 
 @pytest.mark.parametrize(("queries", "code", "message"), [
-    pytest.param(lambda ns: [{"Id": "M1", **_stat(ns, "A", "Sum")}], "InvalidParameterValue",
-                 "The value M1 for parameter MetricDataQueries.member.1.Id is invalid.", id="id-uppercase-start"),
+    pytest.param(lambda ns: [{"Id": "M1", **_stat(ns, "A", "Sum")}], "ValidationError",
+                 "The value M1 for parameter MetricDataQueries.member.1.Id is invalid", id="id-uppercase-start"),
     pytest.param(lambda ns: [{"Id": "a", **_stat(ns, "A", "Sum")}, {"Id": "a", **_stat(ns, "B", "Sum")}],
-                 "InvalidParameterValue", "The value a for parameter MetricDataQueries.member.2.Id is not unique.",
+                 "ValidationError", "The value a for parameter MetricDataQueries.member.2.Id is a duplicate",
                  id="id-duplicate"),
     pytest.param(lambda ns: [{"Id": "a", **_stat(ns, "A", "p101")}], "InvalidParameterValue",
                  "The value p101 for parameter MetricDataQueries.member.1.MetricStat.Stat is invalid.",
@@ -163,11 +164,15 @@ def test_tenants_never_see_each_others_data(cw, cw_b, namespace):
                  id="period-not-multiple-of-60"),
     pytest.param(lambda ns: [{"Id": "a", "Expression": "m1", **_stat(ns, "A", "Sum")}],
                  "InvalidParameterCombination",
-                 "The parameters MetricDataQueries.member.1.MetricStat and MetricDataQueries.member.1.Expression are "
+                 "The parameters MetricDataQueries.member.1.Expression and MetricDataQueries.member.1.MetricStat are "
                  "mutually exclusive and you have specified both.", id="stat-and-expression"),
-    pytest.param(lambda ns: [{"Id": "a"}], "InvalidParameterCombination",
-                 "At least one of the parameters MetricDataQueries.member.1.MetricStat and "
-                 "MetricDataQueries.member.1.Expression must be specified.", id="neither"),
+    pytest.param(lambda ns: [{"Id": "a"}], "MissingParameter",
+                 "The parameter MetricDataQueries.member.1.Expression or MetricDataQueries.member.1.MetricStat must "
+                 "be specified.", id="neither"),
+    pytest.param(lambda ns: [{"Id": "e", "Expression": "m1 +"}], "ValidationError",
+                 "Error in expression e: Syntax error", id="expression-syntax"),
+    pytest.param(lambda ns: [{"Id": "e", "Expression": "m9 * 2"}], "ValidationError",
+                 "Error in expression e:", id="expression-unknown-id"),
     pytest.param(lambda ns: [{"Id": f"q{i}", **_stat(ns, "A", "Sum")} for i in range(501)], "InvalidParameterValue",
                  "The collection MetricDataQueries must not have a size greater than 500.", id="501-queries"),
 ])
@@ -196,3 +201,52 @@ def test_start_rounds_down_to_the_minute_and_buckets_align_to_it(cw, namespace):
                              ScanBy="TimestampAscending")
     [r] = out["MetricDataResults"]
     assert list(zip(r["Timestamps"], r["Values"], strict=True)) == [(t, 10.0), (t + timedelta(minutes=5), 35.0)]
+
+
+# --- metric math
+
+
+def test_math_ratio_of_two_metrics(cw, namespace):
+    t = _minute(-10)
+    cw.put_metric_data(Namespace=namespace, MetricData=[
+        *({"MetricName": "Errors", "Timestamp": t + timedelta(minutes=m), "Value": float(m + 1)} for m in range(3)),
+        *({"MetricName": "Requests", "Timestamp": t + timedelta(minutes=m), "Value": 10.0} for m in range(3))])
+    out = cw.get_metric_data(MetricDataQueries=[
+        {"Id": "m1", "ReturnData": False, **_stat(namespace, "Errors", "Sum")},
+        {"Id": "m2", "ReturnData": False, **_stat(namespace, "Requests", "Sum")},
+        {"Id": "pct", "Expression": "m1/m2*100", "Label": "error rate"}],
+        StartTime=t, EndTime=t + timedelta(minutes=3), ScanBy="TimestampAscending")
+    [r] = out["MetricDataResults"]
+    assert (r["Id"], r["Label"], r["StatusCode"]) == ("pct", "error rate", "Complete")
+    assert r["Timestamps"] == [t + timedelta(minutes=m) for m in range(3)]
+    assert r["Values"] == pytest.approx([10.0, 20.0, 30.0])
+
+
+def test_math_rate_is_per_second_change(cw, namespace):
+    t = _minute(-10)
+    cw.put_metric_data(Namespace=namespace, MetricData=[
+        {"MetricName": "Total", "Timestamp": t + timedelta(minutes=m), "Value": 60.0 * m * m} for m in range(3)])
+    out = cw.get_metric_data(MetricDataQueries=[
+        {"Id": "m1", "ReturnData": False, **_stat(namespace, "Total", "Maximum")},
+        {"Id": "r", "Expression": "RATE(m1)"}], StartTime=t, EndTime=t + timedelta(minutes=3),
+        ScanBy="TimestampAscending")
+    [r] = out["MetricDataResults"]
+    # 0, 60, 240 one minute apart: 1/s then 3/s
+    assert list(zip(r["Timestamps"], r["Values"], strict=True)) == [
+        (t + timedelta(minutes=1), pytest.approx(1.0)), (t + timedelta(minutes=2), pytest.approx(3.0))]
+
+
+def test_dynamic_labels(cw, namespace):
+    t = _minute(-10)
+    cw.put_metric_data(Namespace=namespace, MetricData=[
+        {"MetricName": "CPU", "Dimensions": [{"Name": "Host", "Value": h}], "Timestamp": t, "Value": v}
+        for h, v in (("h1", 5.0), ("h2", 7.0))])
+    out = cw.get_metric_data(MetricDataQueries=[
+        {"Id": "a", "Label": "${PROP('Dim.Host')} max ${MAX}", **_stat(namespace, "CPU", "Sum", dims={"Host": "h1"})},
+        {"Id": "b", **_stat(namespace, "CPU", "Sum", dims={"Host": "h2"})},
+        {"Id": "c", "Expression": "a + b", "Label": "${PROP('MetricName')} total"}],
+        StartTime=t, EndTime=t + timedelta(minutes=1))
+    got = _by_id(out)
+    assert got["a"]["Label"] == "h1 max 5"
+    assert got["b"]["Label"] == "CPU h2"  # default: metric name plus the dimension value that tells them apart
+    assert got["c"]["Values"] == [12.0]

@@ -12,19 +12,22 @@ from services.ingest.domain import (
     DataQuery,
     MetricDataRequest,
     MetricStatQuery,
-    Result,
+    evaluate_results,
     fetches,
     metric_series,
     page,
     plan_metric_data,
-    results,
 )
 from stackwatch import errors
+from stackwatch.domain.metricmath import Result
 from stackwatch.domain.metrics import Dimension, series_id
 
 NOW = 1_717_243_200  # a whole hour
 ACCOUNT = "acct"
 IPV, IPC, MISSING = errors.InvalidParameterValue, errors.InvalidParameterCombination, errors.MissingParameter
+VE = errors.ValidationError
+BAD_ID = ("for parameter MetricDataQueries.member.1.Id is invalid: an Id must start with a lowercase letter and "
+          "contain only letters, numbers and underscores (at most 255 characters).")
 Q1 = "MetricDataQueries.member.1"
 
 
@@ -62,20 +65,20 @@ def rejected(req: MetricDataRequest) -> errors.ServiceError:
                  id="max-datapoints-zero"),
     pytest.param(request(timezone="+25:00"), IPV, "The value +25:00 for parameter LabelOptions.Timezone is invalid.",
                  id="timezone"),
-    pytest.param(request(query("")), MISSING, f"The parameter {Q1}.Id is required.", id="id-missing"),
-    pytest.param(request(query("1m")), IPV, f"The value 1m for parameter {Q1}.Id is invalid. The Id must start "
-                 "with a lowercase letter and contain only letters, numbers and underscores.", id="id-digit-first"),
-    pytest.param(request(query("m-1")), IPV, f"The value m-1 for parameter {Q1}.Id is invalid. The Id must start "
-                 "with a lowercase letter and contain only letters, numbers and underscores.", id="id-dash"),
-    pytest.param(request(query("m" * 256)), IPV, f"The value {'m' * 256} for parameter {Q1}.Id is invalid. The Id "
-                 "must start with a lowercase letter and contain only letters, numbers and underscores.",
-                 id="id-256-chars"),
-    pytest.param(request(query("a"), query("a")), IPV,
-                 "The value a for parameter MetricDataQueries.member.2.Id is not unique.", id="id-twice"),
-    pytest.param(request(query(metric_stat=None)), IPC, f"At least one of the parameters {Q1}.MetricStat and "
-                 f"{Q1}.Expression must be specified.", id="neither"),
-    pytest.param(request(query(metric_stat=stat(), expression="m2")), IPC, f"The parameters {Q1}.MetricStat and "
-                 f"{Q1}.Expression are mutually exclusive and you have specified both.", id="both"),
+    # Ids and the MetricStat/Expression choice: metricmath's plan() words these
+    pytest.param(request(query("")), VE, f"The value  {BAD_ID}", id="id-missing"),
+    pytest.param(request(query("1m")), VE, f"The value 1m {BAD_ID}", id="id-digit-first"),
+    pytest.param(request(query("m-1")), VE, f"The value m-1 {BAD_ID}", id="id-dash"),
+    pytest.param(request(query("m" * 256)), VE, f"The value {'m' * 256} {BAD_ID}", id="id-256-chars"),
+    pytest.param(request(query("a"), query("a")), VE, "The value a for parameter MetricDataQueries.member.2.Id is a "
+                 "duplicate: each Id must be unique within the request.", id="id-twice"),
+    pytest.param(request(query(metric_stat=None)), MISSING, f"The parameter {Q1}.Expression or {Q1}.MetricStat "
+                 "must be specified.", id="neither"),
+    pytest.param(request(query(metric_stat=stat(), expression="m2")), IPC, f"The parameters {Q1}.Expression and "
+                 f"{Q1}.MetricStat are mutually exclusive and you have specified both.", id="both"),
+    pytest.param(request(query("e", expression="m1 +")), VE, "Error in expression e: Syntax error",
+                 id="expression-syntax"),
+    pytest.param(request(query("e", expression="nope * 2")), VE, "Error in expression e:", id="unknown-id"),
     pytest.param(request(query(metric_stat=stat(period=0))), MISSING,
                  f"The parameter {Q1}.MetricStat.Period is required.", id="period-missing"),
     pytest.param(request(query(metric_stat=stat(period=7))), IPV,
@@ -136,8 +139,21 @@ def test_series_statistic_per_bucket_and_default_labels() -> None:
     series = metric_series(plan, ACCOUNT, fetched)
     assert series["a"].values == (3.0, 1.0) and series["a"].timestamps == (NOW - 120.0, NOW - 60.0)
     assert series["b"].values == (2.0,)  # the second bucket has no values: no percentile
-    got = results(plan, series)
-    assert [(r.id, r.label) for r in got] == [("a", "Latency"), ("b", "Latency"), ("c", "mine")]
+    assert "hidden" not in series  # neither returned nor referenced: not fetched
+    got = evaluate_results(plan, series, {}, NOW)
+    assert [(r.id, r.label) for r in got] == [("a", "Latency Average"), ("b", "Latency p50"), ("c", "mine")]
+
+
+def test_expressions_evaluate_over_fetched_series() -> None:
+    plan = plan_metric_data(request(query("m1", return_data=False), query("m2", metric_stat=stat("Other"),
+                                                                       return_data=False),
+                                    query("ratio", expression="m1/m2*100", label="pct")), NOW)
+    assert [s.id for s in plan.stats] == ["m1", "m2"]
+    fetched = {f: {series_id(ACCOUNT, "App", "Latency", ()): [(NOW - 60, 1.0, 1.0, 1.0, 1.0, [])],
+                   series_id(ACCOUNT, "App", "Other", ()): [(NOW - 60, 1.0, 4.0, 4.0, 4.0, [])]}
+               for f in fetches(plan, ACCOUNT)}
+    [r] = evaluate_results(plan, metric_series(plan, ACCOUNT, fetched), {}, NOW)
+    assert (r.id, r.label, r.timestamps, r.values) == ("ratio", "pct", (NOW - 60.0,), (25.0,))
 
 
 def test_dimensions_name_the_series() -> None:

@@ -13,7 +13,8 @@ time in, and does the store calls these functions plan. Every rule raises the AW
                          datapoint(plan, Bucket, histogram)        -> Datapoint dict     (_query)
     GetMetricData        plan_metric_data(request, now)            -> MetricDataPlan     (_metric_data)
                          fetches(plan, account) -> [Fetch]; metric_series(...) -> {id: Series}
-                         results(plan, series) -> [Result]; page(results, ...) -> one page
+                         evaluate_results(plan, series, searched, now) -> [Result] (metricmath)
+                         page(results, ...) -> one page
     ListMetrics          validate_list_request(ns, name, filters, recently_active) -> filters (_identity)
     statistics           parse_percentile(name), percentile(histogram, q),               (_statistics)
                          parse_statistic(name), statistic_value(stat, set, histogram)
@@ -29,13 +30,11 @@ from services.ingest.domain._metric_data import (
     MetricDataPlan,
     MetricDataRequest,
     MetricStatQuery,
-    Result,
-    Series,
+    evaluate_results,
     fetches,
     metric_series,
     page,
     plan_metric_data,
-    results,
 )
 from services.ingest.domain._query import Bucket, QueryPlan, datapoint, plan_query
 from services.ingest.domain._statistics import (
@@ -58,11 +57,10 @@ __all__ = [
     "MetricStatQuery",
     "QueryPlan",
     "RawDatum",
-    "Result",
-    "Series",
     "Statistic",
     "columns_to_rows",
     "datapoint",
+    "evaluate_results",
     "fetches",
     "metric_series",
     "page",
@@ -72,7 +70,6 @@ __all__ = [
     "percentiles",
     "plan_metric_data",
     "plan_query",
-    "results",
     "statistic_value",
     "validate_list_filters",
     "validate_list_request",

@@ -1,38 +1,39 @@
-"""GetMetricData: the request checked and planned, MetricStat data made series, results paged.
+"""GetMetricData: the request checked and planned, MetricStat data fetched as series, results paged.
 
 The servicer converts the request to a :class:`MetricDataRequest` and does the I/O this module
-plans; everything CloudWatch decides is here::
+plans; everything CloudWatch decides is here or in the metric math engine
+(:mod:`stackwatch.domain.metricmath`)::
 
-    plan_metric_data(request, now)        -> MetricDataPlan   every validation rule, in order
+    plan_metric_data(request, now)        -> MetricDataPlan   every validation rule, in order;
+                                                              .math is metricmath's Plan
     fetches(plan, account)                -> [Fetch]          the store queries: one per distinct
                                                               (range, period, unit), many series each
     metric_series(plan, account, fetched) -> {id: Series}     each bucket's statistic (_statistics)
-    results(plan, series)                 -> [Result]         ReturnData queries, in request order
+    evaluate_results(plan, series, searched, now) -> [Result] metricmath.evaluate: math, SEARCH,
+                                                              labels; ReturnData queries in order
     page(results, scan_by, offset, size)  -> (page, next)     MaxDatapoints / NextToken
-
-:class:`Series` and :class:`Result` have the fields of ``stackwatch.domain.metricmath``'s types of
-the same names, so metric math takes the fetched series as they are.
 
 **Validation**, in this order (paths query-style, as CloudWatch names them): 1 to 500 queries;
 StartTime before EndTime; ``ScanBy`` one of its two values; ``MaxDatapoints`` at least 1;
-``LabelOptions.Timezone`` of the form ``+HHMM``/``-HHMM``; then per query ``N``: ``Id`` present,
-starting with a lowercase letter and holding only letters, digits and underscores, and unique;
-exactly one of ``MetricStat`` and ``Expression``; for a MetricStat its metric (as
-GetMetricStatistics checks one), ``Period`` (1, 5, 10, 20, 30 or a multiple of 60), ``Stat``
-(any statistic :func:`~._statistics.parse_statistic` accepts) and ``Unit``. The wording of the Id
-messages is not confirmed against CloudWatch [unverified].
+``LabelOptions.Timezone`` of the form ``+HHMM``/``-HHMM``; then what metricmath's ``plan()``
+checks (Ids, exactly one of MetricStat and Expression, expression syntax, references, types);
+then per MetricStat query ``N``: its metric (as GetMetricStatistics checks one), ``Period`` (1, 5,
+10, 20, 30 or a multiple of 60), ``Stat`` (any statistic :func:`~._statistics.parse_statistic`
+accepts) and ``Unit``.
 
 **Time.** Each MetricStat is rounded and checked for granularity exactly as GetMetricStatistics
 is (:func:`~._query.rounded_range`): the start rounds down by its age, and a period finer than
 CloudWatch keeps for that age gives no datapoints. There is no 1,440 limit here: a call returns
 at most 100,800 datapoints per page (``MaxDatapoints``, default and ceiling 100,800) and pages on.
-Without a ``Unit`` a period's data of every unit counts together.
+Without a ``Unit`` a period's data of every unit counts together. Expressions are evaluated on the
+grid of the call's finest MetricStat period (else the first query ``Period``, else the first
+SEARCH's, else 60 s), from the start rounded for that period.
 
 **Pages.** The datapoints of all results, in request order and within a result in ``ScanBy``
 order (newest first by default), are one sequence; a page is the next ``MaxDatapoints`` of it.
-Every page lists every returned query (an empty slice when its data lies on other pages);
-``StatusCode`` is ``PartialData`` for a result with datapoints on a later page, else
-``Complete``. The token holds the offset and a fingerprint of the request, so a token given with
+Every page lists every returned result (an empty slice when its data lies on other pages);
+``StatusCode`` is ``PartialData`` for a result with datapoints on a later page, else its own
+status. The token holds the offset and a fingerprint of the request, so a token given with
 another request is refused as invalid.
 """
 
@@ -47,6 +48,8 @@ from services.ingest.domain._identity import check_dimensions, check_metric_name
 from services.ingest.domain._query import check_period, check_time_range, check_unit, rounded_range
 from services.ingest.domain._statistics import Statistic, parse_statistic, statistic_value
 from stackwatch import errors
+from stackwatch.domain import metricmath
+from stackwatch.domain.metricmath import MetricRef, Result, SearchCall, Series
 from stackwatch.domain.metrics import Dimensions, StatisticSet, series_id
 
 MAX_QUERIES = 500
@@ -158,7 +161,11 @@ class MetricDataPlan:
 
     Attributes:
         queries: the queries as sent.
-        stats: the MetricStat queries, planned, in request order.
+        stats: the MetricStat queries to fetch, planned, in request order.
+        math: metric math's plan of every query.
+        start: the expressions' grid start (rounded for ``period``).
+        end: the exclusive end.
+        period: the expressions' default period.
         scan_by: ``TimestampDescending`` or ``TimestampAscending``.
         page_size: most datapoints per page.
         timezone: ``LabelOptions.Timezone``; ``None`` for UTC.
@@ -167,6 +174,10 @@ class MetricDataPlan:
 
     queries: tuple[DataQuery, ...]
     stats: tuple[PlannedStat, ...]
+    math: metricmath.Plan
+    start: int
+    end: int
+    period: int
     scan_by: str
     page_size: int
     timezone: str | None
@@ -194,42 +205,6 @@ class Fetch:
     series: tuple[int, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Series:
-    """A query's datapoints, ascending by time (``metricmath.Series`` has the same fields).
-
-    Attributes:
-        timestamps: bucket starts, epoch seconds, ascending.
-        values: the statistic per bucket, parallel to ``timestamps``.
-        label: the default label (the metric name).
-    """
-
-    timestamps: tuple[float, ...]
-    values: tuple[float, ...]
-    label: str
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    """One returned query's result, ascending by time (``metricmath.Result`` has the same fields).
-
-    Attributes:
-        id: the query's id.
-        label: its label.
-        timestamps: ascending.
-        values: parallel to ``timestamps``.
-        status: ``Complete`` or ``PartialData``.
-        messages: (code, value) pairs.
-    """
-
-    id: str
-    label: str
-    timestamps: tuple[float, ...]
-    values: tuple[float, ...]
-    status: str = "Complete"
-    messages: tuple[tuple[str, str], ...] = ()
-
-
 def plan_metric_data(request: MetricDataRequest, now: float) -> MetricDataPlan:
     """Validate a GetMetricData request and plan its MetricStat queries (see the module docstring).
 
@@ -238,9 +213,11 @@ def plan_metric_data(request: MetricDataRequest, now: float) -> MetricDataPlan:
         now: the current time, epoch seconds.
 
     Raises:
-        MissingParameter: no queries, or a query without Id, or a MetricStat without a member.
+        MissingParameter: no queries, a query with neither MetricStat nor Expression, a MetricStat
+            without one of its members.
+        ValidationError: a bad or duplicate Id, or an expression metric math refuses.
         InvalidParameterValue: any other invalid parameter.
-        InvalidParameterCombination: a query with both or neither of MetricStat and Expression.
+        InvalidParameterCombination: a query with both MetricStat and Expression.
     """
     queries = request.queries
     if not queries:
@@ -256,32 +233,24 @@ def plan_metric_data(request: MetricDataRequest, now: float) -> MetricDataPlan:
     if request.timezone is not None and not _TIMEZONE.fullmatch(request.timezone):
         raise errors.InvalidParameterValue(
             f"The value {request.timezone} for parameter LabelOptions.Timezone is invalid.")
-    seen: set[str] = set()
-    stats = []
-    for n, query in enumerate(queries, 1):
-        _check_id(query.id, n, seen)
-        if (query.metric_stat is None) == (query.expression is None):
-            raise errors.InvalidParameterCombination(
-                f"The parameters {_Q}.{n}.MetricStat and {_Q}.{n}.Expression are mutually exclusive and you "
-                "have specified both." if query.metric_stat is not None else
-                f"At least one of the parameters {_Q}.{n}.MetricStat and {_Q}.{n}.Expression must be specified.")
-        if query.metric_stat is not None:
-            stats.append(_plan_stat(query.id, query.metric_stat, f"{_Q}.{n}.MetricStat", request, now))
+    math = metricmath.plan([_math_query(q) for q in queries])
+    needed = set(math.metric_ids)
+    stats = [_plan_stat(q.id, q.metric_stat, f"{_Q}.{n}.MetricStat", request, now)
+             for n, q in enumerate(queries, 1) if q.metric_stat is not None and q.id in needed]
+    period = min((s.period for s in stats), default=0) or next(
+        (q.period for q in queries if q.period), None) or next((c.period for c in math.searches), 60)
+    start, end, _ = rounded_range(request.start, request.end, period, now)
     return MetricDataPlan(
-        queries=queries, stats=tuple(stats), scan_by=scan_by,
+        queries=queries, stats=tuple(stats), math=math, start=start, end=end, period=period, scan_by=scan_by,
         page_size=min(request.max_datapoints or MAX_DATAPOINTS, MAX_DATAPOINTS), timezone=request.timezone,
         fingerprint=_fingerprint(request, scan_by))
 
 
-def _check_id(query_id: str, n: int, seen: set[str]) -> None:
-    require(query_id, f"{_Q}.{n}.Id")
-    if not _ID.fullmatch(query_id) or len(query_id) > 255:
-        raise errors.InvalidParameterValue(
-            f"The value {query_id} for parameter {_Q}.{n}.Id is invalid. The Id must start with a lowercase "
-            "letter and contain only letters, numbers and underscores.")
-    if query_id in seen:
-        raise errors.InvalidParameterValue(f"The value {query_id} for parameter {_Q}.{n}.Id is not unique.")
-    seen.add(query_id)
+def _math_query(q: DataQuery) -> metricmath.Query:
+    ms = q.metric_stat
+    ref = None if ms is None else MetricRef(ms.namespace, ms.metric_name, tuple(sorted(ms.dimensions)), ms.stat,
+                                            ms.period)
+    return metricmath.Query(q.id, q.expression, ref, q.label, q.return_data, q.period)
 
 
 def _plan_stat(query_id: str, ms: MetricStatQuery, path: str, request: MetricDataRequest,
@@ -338,22 +307,23 @@ def metric_series(plan: MetricDataPlan, account: str,
             if v is not None:
                 stamps.append(float(start))
                 values.append(v)
-        out[s.id] = Series(tuple(stamps), tuple(values), s.metric_name)
+        ref = MetricRef(s.namespace, s.metric_name, tuple(s.dimensions), s.statistic.name, s.period)
+        out[s.id] = Series(tuple(stamps), tuple(values), s.metric_name, ref)
     return out
 
 
-def results(plan: MetricDataPlan, series: Mapping[str, Series]) -> list[Result]:
-    """The results of the queries with ReturnData, in request order (MetricStat queries only).
+def evaluate_results(plan: MetricDataPlan, series: Mapping[str, Series],
+                     searched: Mapping[SearchCall, Sequence[Series]], now: float) -> list[Result]:
+    """Every returned query's result, ascending by time, in request order (metricmath's evaluate).
 
-    A query's label is its ``Label`` when given, else the metric name.
+    Args:
+        plan: the plan.
+        series: each fetched MetricStat query's series (:func:`metric_series`).
+        searched: each of ``plan.math.searches`` with the series it matched.
+        now: the current time, for relative times in dynamic labels.
     """
-    out = []
-    for q in plan.queries:
-        if not q.return_data or q.id not in series:
-            continue
-        s = series[q.id]
-        out.append(Result(q.id, q.label if q.label is not None else s.label, s.timestamps, s.values))
-    return out
+    return metricmath.evaluate(plan.math, series, searched, start=plan.start, end=plan.end, period=plan.period,
+                               timezone=plan.timezone, now=now)
 
 
 def page(all_results: Sequence[Result], scan_by: str, offset: int, size: int) -> tuple[list[Result], int | None]:
