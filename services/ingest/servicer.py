@@ -9,7 +9,9 @@ to that principal's account.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import grpc
@@ -20,9 +22,9 @@ from services.ingest.domain import (
     Bucket,
     DataQuery,
     DatumColumns,
-    Fetch,
     MetricDataRequest,
     MetricStatQuery,
+    PlannedStat,
     RawDatum,
     datapoint,
     evaluate_results,
@@ -38,6 +40,7 @@ from services.ingest.domain import (
 from services.ingest.store import MetricStore
 from stackwatch import errors
 from stackwatch.clock import Clock
+from stackwatch.domain.metricmath import Series
 from stackwatch.domain.metrics import series_id
 from stackwatch.proto.metrics.v1 import metrics_pb2, metrics_pb2_grpc
 from stackwatch.rpc import PrincipalVerifier, servicer_errors
@@ -204,11 +207,7 @@ class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
         plan = plan_metric_data(_data_request(request), self._clock.now())
         offset = _offset(tenant.read_page_token(request.next_token), plan.fingerprint) \
             if request.HasField("next_token") else 0
-        fetched: dict[Fetch, Any] = {}
-        for f in fetches(plan, account):
-            fetched[f] = await self._store.series_buckets(account, f.series, f.start, f.end, f.period, f.unit,
-                                                          histograms=f.histograms)
-        series = metric_series(plan, account, fetched)
+        series = await self._series(account, plan.stats)
         results = evaluate_results(plan, series, {}, self._clock.now())
         results_page, following = page(results, plan.scan_by, offset, plan.page_size)
         response = metrics_pb2.GetMetricDataResponse()
@@ -221,6 +220,15 @@ class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
         if following is not None:
             response.next_token = tenant.page_token([plan.fingerprint, following])
         return response
+
+
+    async def _series(self, account: str, stats: Sequence[PlannedStat]) -> dict[str, Series]:
+        """The planned metrics' series by id: their store queries run concurrently."""
+        wanted = fetches(stats, account)
+        answers = await asyncio.gather(*[
+            self._store.series_buckets(account, f.series, f.start, f.end, f.period, f.unit, histograms=f.histograms)
+            for f in wanted])
+        return metric_series(stats, account, dict(zip(wanted, answers, strict=True)))
 
 
 _DATAPOINT_FIELDS = (("SampleCount", "sample_count"), ("Average", "average"), ("Sum", "sum"),

@@ -117,14 +117,14 @@ def test_start_rounds_and_granularity_follows_age_as_for_get_metric_statistics()
     a, b = plan.stats
     assert (a.start, a.empty) == (NOW - 4 * 3600, False)
     assert b.empty  # 10 s data is kept three hours only
-    assert len(fetches(plan, ACCOUNT)) == 1
+    assert len(fetches(plan.stats, ACCOUNT)) == 1
 
 
 def test_one_fetch_for_every_query_sharing_range_period_and_unit() -> None:
     plan = plan_metric_data(request(query("a"), query("b", metric_stat=stat("Other", "p99")),
                                     query("c", metric_stat=stat(unit="Bytes")),
                                     query("d", metric_stat=stat(period=300))), NOW)
-    got = sorted(fetches(plan, ACCOUNT), key=lambda f: (f.period, f.unit or ""))
+    got = sorted(fetches(plan.stats, ACCOUNT), key=lambda f: (f.period, f.unit or ""))
     assert [(f.period, f.unit, f.histograms, len(f.series)) for f in got] == [
         (60, None, True, 2), (60, "Bytes", False, 1), (300, None, False, 1)]
 
@@ -135,8 +135,8 @@ def test_series_statistic_per_bucket_and_default_labels() -> None:
                                     query("hidden", return_data=False)), NOW)
     sid = series_id(ACCOUNT, "App", "Latency", ())
     fetched = {f: {sid: [(NOW - 120, 2.0, 6.0, 2.0, 4.0, [(2.0, 1.0), (4.0, 1.0)]),
-                         (NOW - 60, 3.0, 3.0, 1.0, 1.0, [])]} for f in fetches(plan, ACCOUNT)}
-    series = metric_series(plan, ACCOUNT, fetched)
+                         (NOW - 60, 3.0, 3.0, 1.0, 1.0, [])]} for f in fetches(plan.stats, ACCOUNT)}
+    series = metric_series(plan.stats, ACCOUNT, fetched)
     assert series["a"].values == (3.0, 1.0) and series["a"].timestamps == (NOW - 120.0, NOW - 60.0)
     assert series["b"].values == (2.0,)  # the second bucket has no values: no percentile
     assert "hidden" not in series  # neither returned nor referenced: not fetched
@@ -151,14 +151,14 @@ def test_expressions_evaluate_over_fetched_series() -> None:
     assert [s.id for s in plan.stats] == ["m1", "m2"]
     fetched = {f: {series_id(ACCOUNT, "App", "Latency", ()): [(NOW - 60, 1.0, 1.0, 1.0, 1.0, [])],
                    series_id(ACCOUNT, "App", "Other", ()): [(NOW - 60, 1.0, 4.0, 4.0, 4.0, [])]}
-               for f in fetches(plan, ACCOUNT)}
-    [r] = evaluate_results(plan, metric_series(plan, ACCOUNT, fetched), {}, NOW)
+               for f in fetches(plan.stats, ACCOUNT)}
+    [r] = evaluate_results(plan, metric_series(plan.stats, ACCOUNT, fetched), {}, NOW)
     assert (r.id, r.label, r.timestamps, r.values) == ("ratio", "pct", (NOW - 60.0,), (25.0,))
 
 
 def test_dimensions_name_the_series() -> None:
     plan = plan_metric_data(request(query(metric_stat=stat(dims=(("Z", "1"), ("A", "2"))))), NOW)
-    [f] = fetches(plan, ACCOUNT)
+    [f] = fetches(plan.stats, ACCOUNT)
     assert f.series == (series_id(ACCOUNT, "App", "Latency", (Dimension("A", "2"), Dimension("Z", "1"))),)
 
 

@@ -12,7 +12,7 @@ time in, and does the store calls these functions plan. Every rule raises the AW
                          plan_query(start, end, period, now, ...)  -> QueryPlan          (_query)
                          datapoint(plan, Bucket, histogram)        -> Datapoint dict     (_query)
     GetMetricData        plan_metric_data(request, now)            -> MetricDataPlan     (_metric_data)
-                         fetches(plan, account) -> [Fetch]; metric_series(...) -> {id: Series}
+                         fetches(plan.stats, account) -> [Fetch]; metric_series(...) -> {id: Series}
                          evaluate_results(plan, series, searched, now) -> [Result] (metricmath)
                          page(results, ...) -> one page
     ListMetrics          validate_list_request(ns, name, filters, recently_active) -> filters (_identity)
@@ -30,6 +30,7 @@ from services.ingest.domain._metric_data import (
     MetricDataPlan,
     MetricDataRequest,
     MetricStatQuery,
+    PlannedStat,
     evaluate_results,
     fetches,
     metric_series,
@@ -55,6 +56,7 @@ __all__ = [
     "MetricDataPlan",
     "MetricDataRequest",
     "MetricStatQuery",
+    "PlannedStat",
     "QueryPlan",
     "RawDatum",
     "Statistic",

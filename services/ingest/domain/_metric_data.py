@@ -6,9 +6,9 @@ plans; everything CloudWatch decides is here or in the metric math engine
 
     plan_metric_data(request, now)        -> MetricDataPlan   every validation rule, in order;
                                                               .math is metricmath's Plan
-    fetches(plan, account)                -> [Fetch]          the store queries: one per distinct
+    fetches(plan.stats, account)          -> [Fetch]          the store queries: one per distinct
                                                               (range, period, unit), many series each
-    metric_series(plan, account, fetched) -> {id: Series}     each bucket's statistic (_statistics)
+    metric_series(plan.stats, account, fetched) -> {id: Series}  each bucket's statistic
     evaluate_results(plan, series, searched, now) -> [Result] metricmath.evaluate: math, SEARCH,
                                                               labels; ReturnData queries in order
     page(results, scan_by, offset, size)  -> (page, next)     MaxDatapoints / NextToken
@@ -274,10 +274,10 @@ def _fingerprint(request: MetricDataRequest, scan_by: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def fetches(plan: MetricDataPlan, account: str) -> list[Fetch]:
-    """The store queries the plan's MetricStat queries need: one per distinct (range, period, unit)."""
+def fetches(stats: Sequence[PlannedStat], account: str) -> list[Fetch]:
+    """The store queries these planned metrics need: one per distinct (range, period, unit)."""
     groups: dict[tuple[int, int, int, str | None], tuple[set[int], list[bool]]] = {}
-    for s in plan.stats:
+    for s in stats:
         if s.empty:
             continue
         ids, needs = groups.setdefault((s.start, s.end, s.period, s.unit), (set(), [False]))
@@ -287,18 +287,18 @@ def fetches(plan: MetricDataPlan, account: str) -> list[Fetch]:
             for (start, end, period, unit), (ids, needs) in groups.items()]
 
 
-def metric_series(plan: MetricDataPlan, account: str,
+def metric_series(stats: Sequence[PlannedStat], account: str,
                   fetched: Mapping[Fetch, Mapping[int, Sequence[SeriesBucket]]]) -> dict[str, Series]:
-    """Each MetricStat query's series: its statistic per bucket (buckets without a value left out).
+    """Each planned metric's series by its id: its statistic per bucket (buckets without a value left out).
 
     Args:
-        plan: the plan.
+        stats: the planned metrics (a plan's MetricStat queries, or a SEARCH's matches).
         account: the caller's account (series ids are per account).
         fetched: each of :func:`fetches`' queries with the store's answer.
     """
     by_key = {(f.start, f.end, f.period, f.unit): rows for f, rows in fetched.items()}
     out = {}
-    for s in plan.stats:
+    for s in stats:
         rows = () if s.empty else by_key.get((s.start, s.end, s.period, s.unit), {}).get(
             series_id(account, s.namespace, s.metric_name, s.dimensions), ())
         stamps, values = [], []
