@@ -18,12 +18,31 @@ time in, and does the store calls these functions plan. Every rule raises the AW
     ListMetrics          validate_list_request(ns, name, filters, recently_active) -> filters (_identity)
     statistics           parse_percentile(name), percentile(histogram, q),               (_statistics)
                          parse_statistic(name), statistic_value(stat, set, histogram)
+    search               parse_search(text) -> SearchFilter; matches(f, ns, name, dims)   (_search)
+    insights             parse_insights(text) -> InsightsQuery; selects, group_of,       (_insights)
+                         series_label, insights_window
 
 The private modules hold the implementation; the names here are the public surface.
 """
 
 from services.ingest.domain._columns import DatumColumns, columns_to_rows, validate_request
 from services.ingest.domain._identity import validate_list_filters, validate_list_request, validate_metric_identity
+from services.ingest.domain._insights import (
+    Comparison,
+    Condition,
+    Conjunction,
+    Disjunction,
+    Function,
+    InsightsQuery,
+    Negation,
+    group_of,
+    holds,
+    insights_window,
+    like_matches,
+    parse_insights,
+    selects,
+    series_label,
+)
 from services.ingest.domain._metric_data import (
     DataQuery,
     Fetch,
@@ -38,6 +57,7 @@ from services.ingest.domain._metric_data import (
     plan_metric_data,
 )
 from services.ingest.domain._query import Bucket, QueryPlan, datapoint, plan_query
+from services.ingest.domain._search import SearchFilter, matches, parse_search, word_matches
 from services.ingest.domain._statistics import (
     Statistic,
     parse_percentile,
@@ -50,32 +70,50 @@ from services.ingest.domain._validate import RawDatum, validate_put
 
 __all__ = [
     "Bucket",
+    "Comparison",
+    "Condition",
+    "Conjunction",
     "DataQuery",
     "DatumColumns",
+    "Disjunction",
     "Fetch",
+    "Function",
+    "InsightsQuery",
     "MetricDataPlan",
     "MetricDataRequest",
     "MetricStatQuery",
+    "Negation",
     "PlannedStat",
     "QueryPlan",
     "RawDatum",
+    "SearchFilter",
     "Statistic",
     "columns_to_rows",
     "datapoint",
     "evaluate_results",
     "fetches",
+    "group_of",
+    "holds",
+    "insights_window",
+    "like_matches",
+    "matches",
     "metric_series",
     "page",
+    "parse_insights",
     "parse_percentile",
+    "parse_search",
     "parse_statistic",
     "percentile",
     "percentiles",
     "plan_metric_data",
     "plan_query",
+    "selects",
+    "series_label",
     "statistic_value",
     "validate_list_filters",
     "validate_list_request",
     "validate_metric_identity",
     "validate_put",
     "validate_request",
+    "word_matches",
 ]
