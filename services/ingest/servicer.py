@@ -19,28 +19,35 @@ from google.protobuf import timestamp_pb2
 
 from services.ingest.commit import GroupCommitter
 from services.ingest.domain import (
+    MAX_SEARCH_METRICS,
+    TOO_MANY_METRICS,
     Bucket,
     DataQuery,
     DatumColumns,
+    Fetch,
     MetricDataRequest,
     MetricStatQuery,
+    PlannedSearch,
     PlannedStat,
     RawDatum,
     datapoint,
     evaluate_results,
     fetches,
+    insights_results,
     metric_series,
     page,
     plan_metric_data,
     plan_query,
+    search_stats,
+    searched_series,
     validate_list_request,
     validate_metric_identity,
     validate_request,
 )
-from services.ingest.store import MetricStore
+from services.ingest.store import MetricStore, SeriesBucket
 from stackwatch import errors
 from stackwatch.clock import Clock
-from stackwatch.domain.metricmath import Series
+from stackwatch.domain.metricmath import SearchCall, Series
 from stackwatch.domain.metrics import series_id
 from stackwatch.proto.metrics.v1 import metrics_pb2, metrics_pb2_grpc
 from stackwatch.rpc import PrincipalVerifier, servicer_errors
@@ -208,7 +215,11 @@ class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
         offset = _offset(tenant.read_page_token(request.next_token), plan.fingerprint) \
             if request.HasField("next_token") else 0
         series = await self._series(account, plan.stats)
-        results = evaluate_results(plan, series, {}, self._clock.now())
+        searched, messages = await self._searched(account, plan.searches)
+        insights = [] if plan.insights is None or plan.insights.empty else insights_results(
+            plan.insights, await self._store.insights(account, plan.insights.query, plan.insights.start,
+                                                      plan.insights.end, plan.insights.period))
+        results = evaluate_results(plan, series, searched, insights, self._clock.now())
         results_page, following = page(results, plan.scan_by, offset, plan.page_size)
         response = metrics_pb2.GetMetricDataResponse()
         for r in results_page:
@@ -217,6 +228,8 @@ class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
             out.values.extend(r.values)
             for code, value in r.messages:
                 out.messages.add(code=code, value=value)
+        for code, value in messages:
+            response.messages.add(code=code, value=value)
         if following is not None:
             response.next_token = tenant.page_token([plan.fingerprint, following])
         return response
@@ -228,7 +241,26 @@ class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
         answers = await asyncio.gather(*[
             self._store.series_buckets(account, f.series, f.start, f.end, f.period, f.unit, histograms=f.histograms)
             for f in wanted])
-        return metric_series(stats, account, dict(zip(wanted, answers, strict=True)))
+        fetched: dict[Fetch, dict[int, list[SeriesBucket]]] = dict(zip(wanted, answers, strict=True))
+        return metric_series(stats, account, fetched)
+
+    async def _searched(self, account: str, searches: Sequence[PlannedSearch]
+                        ) -> tuple[dict[SearchCall, list[Series]], list[tuple[str, str]]]:
+        """Each SEARCH call's matches with their series, and the call-level messages.
+
+        One store query per call finds its matches; the matches of every call are then fetched
+        together, as MetricStat queries are.
+        """
+        if not searches:
+            return {}, []
+        found = await asyncio.gather(*[
+            self._store.search_metrics(account, s.filter, s.active_since, limit=MAX_SEARCH_METRICS + 1)
+            for s in searches])
+        planned, more = zip(*[search_stats(s, rows, i) for i, (s, rows) in enumerate(zip(searches, found,
+                                                                                          strict=True))],
+                            strict=True)
+        series = await self._series(account, [s for stats in planned for s in stats])
+        return searched_series(searches, planned, series), [TOO_MANY_METRICS] if any(more) else []
 
 
 _DATAPOINT_FIELDS = (("SampleCount", "sample_count"), ("Average", "average"), ("Sum", "sum"),

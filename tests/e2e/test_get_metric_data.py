@@ -250,3 +250,73 @@ def test_dynamic_labels(cw, namespace):
     assert got["a"]["Label"] == "h1 max 5"
     assert got["b"]["Label"] == "CPU h2"  # default: metric name plus the dimension value that tells them apart
     assert got["c"]["Values"] == [12.0]
+
+
+# --- SEARCH and Metrics Insights
+
+
+def _hosts(cw, namespace, t, values):
+    cw.put_metric_data(Namespace=namespace, MetricData=[
+        {"MetricName": "CPU", "Dimensions": [{"Name": "Host", "Value": h}], "Timestamp": t + timedelta(minutes=m),
+         "Value": v} for h, v in values.items() for m in range(2)])
+
+
+def test_search_finds_metrics_and_aggregates_them(cw, namespace):
+    t = _minute(-10)
+    _hosts(cw, namespace, t, {"web1": 1.0, "web2": 2.0, "db1": 40.0})
+    search = f"SEARCH('{{{namespace},Host}} MetricName=\"CPU\" web', 'Sum', 60)"
+    out = cw.get_metric_data(MetricDataQueries=[
+        {"Id": "s", "Expression": search},
+        {"Id": "total", "Expression": "SUM(s)", "Label": "all web"}],
+        StartTime=t, EndTime=t + timedelta(minutes=2), ScanBy="TimestampAscending")
+    results = out["MetricDataResults"]
+    hits = sorted((r["Label"], r["Values"]) for r in results if r["Id"] == "s")
+    assert [v for _, v in hits] == [[1.0, 1.0], [2.0, 2.0]]
+    assert all("web" in label for label, _ in hits)
+    [total] = [r for r in results if r["Id"] == "total"]
+    assert (total["Label"], total["Values"]) == ("all web", [3.0, 3.0])
+
+
+def test_search_and_insights_see_only_the_callers_metrics(cw, cw_b, namespace):
+    t = _minute(-10)
+    _hosts(cw, namespace, t, {"web1": 1.0})
+    queries = {"search": f"SEARCH('{{{namespace},Host}}', 'Sum', 60)",
+               "insights": f'SELECT SUM(CPU) FROM "{namespace}"'}
+    for expression in queries.values():
+        mine = cw.get_metric_data(MetricDataQueries=[{"Id": "q", "Expression": expression, "Period": 60}],
+                                  StartTime=t, EndTime=t + timedelta(minutes=2))
+        theirs = cw_b.get_metric_data(MetricDataQueries=[{"Id": "q", "Expression": expression, "Period": 60}],
+                                      StartTime=t, EndTime=t + timedelta(minutes=2))
+        assert [r["Values"] for r in mine["MetricDataResults"]] == [[1.0, 1.0]]
+        assert all(r["Values"] == [] for r in theirs["MetricDataResults"])
+
+
+def test_insights_group_by_with_order_and_limit(cw, namespace):
+    t = _minute(-10)
+    _hosts(cw, namespace, t, {"web1": 1.0, "web2": 2.0, "db1": 40.0})
+    out = cw.get_metric_data(MetricDataQueries=[
+        {"Id": "m1", **_stat(namespace, "CPU", "Sum", dims={"Host": "web1"})},
+        {"Id": "top", "Expression": f'SELECT MAX(CPU) FROM SCHEMA("{namespace}", Host) GROUP BY Host '
+                                    "ORDER BY MAX() DESC LIMIT 2", "Period": 60}],
+        StartTime=t, EndTime=t + timedelta(minutes=2), ScanBy="TimestampAscending")
+    got = [(r["Id"], r["Label"], r["Values"]) for r in out["MetricDataResults"]]
+    assert got == [("m1", "CPU", [1.0, 1.0]), ("top", "db1", [40.0, 40.0]), ("top", "web2", [2.0, 2.0])]
+
+
+def test_insights_without_group_by_takes_the_label(cw, namespace):
+    t = _minute(-10)
+    _hosts(cw, namespace, t, {"web1": 1.0, "web2": 2.0})
+    out = cw.get_metric_data(MetricDataQueries=[
+        {"Id": "avg", "Expression": f'SELECT AVG(CPU) FROM "{namespace}" WHERE Host != \'web2\'',
+         "Label": "web1 only", "Period": 120}], StartTime=t, EndTime=t + timedelta(minutes=2))
+    assert [(r["Label"], r["Timestamps"], r["Values"]) for r in out["MetricDataResults"]] == [
+        ("web1 only", [t], [1.0])]
+
+
+def test_two_insights_queries_are_refused(cw_unvalidated, namespace):
+    t = _minute(-10)
+    q = f'SELECT SUM(CPU) FROM "{namespace}"'
+    with pytest.raises(ClientError) as e:
+        cw_unvalidated.get_metric_data(MetricDataQueries=[{"Id": "a", "Expression": q}, {"Id": "b", "Expression": q}],
+                                       StartTime=t, EndTime=t + timedelta(minutes=2))
+    assert _error(e)[0] == "InvalidParameterValue"

@@ -140,7 +140,7 @@ def test_series_statistic_per_bucket_and_default_labels() -> None:
     assert series["a"].values == (3.0, 1.0) and series["a"].timestamps == (NOW - 120.0, NOW - 60.0)
     assert series["b"].values == (2.0,)  # the second bucket has no values: no percentile
     assert "hidden" not in series  # neither returned nor referenced: not fetched
-    got = evaluate_results(plan, series, {}, NOW)
+    got = evaluate_results(plan, series, {}, [], NOW)
     assert [(r.id, r.label) for r in got] == [("a", "Latency Average"), ("b", "Latency p50"), ("c", "mine")]
 
 
@@ -152,7 +152,7 @@ def test_expressions_evaluate_over_fetched_series() -> None:
     fetched = {f: {series_id(ACCOUNT, "App", "Latency", ()): [(NOW - 60, 1.0, 1.0, 1.0, 1.0, [])],
                    series_id(ACCOUNT, "App", "Other", ()): [(NOW - 60, 1.0, 4.0, 4.0, 4.0, [])]}
                for f in fetches(plan.stats, ACCOUNT)}
-    [r] = evaluate_results(plan, metric_series(plan.stats, ACCOUNT, fetched), {}, NOW)
+    [r] = evaluate_results(plan, metric_series(plan.stats, ACCOUNT, fetched), {}, [], NOW)
     assert (r.id, r.label, r.timestamps, r.values) == ("ratio", "pct", (NOW - 60.0,), (25.0,))
 
 

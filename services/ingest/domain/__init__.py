@@ -13,7 +13,8 @@ time in, and does the store calls these functions plan. Every rule raises the AW
                          datapoint(plan, Bucket, histogram)        -> Datapoint dict     (_query)
     GetMetricData        plan_metric_data(request, now)            -> MetricDataPlan     (_metric_data)
                          fetches(plan.stats, account) -> [Fetch]; metric_series(...) -> {id: Series}
-                         evaluate_results(plan, series, searched, now) -> [Result] (metricmath)
+                         search_stats / searched_series, insights_results          (_metric_sources)
+                         evaluate_results(plan, series, searched, insights, now) -> [Result]
                          page(results, ...) -> one page
     ListMetrics          validate_list_request(ns, name, filters, recently_active) -> filters (_identity)
     statistics           parse_percentile(name), percentile(histogram, q),               (_statistics)
@@ -45,16 +46,25 @@ from services.ingest.domain._insights import (
 )
 from services.ingest.domain._metric_data import (
     DataQuery,
-    Fetch,
     MetricDataPlan,
     MetricDataRequest,
     MetricStatQuery,
-    PlannedStat,
     evaluate_results,
-    fetches,
-    metric_series,
     page,
     plan_metric_data,
+)
+from services.ingest.domain._metric_sources import (
+    MAX_SEARCH_METRICS,
+    TOO_MANY_METRICS,
+    Fetch,
+    PlannedInsights,
+    PlannedSearch,
+    PlannedStat,
+    fetches,
+    insights_results,
+    metric_series,
+    search_stats,
+    searched_series,
 )
 from services.ingest.domain._query import Bucket, QueryPlan, datapoint, plan_query
 from services.ingest.domain._search import SearchFilter, matches, parse_search, word_matches
@@ -69,6 +79,8 @@ from services.ingest.domain._statistics import (
 from services.ingest.domain._validate import RawDatum, validate_put
 
 __all__ = [
+    "MAX_SEARCH_METRICS",
+    "TOO_MANY_METRICS",
     "Bucket",
     "Comparison",
     "Condition",
@@ -83,6 +95,8 @@ __all__ = [
     "MetricDataRequest",
     "MetricStatQuery",
     "Negation",
+    "PlannedInsights",
+    "PlannedSearch",
     "PlannedStat",
     "QueryPlan",
     "RawDatum",
@@ -94,6 +108,7 @@ __all__ = [
     "fetches",
     "group_of",
     "holds",
+    "insights_results",
     "insights_window",
     "like_matches",
     "matches",
@@ -107,6 +122,8 @@ __all__ = [
     "percentiles",
     "plan_metric_data",
     "plan_query",
+    "search_stats",
+    "searched_series",
     "selects",
     "series_label",
     "statistic_value",

@@ -45,12 +45,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from services.ingest.domain._identity import check_dimensions, check_metric_name, check_namespace, check_size, require
+from services.ingest.domain._metric_sources import (
+    PlannedInsights,
+    PlannedSearch,
+    PlannedStat,
+    is_insights,
+    plan_insights,
+    plan_searches,
+)
 from services.ingest.domain._query import check_period, check_time_range, check_unit, rounded_range
-from services.ingest.domain._statistics import Statistic, parse_statistic, statistic_value
+from services.ingest.domain._statistics import parse_statistic
 from stackwatch import errors
 from stackwatch.domain import metricmath
 from stackwatch.domain.metricmath import MetricRef, Result, SearchCall, Series
-from stackwatch.domain.metrics import Dimensions, StatisticSet, series_id
 
 MAX_QUERIES = 500
 MAX_DATAPOINTS = 100_800
@@ -59,8 +66,6 @@ _ID = re.compile(r"[a-z][A-Za-z0-9_]*")
 _TIMEZONE = re.compile(r"[+-]([01][0-9]|2[0-3])[0-5][0-9]")
 _Q = "MetricDataQueries.member"
 
-#: A store bucket of one series: (start, count, sum, min, max, histogram sorted by value).
-SeriesBucket = tuple[int, float, float, float, float, Sequence[tuple[float, float]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,42 +132,16 @@ class MetricDataRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class PlannedStat:
-    """A valid MetricStat query, with its buckets' range.
-
-    Attributes:
-        id: the query's id.
-        namespace: the metric's namespace.
-        metric_name: the metric's name.
-        dimensions: its dimensions, canonical.
-        period: bucket length, seconds.
-        statistic: the parsed statistic.
-        unit: only data of this unit; ``None``: every unit.
-        start: first bucket start (rounded), epoch seconds.
-        end: exclusive end, epoch seconds.
-        empty: the period is too fine for the start's age: no data.
-    """
-
-    id: str
-    namespace: str
-    metric_name: str
-    dimensions: Dimensions
-    period: int
-    statistic: Statistic
-    unit: str | None
-    start: int
-    end: int
-    empty: bool
-
-
-@dataclass(frozen=True, slots=True)
 class MetricDataPlan:
     """What a valid GetMetricData request asks for.
 
     Attributes:
         queries: the queries as sent.
         stats: the MetricStat queries to fetch, planned, in request order.
-        math: metric math's plan of every query.
+        math: metric math's plan of every query (an Insights query stands in it as an
+            unfetched metric, so its Id is checked and its results' place kept).
+        searches: the SEARCH calls of ``math.searches``, checked and planned.
+        insights: the call's Metrics Insights query, or ``None``.
         start: the expressions' grid start (rounded for ``period``).
         end: the exclusive end.
         period: the expressions' default period.
@@ -175,6 +154,8 @@ class MetricDataPlan:
     queries: tuple[DataQuery, ...]
     stats: tuple[PlannedStat, ...]
     math: metricmath.Plan
+    searches: tuple[PlannedSearch, ...]
+    insights: PlannedInsights | None
     start: int
     end: int
     period: int
@@ -182,27 +163,6 @@ class MetricDataPlan:
     page_size: int
     timezone: str | None
     fingerprint: str
-
-
-@dataclass(frozen=True, slots=True)
-class Fetch:
-    """One store query: these series' buckets over one range, period and unit.
-
-    Attributes:
-        start: first bucket start.
-        end: exclusive end.
-        period: bucket length.
-        unit: unit filter, or ``None``.
-        histograms: whether any of its statistics needs the values.
-        series: the series ids, sorted, distinct.
-    """
-
-    start: int
-    end: int
-    period: int
-    unit: str | None
-    histograms: bool
-    series: tuple[int, ...]
 
 
 def plan_metric_data(request: MetricDataRequest, now: float) -> MetricDataPlan:
@@ -240,13 +200,25 @@ def plan_metric_data(request: MetricDataRequest, now: float) -> MetricDataPlan:
     period = min((s.period for s in stats), default=0) or next(
         (q.period for q in queries if q.period), None) or next((c.period for c in math.searches), 60)
     start, end, _ = rounded_range(request.start, request.end, period, now)
+    insights = plan_insights([(n, q.id, q.expression, q.label, q.period) for n, q in enumerate(queries, 1)
+                              if q.metric_stat is None and q.expression is not None and is_insights(q.expression)],
+                             request.start, request.end, period, now)
     return MetricDataPlan(
-        queries=queries, stats=tuple(stats), math=math, start=start, end=end, period=period, scan_by=scan_by,
+        queries=queries, stats=tuple(stats), math=math,
+        searches=tuple(plan_searches(math.searches, request.start, request.end, now)), insights=insights,
+        start=start, end=end, period=period, scan_by=scan_by,
         page_size=min(request.max_datapoints or MAX_DATAPOINTS, MAX_DATAPOINTS), timezone=request.timezone,
         fingerprint=_fingerprint(request, scan_by))
 
 
+#: The stand-in metric of an Insights query in metric math's plan: fetched by nobody, and a
+#: metric name no real metric has, so it changes no other query's default label.
+_INSIGHTS_STAND_IN = MetricRef("", "\x00insights", (), "Sum", 60)
+
+
 def _math_query(q: DataQuery) -> metricmath.Query:
+    if q.metric_stat is None and is_insights(q.expression):
+        return metricmath.Query(q.id, None, _INSIGHTS_STAND_IN, q.label, q.return_data, q.period)
     ms = q.metric_stat
     ref = None if ms is None else MetricRef(ms.namespace, ms.metric_name, tuple(sorted(ms.dimensions)), ms.stat,
                                             ms.period)
@@ -274,56 +246,25 @@ def _fingerprint(request: MetricDataRequest, scan_by: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def fetches(stats: Sequence[PlannedStat], account: str) -> list[Fetch]:
-    """The store queries these planned metrics need: one per distinct (range, period, unit)."""
-    groups: dict[tuple[int, int, int, str | None], tuple[set[int], list[bool]]] = {}
-    for s in stats:
-        if s.empty:
-            continue
-        ids, needs = groups.setdefault((s.start, s.end, s.period, s.unit), (set(), [False]))
-        ids.add(series_id(account, s.namespace, s.metric_name, s.dimensions))
-        needs[0] = needs[0] or s.statistic.needs_values
-    return [Fetch(start, end, period, unit, needs[0], tuple(sorted(ids)))
-            for (start, end, period, unit), (ids, needs) in groups.items()]
-
-
-def metric_series(stats: Sequence[PlannedStat], account: str,
-                  fetched: Mapping[Fetch, Mapping[int, Sequence[SeriesBucket]]]) -> dict[str, Series]:
-    """Each planned metric's series by its id: its statistic per bucket (buckets without a value left out).
-
-    Args:
-        stats: the planned metrics (a plan's MetricStat queries, or a SEARCH's matches).
-        account: the caller's account (series ids are per account).
-        fetched: each of :func:`fetches`' queries with the store's answer.
-    """
-    by_key = {(f.start, f.end, f.period, f.unit): rows for f, rows in fetched.items()}
-    out = {}
-    for s in stats:
-        rows = () if s.empty else by_key.get((s.start, s.end, s.period, s.unit), {}).get(
-            series_id(account, s.namespace, s.metric_name, s.dimensions), ())
-        stamps, values = [], []
-        for start, count, total, lo, hi, hist in rows:
-            v = statistic_value(s.statistic, StatisticSet(count, total, lo, hi), hist or None)
-            if v is not None:
-                stamps.append(float(start))
-                values.append(v)
-        ref = MetricRef(s.namespace, s.metric_name, tuple(s.dimensions), s.statistic.name, s.period)
-        out[s.id] = Series(tuple(stamps), tuple(values), s.metric_name, ref)
-    return out
-
-
 def evaluate_results(plan: MetricDataPlan, series: Mapping[str, Series],
-                     searched: Mapping[SearchCall, Sequence[Series]], now: float) -> list[Result]:
+                     searched: Mapping[SearchCall, Sequence[Series]], insights: Sequence[Result],
+                     now: float) -> list[Result]:
     """Every returned query's result, ascending by time, in request order (metricmath's evaluate).
 
     Args:
         plan: the plan.
-        series: each fetched MetricStat query's series (:func:`metric_series`).
+        series: each fetched MetricStat query's series (:func:`~._metric_sources.metric_series`).
         searched: each of ``plan.math.searches`` with the series it matched.
+        insights: the Insights query's results (:func:`~._metric_sources.insights_results`); they
+            take the query's place.
         now: the current time, for relative times in dynamic labels.
     """
-    return metricmath.evaluate(plan.math, series, searched, start=plan.start, end=plan.end, period=plan.period,
-                               timezone=plan.timezone, now=now)
+    out = metricmath.evaluate(plan.math, series, searched, start=plan.start, end=plan.end, period=plan.period,
+                              timezone=plan.timezone, now=now)
+    if plan.insights is None:
+        return out
+    at = next((i for i, r in enumerate(out) if r.id == plan.insights.id), None)
+    return out if at is None else [*out[:at], *insights, *out[at + 1:]]
 
 
 def page(all_results: Sequence[Result], scan_by: str, offset: int, size: int) -> tuple[list[Result], int | None]:
