@@ -62,7 +62,6 @@ from stackwatch.domain.metricmath import MetricRef, Result, SearchCall, Series
 MAX_QUERIES = 500
 MAX_DATAPOINTS = 100_800
 SCAN_BY = ("TimestampDescending", "TimestampAscending")
-_ID = re.compile(r"[a-z][A-Za-z0-9_]*")
 _TIMEZONE = re.compile(r"[+-]([01][0-9]|2[0-3])[0-5][0-9]")
 _Q = "MetricDataQueries.member"
 
