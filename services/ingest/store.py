@@ -49,6 +49,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from services.ingest.domain._insights import MAX_METRICS as MAX_INSIGHTS_METRICS
@@ -74,7 +76,7 @@ Row = tuple[str, DatumBatch | Datum]
 StatRow = tuple[int, str, float, float, float, float]
 Histograms = dict[tuple[int, str], list[tuple[float, float]]]
 MetricRow = tuple[str, str, list[tuple[str, str]], int]
-SeriesBucket = tuple[int, float, float, float, float, list[tuple[float, float]]]
+SeriesBucket = tuple[Any, ...]  # (bucket, count, sum, min, max[, (values, counts)])
 
 RAW_COLUMNS = ("account", "series", "unit", "resolution", "ts", "ts_ms", "count", "sum", "min", "max", "values",
                "counts")
@@ -315,9 +317,11 @@ class MetricStore:
                 family; the rest need only the statistic set).
 
         Returns:
-            ``{series: [(bucket start, count, sum, min, max, histogram), ...]}`` ordered by bucket,
-            where ``histogram`` is ``[(value, count), ...]`` sorted by value, empty when the bucket
-            has no values or none were asked for. Series without data are absent.
+            ``{series: [(bucket start, count, sum, min, max[, histogram]), ...]}`` ordered by bucket,
+            the rows as the engine gives them (ints and floats), so that a day of minutes of 500
+            series (720,000 rows) is not copied once more. With ``histograms``, the sixth member is
+            ``(values, counts)``: two parallel arrays, values ascending, empty when the bucket has
+            no values. Series without data are absent.
         """
         if not series:
             return {}
@@ -330,12 +334,7 @@ class MetricStore:
             f"{unit_filter} GROUP BY series, bucket ORDER BY series, bucket",
             {"account": account, "series": tuple(sorted({int(s) for s in series})), "start": int(start),
              "end": int(end), "period": int(period), "unit": unit})
-        out: dict[int, list[SeriesBucket]] = {}
-        for row in rows:
-            hist = list(zip(*row[6], strict=True)) if histograms and row[6][0] else []
-            out.setdefault(int(row[0]), []).append(
-                (int(row[1]), float(row[2]), float(row[3]), float(row[4]), float(row[5]), hist))
-        return out
+        return {series: [row[1:] for row in group] for series, group in groupby(rows, itemgetter(0))}
 
     async def list_metrics(self, account: str, *, namespace: str | None = None,
                            metric_name: str | None = None,

@@ -18,8 +18,8 @@ async def test_many_series_in_one_query_grouped_by_series_and_bucket(store: Metr
 
     got = await store.series_buckets(ACCOUNT_A, [a, b, b], T0, T0 + 120, 60, None, histograms=False)
 
-    assert got == {a: [(T0, 2.0, 4.0, 1.0, 3.0, []), (T0 + 60, 1.0, 5.0, 5.0, 5.0, [])],
-                   b: [(T0, 1.0, 10.0, 10.0, 10.0, [])]}
+    assert got == {a: [(T0, 2.0, 4.0, 1.0, 3.0), (T0 + 60, 1.0, 5.0, 5.0, 5.0)],
+                   b: [(T0, 1.0, 10.0, 10.0, 10.0)]}
     assert c not in got
 
 
@@ -32,7 +32,9 @@ async def test_histograms_sum_values_per_bucket_and_statistic_sets_add_none(stor
 
     got = await store.series_buckets(ACCOUNT_A, [sid(ACCOUNT_A)], T0, T0 + 60, 60, None, histograms=True)
 
-    assert got == {sid(ACCOUNT_A): [(T0, 9.0, 17.0, 1.0, 4.0, [(1.0, 3.0), (2.0, 2.0)])]}
+    assert got == {sid(ACCOUNT_A): [(T0, 9.0, 17.0, 1.0, 4.0, ([1.0, 2.0], [3.0, 2.0]))]}
+    [(bucket, *_)] = got[sid(ACCOUNT_A)]
+    assert type(bucket) is int
 
 
 async def test_unit_filter_and_units_merged_without_it(store: MetricStore) -> None:
@@ -44,8 +46,8 @@ async def test_unit_filter_and_units_merged_without_it(store: MetricStore) -> No
     only = await store.series_buckets(ACCOUNT_A, [s], T0, T0 + 60, 60, "Count", histograms=False)
     none = await store.series_buckets(ACCOUNT_A, [s], T0, T0 + 60, 60, "Seconds", histograms=False)
 
-    assert merged == {s: [(T0, 2.0, 3.0, 1.0, 2.0, [])]}
-    assert only == {s: [(T0, 1.0, 2.0, 2.0, 2.0, [])]}
+    assert merged == {s: [(T0, 2.0, 3.0, 1.0, 2.0)]}
+    assert only == {s: [(T0, 1.0, 2.0, 2.0, 2.0)]}
     assert none == {}
 
 
