@@ -195,3 +195,9 @@ def test_fingerprint_binds_the_request_but_not_its_page_size() -> None:
     assert plan_metric_data(dataclasses.replace(base, max_datapoints=5), NOW).fingerprint == fp
     assert plan_metric_data(dataclasses.replace(base, scan_by="TimestampAscending"), NOW).fingerprint != fp
     assert plan_metric_data(request(query("other")), NOW).fingerprint != fp
+
+
+def test_every_metric_stat_is_checked_even_one_nobody_reads() -> None:
+    got = rejected(request(query("unused", metric_stat=stat(s="p101"), return_data=False), query("m1")))
+
+    assert got.message == "The value p101 for parameter MetricDataQueries.member.1.MetricStat.Stat is invalid."

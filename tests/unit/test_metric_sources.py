@@ -125,3 +125,27 @@ def test_insights_without_group_by_is_labelled_by_label_else_id() -> None:
         plan = plan_metric_data(request(expr("q", "SELECT SUM(CPU) FROM App", label=label)), NOW)
         assert plan.insights is not None
         assert [r.label for r in insights_results(plan.insights, [({}, [(NOW - 60, 1.0)])])] == [expected]
+
+
+def test_insights_results_are_not_returned_without_return_data() -> None:
+    plan = plan_metric_data(request(metric("a"), expr("q", "SELECT SUM(CPU) FROM App", return_data=False)), NOW)
+    assert plan.insights is not None
+    insights = insights_results(plan.insights, [({}, [(NOW - 60, 1.0)])])
+
+    assert [r.id for r in evaluate_results(plan, {}, {}, insights, NOW)] == ["a"]
+
+
+def test_an_expression_cannot_read_the_insights_query() -> None:
+    with pytest.raises(errors.ValidationError):
+        plan_metric_data(request(expr("q", "SELECT SUM(CPU) FROM App"), expr("e", "q * 2")), NOW)
+
+
+def test_metrics_function_does_not_see_the_insights_query() -> None:
+    plan = plan_metric_data(request(metric("a", return_data=False), expr("q", "SELECT SUM(CPU) FROM App"),
+                                    expr("all", "METRICS()")), NOW)
+    series = {"a": Series((NOW - 60.0,), (1.0,), "CPU")}
+
+    got = evaluate_results(plan, series, {}, insights_results(plan.insights, [({}, [(NOW - 60, 5.0)])]) if
+                           plan.insights else [], NOW)
+
+    assert [(r.id, r.values) for r in got] == [("q", (5.0,)), ("all", (1.0,))]

@@ -66,7 +66,6 @@ _TIMEZONE = re.compile(r"[+-]([01][0-9]|2[0-3])[0-5][0-9]")
 _Q = "MetricDataQueries.member"
 
 
-
 @dataclass(frozen=True, slots=True)
 class MetricStatQuery:
     """A query's ``MetricStat`` as sent.
@@ -137,8 +136,7 @@ class MetricDataPlan:
     Attributes:
         queries: the queries as sent.
         stats: the MetricStat queries to fetch, planned, in request order.
-        math: metric math's plan of every query (an Insights query stands in it as an
-            unfetched metric, so its Id is checked and its results' place kept).
+        math: metric math's plan of every query but the Insights one.
         searches: the SEARCH calls of ``math.searches``, checked and planned.
         insights: the call's Metrics Insights query, or ``None``.
         start: the expressions' grid start (rounded for ``period``).
@@ -192,15 +190,17 @@ def plan_metric_data(request: MetricDataRequest, now: float) -> MetricDataPlan:
     if request.timezone is not None and not _TIMEZONE.fullmatch(request.timezone):
         raise errors.InvalidParameterValue(
             f"The value {request.timezone} for parameter LabelOptions.Timezone is invalid.")
-    math = metricmath.plan([_math_query(q) for q in queries])
+    if any(_is_insights(q) for q in queries):  # its Id checked with the others', in request order
+        metricmath.plan([_math_query(q) for q in queries])
+    math = metricmath.plan([_math_query(q) for q in queries if not _is_insights(q)])
+    planned = [_plan_stat(q.id, q.metric_stat, f"{_Q}.{n}.MetricStat", request, now)
+               for n, q in enumerate(queries, 1) if q.metric_stat is not None]
     needed = set(math.metric_ids)
-    stats = [_plan_stat(q.id, q.metric_stat, f"{_Q}.{n}.MetricStat", request, now)
-             for n, q in enumerate(queries, 1) if q.metric_stat is not None and q.id in needed]
-    period = min((s.period for s in stats), default=0) or next(
-        (q.period for q in queries if q.period), None) or next((c.period for c in math.searches), 60)
+    stats = [s for s in planned if s.id in needed]  # every one checked, only these fetched
+    period = _default_period(planned, queries, math.searches)
     start, end, _ = rounded_range(request.start, request.end, period, now)
-    insights = plan_insights([(n, q.id, q.expression, q.label, q.period) for n, q in enumerate(queries, 1)
-                              if q.metric_stat is None and q.expression is not None and is_insights(q.expression)],
+    insights = plan_insights([(n, q.id, q.expression or "", q.label, q.period)
+                              for n, q in enumerate(queries, 1) if _is_insights(q)],
                              request.start, request.end, period, now)
     return MetricDataPlan(
         queries=queries, stats=tuple(stats), math=math,
@@ -210,13 +210,24 @@ def plan_metric_data(request: MetricDataRequest, now: float) -> MetricDataPlan:
         fingerprint=_fingerprint(request, scan_by))
 
 
-#: The stand-in metric of an Insights query in metric math's plan: fetched by nobody, and a
-#: metric name no real metric has, so it changes no other query's default label.
+def _default_period(stats: Sequence[PlannedStat], queries: Sequence[DataQuery],
+                    searches: Sequence[SearchCall]) -> int:
+    """The expressions' grid: the finest MetricStat period, else the first query Period, else SEARCH's, else 60."""
+    if stats:
+        return min(s.period for s in stats)
+    return next((q.period for q in queries if q.period), None) or next((c.period for c in searches), 60)
+
+
+#: An Insights query's stand-in when metric math checks the Ids of every query: a metric.
 _INSIGHTS_STAND_IN = MetricRef("", "\x00insights", (), "Sum", 60)
 
 
+def _is_insights(q: DataQuery) -> bool:
+    return q.metric_stat is None and is_insights(q.expression)
+
+
 def _math_query(q: DataQuery) -> metricmath.Query:
-    if q.metric_stat is None and is_insights(q.expression):
+    if _is_insights(q):
         return metricmath.Query(q.id, None, _INSIGHTS_STAND_IN, q.label, q.return_data, q.period)
     ms = q.metric_stat
     ref = None if ms is None else MetricRef(ms.namespace, ms.metric_name, tuple(sorted(ms.dimensions)), ms.stat,
@@ -254,16 +265,20 @@ def evaluate_results(plan: MetricDataPlan, series: Mapping[str, Series],
         plan: the plan.
         series: each fetched MetricStat query's series (:func:`~._metric_sources.metric_series`).
         searched: each of ``plan.math.searches`` with the series it matched.
-        insights: the Insights query's results (:func:`~._metric_sources.insights_results`); they
-            take the query's place.
+        insights: the Insights query's results (:func:`~._metric_sources.insights_results`), or
+            none when it does not return data; they take the query's place in request order.
         now: the current time, for relative times in dynamic labels.
     """
     out = metricmath.evaluate(plan.math, series, searched, start=plan.start, end=plan.end, period=plan.period,
                               timezone=plan.timezone, now=now)
-    if plan.insights is None:
+    if plan.insights is None or not insights:
         return out
-    at = next((i for i, r in enumerate(out) if r.id == plan.insights.id), None)
-    return out if at is None else [*out[:at], *insights, *out[at + 1:]]
+    order = {q.id: n for n, q in enumerate(plan.queries)}
+    mine = order[plan.insights.id]
+    if not plan.queries[mine].return_data:
+        return out
+    at = next((i for i, r in enumerate(out) if order[r.id] > mine), len(out))
+    return [*out[:at], *insights, *out[at:]]
 
 
 def page(all_results: Sequence[Result], scan_by: str, offset: int, size: int) -> tuple[list[Result], int | None]:

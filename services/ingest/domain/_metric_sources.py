@@ -19,7 +19,8 @@ at most 500 (more matches leave the call-level message ``MaxMetricsExceeded``). 
 most one Insights query (an Expression starting with ``SELECT``, case-insensitive); its Period is
 the query's ``Period``, else the call's default period; it reads at most the last two weeks. Its
 results, one per group, take the query's place among the results. Without GROUP BY its label is
-the query's Label, else its Id; with GROUP BY, the group's values.
+the query's Label, else its Id; with GROUP BY, the group's values. Metric math does not see it:
+an expression naming its Id is refused as naming an unknown Id, and ``METRICS()`` leaves it out.
 """
 
 from __future__ import annotations
