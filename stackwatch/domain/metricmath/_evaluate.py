@@ -120,12 +120,12 @@ def _relabel(series: Series, template: str, timezone: str | None, now: float) ->
 def _label(value: Value, q: Query, timezone: str | None, now: float) -> Value:
     if isinstance(value, Series):
         base = Series(value.timestamps, value.values, value.label or q.id, value.ref)
-        return _relabel(base, q.label, timezone, now) if q.label is not None else base
+        return _relabel(base, q.label, timezone, now) if q.label else base
     if isinstance(value, tuple):
         out = []
         for s in value:
             base = Series(s.timestamps, s.values, s.label or q.id, s.ref)
-            if q.label is None or q.label == "":
+            if not q.label:
                 out.append(base)
             elif has_dynamic_part(q.label):
                 out.append(_relabel(base, q.label, timezone, now))
@@ -133,6 +133,11 @@ def _label(value: Value, q: Query, timezone: str | None, now: float) -> Value:
                 out.append(Series(s.timestamps, s.values, f"{q.label} {base.label}", s.ref))
         return tuple(out)
     return value
+
+
+def _like(value: Value, source: Series) -> Series:
+    assert isinstance(value, Series)
+    return Series(value.timestamps, value.values, source.label, source.ref)
 
 
 class _Evaluator:
@@ -178,10 +183,11 @@ class _Evaluator:
 
     def combine(self, op: str, left: Value, right: Value) -> Value:
         fn = _OPERATORS[op]
+        # An array combines element by element; each result keeps its element's label and metric.
         if isinstance(left, tuple):
-            return tuple(self.combine(op, s, right) for s in left)  # type: ignore[misc]
+            return tuple(_like(self.combine(op, s, right), s) for s in left)
         if isinstance(right, tuple):
-            return tuple(self.combine(op, left, s) for s in right)  # type: ignore[misc]
+            return tuple(_like(self.combine(op, left, s), s) for s in right)
         if isinstance(left, float) and isinstance(right, float):
             return safe(fn, left, right)
         if isinstance(left, Series) and isinstance(right, Series):

@@ -304,16 +304,20 @@ def _if(args: list[Arg], ctx: Context) -> Value:
     A TS condition decides point by point on its own timestamps (no condition point, no output).
     When true: the true side's value, or 0 if it is a series without that point. When false: the
     false side's value; dropped if it is a series without that point or is omitted. A scalar
-    condition picks a whole side (an omitted false side gives an empty series).
+    condition picks a whole side (an omitted false side gives an empty series; a scalar side of a
+    time series result becomes a series on the period grid).
     """
     cond, yes = args[0], args[1]
     no: Arg | None = args[2] if len(args) > 2 else None
     if isinstance(cond, float):
-        if cond != 0:
-            return yes if not isinstance(yes, str) else math.nan
-        if no is None:
+        picked = yes if cond != 0 else no
+        if picked is None:
             return make(())
-        return no if not isinstance(no, str) else math.nan
+        if isinstance(picked, float) and any(isinstance(a, Series) for a in args):
+            # IF(S, TS, S) is a time series: a scalar branch covers the query's period grid.
+            return constant(picked, grid(ctx.start, ctx.end, ctx.period))
+        assert not isinstance(picked, str)
+        return picked
     assert isinstance(cond, Series)
     yes_map = points(yes) if isinstance(yes, Series) else None
     no_map = points(no) if isinstance(no, Series) else None
