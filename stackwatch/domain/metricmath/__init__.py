@@ -20,8 +20,9 @@ shell (servicer, alarm evaluator) doing the fetching in between::
 Ids, cycles, types; see :mod:`._plan`); ``evaluate`` then cannot fail on the client's account.
 
 Modules: ``_syntax`` (tokenizer, Pratt parser, the grammar), ``_plan`` (checks, order, typing),
-``_functions`` (the function table), ``_evaluate`` (operators, labels of results), ``_labels``
-(default and dynamic labels), ``_series`` (point-wise helpers), ``_model`` (the dataclasses).
+``_functions`` (the function table) with the bodies in ``_pointwise`` and ``_arrays`` and their
+arguments in ``_context``, ``_evaluate`` (operators, labels of results), ``_labels`` (default and
+dynamic labels), ``_series`` (point-wise helpers), ``_model`` (the dataclasses).
 
 Behaviour chosen where AWS's documentation is silent (unverified against CloudWatch): error
 message wording; default labels (metric name plus distinguishing dimension values; an

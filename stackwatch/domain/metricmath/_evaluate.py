@@ -26,7 +26,8 @@ import operator
 from collections.abc import Callable, Mapping, Sequence
 
 from stackwatch import errors
-from stackwatch.domain.metricmath._functions import FUNCTIONS, Arg, Context
+from stackwatch.domain.metricmath._context import Arg, Context
+from stackwatch.domain.metricmath._functions import FUNCTIONS
 from stackwatch.domain.metricmath._labels import (
     default_label,
     default_labels,
