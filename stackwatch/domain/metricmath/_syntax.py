@@ -1,6 +1,6 @@
 """Metric math text to a tree: a tokenizer and a Pratt parser, nothing else.
 
-Grammar (binding power rises down the table; all binary operators are left-associative except
+Grammar, in full (binding power rises down the table; all binary operators are left-associative except
 ``^``, which is right-associative; unary ``-`` binds tighter than ``*`` but looser than ``^``, so
 ``-2^2`` is ``-(2^2)``)::
 
