@@ -143,3 +143,23 @@ def test_an_expression_reads_the_labels_of_the_queries_it_names() -> None:
 def test_a_search_call_the_shell_did_not_resolve_gives_no_series() -> None:
     p = plan([Query("e1", f"SEARCH('{SEARCH_TEXT}', 'Average', 300)", None)])
     assert evaluate(p, {}, {SearchCall("other", "Average", 300): [HIT_A]}, start=T0, end=T0 + 300, period=300) == []
+
+
+def test_evaluate_renders_times_in_the_label_timezone_and_relative_to_now() -> None:
+    queries = [Query("m1", None, CPU_A, label="${LAST_TIME} (${LAST_TIME_RELATIVE} ago)")]
+    fetched = {"m1": Series((T0, T0 + 300), (1.0, 2.0), "")}
+    p = plan(queries)
+    (at_end,) = evaluate(p, fetched, {}, start=T0, end=T0 + 900, period=300, timezone="+0130")
+    (at_now,) = evaluate(p, fetched, {}, start=T0, end=T0 + 900, period=300, now=T0 + 7500)
+    assert at_end.label == "2024-06-10 01:35:00 (10m ago)"
+    assert at_now.label == "2024-06-10 00:05:00 (2h ago)"
+
+
+def test_evaluate_refuses_a_malformed_timezone() -> None:
+    with pytest.raises(errors.InvalidParameterValue):
+        evaluate(plan([Query("m1", None, CPU_A)]), {}, {}, start=T0, end=T0 + 300, period=300, timezone="UTC")
+
+
+def test_an_empty_label_on_a_metric_falls_back_to_the_default_label() -> None:
+    (result,) = evaluate(plan([Query("m1", None, CPU_A, label="")]), {}, {}, start=T0, end=T0 + 300, period=300)
+    assert result.label == "CPUUtilization"

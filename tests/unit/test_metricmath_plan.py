@@ -175,3 +175,20 @@ def test_a_chain_within_the_depth_limit_evaluates() -> None:
     p = plan([metric("m1"), expr("e1", "+".join(["m1"] * 199))])
     results = evaluate(p, {"m1": Series((0.0,), (1.0,), "")}, {}, start=0, end=60, period=60)
     assert results[-1].values == (199.0,)
+
+
+def test_a_fetched_series_with_two_points_at_one_time_is_an_internal_failure() -> None:
+    from stackwatch.domain.metricmath import Series, evaluate
+
+    bad = Series((60.0, 0.0, 60.0), (1.0, 2.0, 3.0), "")
+    with pytest.raises(errors.InternalFailure) as caught:
+        evaluate(plan([metric("m1")]), {"m1": bad}, {}, start=0, end=180, period=60)
+    assert caught.value.message == "metric math: a series has two points at timestamp 60.0"
+
+
+def test_a_fetched_series_given_newest_first_is_put_in_time_order() -> None:
+    from stackwatch.domain.metricmath import Series, evaluate
+
+    newest_first = Series((120.0, 60.0, 0.0), (3.0, 2.0, 1.0), "")
+    (result,) = evaluate(plan([metric("m1")]), {"m1": newest_first}, {}, start=0, end=180, period=60)
+    assert (result.timestamps, result.values) == ((0.0, 60.0, 120.0), (1.0, 2.0, 3.0))

@@ -90,7 +90,7 @@ def evaluate(plan: Plan, fetched: Mapping[str, Series], searched: Mapping[Search
         if q.metric is not None:
             raw = normalize(fetched[qid]) if qid in fetched else make(())
             base = Series(raw.timestamps, raw.values, defaults[qid], q.metric)
-            env[qid] = _relabel(base, q.label, timezone, when) if q.label is not None else base
+            env[qid] = _relabel(base, q.label, timezone, when) if q.label else base
             continue
         ctx = Context(start, end, q.period or period, tuple(_as_series(env.get(m)) for m in metric_ids),
                       metric_ids, searched, default_label)
