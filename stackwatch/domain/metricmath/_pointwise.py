@@ -161,14 +161,15 @@ def date_part(fn: Callable[[datetime], float]) -> Impl:
     return impl
 
 
-
 def period(args: list[Arg], ctx: Context) -> Value:
+    """PERIOD(m1): the period of the metric, in seconds."""
     x = args[0]
     assert isinstance(x, Series)
     return float(x.ref.period if x.ref else ctx.period)
 
 
 def time_series(args: list[Arg], ctx: Context) -> Value:
+    """TIME_SERIES(S): the scalar at every point of the query's period grid (no points if it has no value)."""
     return constant(scalar(args[0]), grid(ctx.start, ctx.end, ctx.period))
 
 
@@ -185,8 +186,8 @@ def if_(args: list[Arg], ctx: Context) -> Value:
     no: Arg | None = args[2] if len(args) > 2 else None
     if isinstance(cond, float):
         picked = yes if cond != 0 else no
-        if picked is None:
-            return make(())
+        if picked is None:  # IF(0, x): no value at all
+            return make(()) if isinstance(yes, Series) else math.nan
         if isinstance(picked, float) and any(isinstance(a, Series) for a in args):
             # IF(S, TS, S) is a time series: a scalar branch covers the query's period grid.
             return constant(picked, grid(ctx.start, ctx.end, ctx.period))
