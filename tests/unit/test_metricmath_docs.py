@@ -75,10 +75,12 @@ IF_DATA = {"metric1": [1, 1, 0, 0, None], "metric2": [30, None, 0, 0, 30], "metr
     ("IF(1, metric2, metric3)", [30, None, 0, 0, 30]),
     ("IF(0, metric2, metric3)", [0, 0, 20, None, 20]),
     ("IF(0, metric2)", [None] * 5),
+    ("IF(0, metric2, 7)", [7] * 5),                     # a scalar branch of a TS result covers the grid
+    ("IF(1, metric2, 7)", [30, None, 0, 0, 30]),
     ("IF(metric2 < 400, metric2)", [30, None, 0, 0, 30]),
     ("IF(metric2 > 10, 10, 2)", [10, None, 2, 2, 10]),
-], ids=["TS-TS-TS", "TS-S-TS", "TS-TS-S", "TS-TS", "S-true", "S-false", "S-no-false", "filter-low",
-        "two-values"])
+], ids=["TS-TS-TS", "TS-S-TS", "TS-TS-S", "TS-TS", "S-true", "S-false", "S-no-false", "S-false-scalar",
+        "S-true-scalar", "filter-low", "two-values"])
 def test_if_tables(expression: str, expected: Values) -> None:
     assert one(expression, **IF_DATA) == expected
 
@@ -147,6 +149,11 @@ def test_array_examples(expression: str, expected: Values | None) -> None:
 def test_metrics_divided_by_100_gives_one_series_per_metric_with_its_label() -> None:
     results = run("METRICS() / 100", m1=[100, None], m2=[50, 200])
     assert [(r.label, grid_values(r, 2)) for r in results] == [("M1", [1, None]), ("M2", [0.5, 2])]
+
+
+def test_an_array_combined_with_a_series_keeps_each_element_label() -> None:
+    results = run("[m1, m2] / m3", m1=[2, 4], m2=[6, None], m3=[2, 2])
+    assert [(r.label, grid_values(r, 2)) for r in results] == [("M1", [1, 2]), ("M2", [3, 0])]
 
 
 SORTABLE = {"a": [1, 1, 1], "b": [9, 9, 9], "c": [5, None, 5], "d": [2, 8, 2]}  # SUM 3 27 10 12, AVG 1 9 5 4

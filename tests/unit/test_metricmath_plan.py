@@ -158,3 +158,37 @@ def test_array_results_and_single_series_results_are_both_accepted() -> None:
     p = plan([metric("m1"), metric("m2"), expr("e1", "METRICS()"), expr("e2", "SUM(METRICS())"),
               expr("e3", "IF(m1 > 1, 1, 0)")])
     assert (p.kinds["e1"], p.kinds["e2"], p.kinds["e3"]) == ("TS[]", "TS", "TS")
+
+
+@pytest.mark.parametrize("text", ["(" * 250 + "m1" + ")" * 250, "+".join(["m1"] * 300), "-" * 250 + "m1",
+                                  "ABS(" * 201 + "m1" + ")" * 201],
+                         ids=["parentheses", "long-chain", "unary-chain", "nested-calls"])
+def test_a_tree_too_deep_to_evaluate_is_a_syntax_error_not_a_crash(text: str) -> None:
+    with pytest.raises(errors.ValidationError) as caught:
+        plan([metric("m1"), expr("e1", text)])
+    assert "Expression nested too deeply" in caught.value.message
+
+
+def test_a_chain_within_the_depth_limit_evaluates() -> None:
+    from stackwatch.domain.metricmath import Series, evaluate
+
+    p = plan([metric("m1"), expr("e1", "+".join(["m1"] * 199))])
+    results = evaluate(p, {"m1": Series((0.0,), (1.0,), "")}, {}, start=0, end=60, period=60)
+    assert results[-1].values == (199.0,)
+
+
+def test_a_fetched_series_with_two_points_at_one_time_is_an_internal_failure() -> None:
+    from stackwatch.domain.metricmath import Series, evaluate
+
+    bad = Series((60.0, 0.0, 60.0), (1.0, 2.0, 3.0), "")
+    with pytest.raises(errors.InternalFailure) as caught:
+        evaluate(plan([metric("m1")]), {"m1": bad}, {}, start=0, end=180, period=60)
+    assert caught.value.message == "metric math: a series has two points at timestamp 60.0"
+
+
+def test_a_fetched_series_given_newest_first_is_put_in_time_order() -> None:
+    from stackwatch.domain.metricmath import Series, evaluate
+
+    newest_first = Series((120.0, 60.0, 0.0), (3.0, 2.0, 1.0), "")
+    (result,) = evaluate(plan([metric("m1")]), {"m1": newest_first}, {}, start=0, end=180, period=60)
+    assert (result.timestamps, result.values) == ((0.0, 60.0, 120.0), (1.0, 2.0, 3.0))

@@ -10,18 +10,30 @@ shell (servicer, alarm evaluator) doing the fetching in between::
                               v                                                 v
                   shell: store reads --> fetched {Id: Series}              evaluate(plan, fetched,
                          ListMetrics + reads --> searched {SearchCall:       searched, start, end,
-                                                           [Series]}         period, timezone)
+                                                           [Series]}         period, timezone, now)
                                                                                  |
                                                       [Result, ...] <------------+
                                                       ReturnData queries, request order;
                                                       a TS[] gives several Results with one Id
 
+The language (functions UPPERCASE, query Ids starting lowercase; precedence lowest first)::
+
+    expr := expr OR expr | expr AND expr                (also || and &&)
+          | expr (== | != | < | <= | > | >=) expr
+          | expr (+ | -) expr | expr (* | /) expr | - expr | expr ^ expr
+          | NUMBER | 'string' | "string" | Id | KEYWORD | FUNCTION(expr, ...) | [expr, ...] | (expr)
+
+Values are scalars (S), time series (TS) and arrays of them (TS[]); an expression must end as TS
+or TS[]. ``_syntax`` has the details of the grammar, ``_functions`` the table of functions.
+
 ``plan`` refuses a bad request with CloudWatch's error (ValidationError for Ids, syntax, unknown
-Ids, cycles, types; see :mod:`._plan`); ``evaluate`` then cannot fail on the client's account.
+Ids, cycles, types; see :mod:`._plan`). After that, ``evaluate`` refuses only a malformed
+LabelOptions.Timezone or a grid of more than 100,800 points (InvalidParameterValue).
 
 Modules: ``_syntax`` (tokenizer, Pratt parser, the grammar), ``_plan`` (checks, order, typing),
-``_functions`` (the function table), ``_evaluate`` (operators, labels of results), ``_labels``
-(default and dynamic labels), ``_series`` (point-wise helpers), ``_model`` (the dataclasses).
+``_functions`` (the function table) with the bodies in ``_pointwise`` and ``_arrays`` and their
+arguments in ``_context``, ``_evaluate`` (operators, labels of results), ``_labels`` (default and
+dynamic labels), ``_series`` (point-wise helpers), ``_model`` (the dataclasses).
 
 Behaviour chosen where AWS's documentation is silent (unverified against CloudWatch): error
 message wording; default labels (metric name plus distinguishing dimension values; an

@@ -26,7 +26,8 @@ import operator
 from collections.abc import Callable, Mapping, Sequence
 
 from stackwatch import errors
-from stackwatch.domain.metricmath._functions import FUNCTIONS, Arg, Context
+from stackwatch.domain.metricmath._context import Arg, Context
+from stackwatch.domain.metricmath._functions import FUNCTIONS
 from stackwatch.domain.metricmath._labels import (
     default_label,
     default_labels,
@@ -89,7 +90,7 @@ def evaluate(plan: Plan, fetched: Mapping[str, Series], searched: Mapping[Search
         if q.metric is not None:
             raw = normalize(fetched[qid]) if qid in fetched else make(())
             base = Series(raw.timestamps, raw.values, defaults[qid], q.metric)
-            env[qid] = _relabel(base, q.label, timezone, when) if q.label is not None else base
+            env[qid] = _relabel(base, q.label, timezone, when) if q.label else base
             continue
         ctx = Context(start, end, q.period or period, tuple(_as_series(env.get(m)) for m in metric_ids),
                       metric_ids, searched, default_label)
@@ -120,12 +121,12 @@ def _relabel(series: Series, template: str, timezone: str | None, now: float) ->
 def _label(value: Value, q: Query, timezone: str | None, now: float) -> Value:
     if isinstance(value, Series):
         base = Series(value.timestamps, value.values, value.label or q.id, value.ref)
-        return _relabel(base, q.label, timezone, now) if q.label is not None else base
+        return _relabel(base, q.label, timezone, now) if q.label else base
     if isinstance(value, tuple):
         out = []
         for s in value:
             base = Series(s.timestamps, s.values, s.label or q.id, s.ref)
-            if q.label is None or q.label == "":
+            if not q.label:
                 out.append(base)
             elif has_dynamic_part(q.label):
                 out.append(_relabel(base, q.label, timezone, now))
@@ -133,6 +134,11 @@ def _label(value: Value, q: Query, timezone: str | None, now: float) -> Value:
                 out.append(Series(s.timestamps, s.values, f"{q.label} {base.label}", s.ref))
         return tuple(out)
     return value
+
+
+def _like(value: Value, source: Series) -> Series:
+    assert isinstance(value, Series)
+    return Series(value.timestamps, value.values, source.label, source.ref)
 
 
 class _Evaluator:
@@ -178,10 +184,11 @@ class _Evaluator:
 
     def combine(self, op: str, left: Value, right: Value) -> Value:
         fn = _OPERATORS[op]
+        # An array combines element by element; each result keeps its element's label and metric.
         if isinstance(left, tuple):
-            return tuple(self.combine(op, s, right) for s in left)  # type: ignore[misc]
+            return tuple(_like(self.combine(op, s, right), s) for s in left)
         if isinstance(right, tuple):
-            return tuple(self.combine(op, left, s) for s in right)  # type: ignore[misc]
+            return tuple(_like(self.combine(op, left, s), s) for s in right)
         if isinstance(left, float) and isinstance(right, float):
             return safe(fn, left, right)
         if isinstance(left, Series) and isinstance(right, Series):

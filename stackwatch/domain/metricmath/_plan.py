@@ -156,6 +156,7 @@ def _dependencies(qid: str, tree: Node, metric_ids: tuple[str, ...], ids: set[st
 def _order(ids: list[str], deps: Mapping[str, set[str]]) -> list[str]:
     """Depth-first post-order in request order; a back edge is a cycle."""
     order: list[str] = []
+    position = {qid: i for i, qid in enumerate(ids)}
     state: dict[str, int] = {}  # 1 visiting, 2 done
     path: list[str] = []
 
@@ -167,7 +168,7 @@ def _order(ids: list[str], deps: Mapping[str, set[str]]) -> list[str]:
             raise _bad(cycle[0], "Circular reference between expressions: " + " -> ".join(cycle))
         state[qid] = 1
         path.append(qid)
-        for dep in sorted(deps.get(qid, ()), key=ids.index):
+        for dep in sorted(deps.get(qid, ()), key=position.__getitem__):
             visit(dep)
         path.pop()
         state[qid] = 2

@@ -1,6 +1,6 @@
 """Metric math text to a tree: a tokenizer and a Pratt parser, nothing else.
 
-Grammar (binding power rises down the table; all binary operators are left-associative except
+Grammar, in full (binding power rises down the table; all binary operators are left-associative except
 ``^``, which is right-associative; unary ``-`` binds tighter than ``*`` but looser than ``^``, so
 ``-2^2`` is ``-(2^2)``)::
 
@@ -114,6 +114,10 @@ _KEYWORD_OPS = {"AND": "AND", "OR": "OR", "&&": "AND", "||": "OR"}
 _BINARY = {"OR": 10, "AND": 20, "==": 30, "!=": 30, "<": 30, "<=": 30, ">": 30, ">=": 30,
            "+": 40, "-": 40, "*": 50, "/": 50, "^": 70}
 _UNARY_POWER = 60
+#: Deepest tree accepted (nesting of parentheses, arguments and operands, a chain ``a+b+c`` counting
+#: one level per operator): the 2,048 characters CloudWatch allows could otherwise build a tree
+#: deeper than the planner and evaluator can recurse into.
+MAX_DEPTH = 200
 _EOF = "end of expression"
 
 
@@ -149,6 +153,7 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.tokens = _tokenize(text)
         self.index = 0
+        self.depth = 0
 
     def peek(self) -> _Token:
         return self.tokens[self.index]
@@ -165,7 +170,15 @@ class _Parser:
         return token
 
     def expression(self, min_power: int = 0) -> Node:
-        left = self.prefix()
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise SyntaxProblem("Expression nested too deeply", self.peek().pos)
+        try:
+            return self.operators(self.prefix(), min_power)
+        finally:
+            self.depth -= 1
+
+    def operators(self, left: Node, min_power: int) -> Node:
         while True:
             token = self.peek()
             power = _BINARY.get(token.text) if token.kind == "op" else None
@@ -229,4 +242,24 @@ def parse(text: str) -> Node:
     token = parser.peek()
     if token.kind != "eof":
         raise SyntaxProblem(f"Unexpected {_describe(token)}", token.pos)
+    _check_depth(node)
     return node
+
+
+def _check_depth(root: Node) -> None:
+    """Refuse a tree deeper than :data:`MAX_DEPTH`, walking it without recursion."""
+    stack: list[tuple[Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise SyntaxProblem("Expression nested too deeply", node.pos)
+        children: tuple[Node, ...] = ()
+        if isinstance(node, Call):
+            children = node.args
+        elif isinstance(node, Array):
+            children = node.items
+        elif isinstance(node, Unary):
+            children = (node.operand,)
+        elif isinstance(node, Binary):
+            children = (node.left, node.right)
+        stack.extend((child, depth + 1) for child in children)
