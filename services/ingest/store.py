@@ -458,6 +458,8 @@ class MetricStore:
     # (18.16 loses them under GROUP BY), and joined subqueries are aliased (modern engines need it).
     # Every table is read with ``account = %(account)s`` first.
 
+    #: Most catalog metrics one Insights query reads (the first ones by series id).
+    _INSIGHTS_SCAN = MAX_INSIGHTS_METRICS
     _PERIOD_AGG = {Function.SUM: "sum(s)", Function.COUNT: "sum(n)", Function.MAX: "max(hi)",
                    Function.MIN: "min(lo)", Function.AVG: "sum(s) / sum(n)"}
     _SERIES_AGG = {Function.SUM: "sum(v)", Function.COUNT: "count()", Function.MAX: "max(v)",
@@ -482,7 +484,7 @@ class MetricStore:
         """
         params: dict[str, Any] = {"account": account, "ns": query.namespace, "metric": query.metric_name,
                                   "start": int(start), "end": int(end), "period": int(period),
-                                  "scan": MAX_INSIGHTS_METRICS, "limit": query.limit}
+                                  "scan": self._INSIGHTS_SCAN, "limit": query.limit}
         where = ["account = %(account)s", "namespace = %(ns)s", "metric = %(metric)s"]
         if query.schema is not None:
             if query.schema:
