@@ -498,6 +498,8 @@ class MetricStore:
     # (18.16 loses them under GROUP BY), and joined subqueries are aliased (modern engines need it).
     # Every table is read with ``account = %(account)s`` first.
 
+    #: Most catalog metrics one Insights query reads (the first ones by series id).
+    _INSIGHTS_SCAN = MAX_INSIGHTS_METRICS
     _PERIOD_AGG = {Function.SUM: "sum(s)", Function.COUNT: "sum(n)", Function.MAX: "max(hi)",
                    Function.MIN: "min(lo)", Function.AVG: "sum(s) / sum(n)"}
     _SERIES_AGG = {Function.SUM: "sum(v)", Function.COUNT: "count()", Function.MAX: "max(v)",
@@ -518,18 +520,27 @@ class MetricStore:
             Series in the query's order (ORDER BY, else by group values), at most ``query.limit``.
             A group maps each GROUP BY key to its value, leaving out keys of the null group
             (``Other``); without GROUP BY it is ``{}``. Datapoints are (period start, value) in
-            time order; periods without data are absent, and so is a query without data.
+            time order; periods without data are absent, and so is a query without data (or with
+            an empty range or a period that is not positive).
         """
-        params: dict[str, Any] = {"account": account, "ns": query.namespace, "metric": query.metric_name,
-                                  "start": int(start), "end": int(end), "period": int(period),
-                                  "scan": MAX_INSIGHTS_METRICS, "limit": query.limit}
+        if period <= 0 or end <= start:
+            return []
+        params: dict[str, Any] = {"account": account, "start": int(start), "end": int(end), "period": int(period)}
+        sql, width = self._insights_sql(query, params)
+        out = []
+        for row in await self._engine.execute(sql, params):
+            found = {k: str(row[2 * i]) for i, k in enumerate(query.group_by) if row[2 * i + 1]}
+            buckets, values = row[width], row[width + 1]
+            out.append((found, sorted((int(b), float(v)) for b, v in zip(buckets, values, strict=True))))
+        return out
+
+    def _insights_sql(self, query: InsightsQuery, params: dict[str, Any]) -> tuple[str, int]:
+        """The statement of ``query`` (adding its parameters) and how many group columns lead its rows."""
+        params.update(ns=query.namespace, metric=query.metric_name, scan=self._INSIGHTS_SCAN, limit=query.limit)
         where = ["account = %(account)s", "namespace = %(ns)s", "metric = %(metric)s"]
         if query.schema is not None:
-            if query.schema:
-                params["schema"] = list(query.schema)
-                where.append("dim_names = %(schema)s")
-            else:
-                where.append("empty(dim_names)")
+            params["schema"] = list(query.schema)
+            where.append("dim_names = %(schema)s" if query.schema else "empty(dim_names)")
         if query.where is not None:
             where.append(self._where_sql(query.where, params))
         catalog = (f"SELECT series, any(dim_names) AS names, any(dim_values) AS vals FROM {self._db}.catalog"
@@ -537,16 +548,16 @@ class MetricStore:
         keys, cols = ["0 AS g"], ["g"]
         if query.group_by:
             keys, cols = [], []
+            params["other"] = OTHER
             for i, key in enumerate(query.group_by):
                 params[f"gk{i}"] = key
                 at = f"indexOf(names, %(gk{i})s)"  # 18.16 loses aliases of joined columns: no alias chains
                 keys += [f"if({at} > 0, arrayElement(vals, {at}), %(other)s) AS v{i}", f"{at} > 0 AS h{i}"]
                 cols += [f"v{i}", f"h{i}"]
-            params["other"] = OTHER
         group = ", ".join(cols)
         order = f"o {'DESC' if query.descending else 'ASC'}, {group}" if query.order_by else group
         having = " HAVING sum(n) > 0" if query.function is Function.AVG else ""
-        rows = await self._engine.execute(
+        return (
             f"SELECT {group}, groupArray(bucket), groupArray(v),"
             f" {self._SERIES_AGG[query.order_by or query.function]} AS o FROM ("
             f" SELECT {', '.join(keys)}, bucket, {self._PERIOD_AGG[query.function]} AS v FROM ("
@@ -555,14 +566,7 @@ class MetricStore:
             f"   AND series IN (SELECT series FROM ({catalog}))"
             f" ) AS d ALL INNER JOIN ({catalog}) AS c USING series"
             f" GROUP BY {group}, bucket{having}"
-            f") GROUP BY {group} ORDER BY {order} LIMIT %(limit)s", params)
-        out = []
-        for row in rows:
-            labels = row[:len(cols)]
-            found = {k: str(labels[2 * i]) for i, k in enumerate(query.group_by) if labels[2 * i + 1]}
-            buckets, values = row[len(cols)], row[len(cols) + 1]
-            out.append((found, sorted((int(b), float(v)) for b, v in zip(buckets, values, strict=True))))
-        return out
+            f") GROUP BY {group} ORDER BY {order} LIMIT %(limit)s"), len(cols)
 
     @classmethod
     def _where_sql(cls, c: Condition, params: dict[str, Any]) -> str:

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.ingest.domain import matches, parse_insights, parse_search
+from services.ingest.domain import matches, parse_insights, parse_search, selects
 from services.ingest.store import MetricStore
 from stackwatch.store import AsyncEngine
-from tests.integration.datums import ACCOUNT_A, ACCOUNT_B, T0, stat_set, value
+from tests.integration.datums import ACCOUNT_A, ACCOUNT_B, T0, sid, stat_set, value
 
 HOSTILE = ["it's", 'double "quoted"', "back\\slash\\", "'; DROP TABLE raw; --", "%(account)s %% _",
            "new\nline", "nul\x00byte", "ünïcødé 漢字 😀", "(paren)", "a%b_c"]
@@ -264,14 +264,68 @@ async def test_insights_group_by_a_key_some_metrics_lack_is_a_group_of_its_own(s
 
 
 async def test_insights_never_reads_another_account(store: MetricStore) -> None:
+    # identical metrics in both accounts, B's values a thousand times A's
     await store.insert([(ACCOUNT_A, d) for d in _fleet()], now=T0)
-    await store.insert([(ACCOUNT_B, d) for d in _fleet()[:2]], now=T0)
-    q = 'SELECT SUM(CPUUtilization) FROM "AWS/EC2" GROUP BY InstanceId'
-    a = await _insights(store, ACCOUNT_A, q)
-    b = await _insights(store, ACCOUNT_B, q)
-    assert b == [({"InstanceId": "i-1"}, [(T0, 1.0), (T0 + 60, 3.0)])]
-    assert len(a) == 5
-    assert await _insights(store, "nobody", q) == []
+    await store.insert([(ACCOUNT_B, d._replace(stats=d.stats._replace(sum=d.stats.sum * 1000))) for d in _fleet()],
+                       now=T0)
+    for q in ['SELECT SUM(CPUUtilization) FROM "AWS/EC2" GROUP BY InstanceId',
+              "SELECT SUM(CPUUtilization) FROM SCHEMA(\"AWS/EC2\", InstanceId, InstanceType) WHERE InstanceId != 'x'"]:
+        a = await _insights(store, ACCOUNT_A, q)
+        b = await _insights(store, ACCOUNT_B, q)
+        assert [g for g, _ in a] == [g for g, _ in b] != []
+        assert [[(t, v * 1000) for t, v in points] for _, points in a] == [points for _, points in b]
+        assert await _insights(store, "nobody", q) == []
+
+
+async def test_insights_reads_at_most_the_scan_limit_of_metrics(store: MetricStore) -> None:
+    datums = [value(T0, float(i), name="M", d=[("Host", f"h{i}")]) for i in range(5)]
+    await store.insert([(ACCOUNT_A, d) for d in datums], now=T0)
+    store._INSIGHTS_SCAN = 3
+    rows = await _insights(store, ACCOUNT_A, "SELECT SUM(M) FROM App GROUP BY Host")
+    first = sorted(range(5), key=lambda i: sid(ACCOUNT_A, name="M", d=[("Host", f"h{i}")]))[:3]
+    assert sorted(g["Host"] for g, _ in rows) == sorted(f"h{i}" for i in first)
+
+
+VALUES = ["a", "A", "a%b", "a_b", "x.y", "it's", "back\\", "new\nline", "ü漢", "%", "", "ab", "b"]
+
+
+@st.composite
+def _where(draw: st.DrawFn, depth: int = 0) -> str:
+    def lit(v: str) -> str:
+        return "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    kind = draw(st.integers(0, 6 if depth < 3 else 3))
+    key = draw(st.sampled_from(["K", "L", "Missing"]))
+    v = draw(st.sampled_from(VALUES))
+    if kind == 0:
+        return f"{key} {draw(st.sampled_from(['=', '!=']))} {lit(v)}"
+    if kind == 1:
+        pattern = draw(st.sampled_from(["%", ""])) + v + draw(st.sampled_from(["%", "", "%b"]))
+        return f"{key} {draw(st.sampled_from(['LIKE', 'NOT LIKE']))} {lit(pattern)}"
+    if kind in (2, 3):
+        vs = draw(st.lists(st.sampled_from(VALUES), min_size=1, max_size=3))
+        return f"{key} {draw(st.sampled_from(['IN', 'NOT IN']))} ({', '.join(lit(x) for x in vs)})"
+    if kind == 4:
+        return f"NOT ({draw(_where(depth + 1))})"
+    return f"({draw(_where(depth + 1))}) {draw(st.sampled_from(['AND', 'OR']))} ({draw(_where(depth + 1))})"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(wheres=st.lists(_where(), min_size=1, max_size=4))
+async def test_insights_where_selects_what_the_reference_selects(async_engine: AsyncEngine, database: str,
+                                                                 wheres: list[str]) -> None:
+    store = MetricStore(async_engine, database)
+    await store.ensure_schema()
+    if not (await async_engine.execute(f"SELECT count() FROM {database}.catalog"))[0][0]:
+        metrics = [[("Id", str(i)), ("K", k)] + ([("L", lv)] if lv is not None else [])
+                   for i, (k, lv) in enumerate((k, lv) for k in VALUES for lv in (None, *VALUES[:4]))]
+        await store.insert([(ACCOUNT_A, value(T0, 1.0, name="M", d=d)) for d in metrics], now=T0)
+    catalog = await store.list_metrics(ACCOUNT_A, active_since=0, limit=10_000)
+    for where in wheres:
+        q = parse_insights(f"SELECT SUM(M) FROM App WHERE {where} GROUP BY Id")
+        rows = await _insights(store, ACCOUNT_A, f"SELECT SUM(M) FROM App WHERE {where} GROUP BY Id LIMIT 500")
+        expected = {dict(d)["Id"] for ns, name, d, _ in catalog if selects(q, ns, name, d)}
+        assert {g["Id"] for g, _ in rows} == expected, where
 
 
 @pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))

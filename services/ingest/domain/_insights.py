@@ -41,7 +41,7 @@ Meaning:
   (:func:`insights_window`).
 
 Extensions to AWS's documented grammar (which lists only ``=``, ``!=`` and ``AND``): OR, NOT,
-parentheses, LIKE, IN and their negations, as the task's reference grammar asks. Not supported:
+parentheses, LIKE, IN and their negations, as our reference (cloudwatch-api.md §3.3.2) lists. Not supported:
 ``AWS.AccountId``/``CURRENT_ACCOUNT_ID()`` (no monitoring accounts) and ``tag.*`` keys.
 """
 

@@ -18,8 +18,9 @@ results are tested equal to :func:`matches`.
 Rules, as CloudWatch's user guide gives them (search-expression-syntax):
 
 - The **schema** names the namespace (exactly) and the *exact set* of dimension names a metric
-  must have: ``{AWS/EC2}`` is the namespace's metrics without dimensions. A name with spaces or
-  punctuation other than ``/ . - _ :`` must be double-quoted.
+  must have: ``{AWS/EC2}`` is the namespace's metrics without dimensions. The guide asks for
+  double quotes around names with spaces or punctuation; this parser needs them only around
+  names with white space or one of ``( ) " = { } ,`` (``AWS/EC2`` stays bare, as in every example).
 - A **phrase** (``"CPUUtilization"``) matches a metric whose name, namespace, a dimension name or
   a dimension value equals it exactly (case-sensitive). Inside quotes ``\"``, ``\\``, ``\(``, ``\)``
   are escapes.
