@@ -27,6 +27,7 @@ from services.ingest.domain import (
     Fetch,
     MetricDataRequest,
     MetricStatQuery,
+    PlannedInsights,
     PlannedSearch,
     PlannedStat,
     RawDatum,
@@ -47,7 +48,7 @@ from services.ingest.domain import (
 from services.ingest.store import MetricStore, SeriesBucket
 from stackwatch import errors
 from stackwatch.clock import Clock
-from stackwatch.domain.metricmath import SearchCall, Series
+from stackwatch.domain.metricmath import Result, SearchCall, Series
 from stackwatch.domain.metrics import series_id
 from stackwatch.proto.metrics.v1 import metrics_pb2, metrics_pb2_grpc
 from stackwatch.rpc import PrincipalVerifier, servicer_errors
@@ -208,17 +209,20 @@ class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
     @servicer_errors
     async def GetMetricData(self, request: metrics_pb2.GetMetricDataRequest,
                             context: grpc.aio.ServicerContext[Any, Any]) -> metrics_pb2.GetMetricDataResponse:
-        """Many metrics over one range: one store query per distinct (range, period, unit), then pages."""
+        """Many metrics, expressions, SEARCH and Insights over one range, paged by datapoints.
+
+        The plan is checked before any I/O; then the MetricStat queries (one store query per
+        distinct range, period and unit, however many metrics), the SEARCH calls and the Insights
+        query are read concurrently, and metric math evaluates the lot.
+        """
         principal = await self._principals.require(context, request, "GetMetricData")
         account, tenant = principal.account_id, Tenant.of(principal)
         plan = plan_metric_data(_data_request(request), self._clock.now())
         offset = _offset(tenant.read_page_token(request.next_token), plan.fingerprint) \
             if request.HasField("next_token") else 0
-        series = await self._series(account, plan.stats)
-        searched, messages = await self._searched(account, plan.searches)
-        insights = [] if plan.insights is None or plan.insights.empty else insights_results(
-            plan.insights, await self._store.insights(account, plan.insights.query, plan.insights.start,
-                                                      plan.insights.end, plan.insights.period))
+        series, (searched, messages), insights = await asyncio.gather(
+            self._series(account, plan.stats), self._searched(account, plan.searches),
+            self._insights(account, plan.insights))
         results = evaluate_results(plan, series, searched, insights, self._clock.now())
         results_page, following = page(results, plan.scan_by, offset, plan.page_size)
         response = metrics_pb2.GetMetricDataResponse()
@@ -233,7 +237,6 @@ class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
         if following is not None:
             response.next_token = tenant.page_token([plan.fingerprint, following])
         return response
-
 
     async def _series(self, account: str, stats: Sequence[PlannedStat]) -> dict[str, Series]:
         """The planned metrics' series by id: their store queries run concurrently."""
@@ -261,6 +264,13 @@ class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
                             strict=True)
         series = await self._series(account, [s for stats in planned for s in stats])
         return searched_series(searches, planned, series), [TOO_MANY_METRICS] if any(more) else []
+
+    async def _insights(self, account: str, insights: PlannedInsights | None) -> list[Result]:
+        """The Insights query's results, one per group (none without the query)."""
+        if insights is None or insights.empty:
+            return []
+        groups = await self._store.insights(account, insights.query, insights.start, insights.end, insights.period)
+        return insights_results(insights, groups)
 
 
 _DATAPOINT_FIELDS = (("SampleCount", "sample_count"), ("Average", "average"), ("Sum", "sum"),
