@@ -151,6 +151,8 @@ def percentiles(histogram: Histogram, fractions: Sequence[float]) -> list[float]
     it (a target that lands on a running count, like p50 of an even number of samples) are
     compared exactly, and anything outside the proof's assumptions goes to the definition.
     """
+    if len(histogram) == 1 and histogram[0][1] > 0 and all(0.0 <= q <= 1.0 for q in fractions):
+        return [histogram[0][0]] * len(fractions)  # one value is every quantile (a common bucket)
     pairs = sorted([pair for pair in histogram if pair[1] > 0])
     if not pairs:
         return exact_percentiles(histogram, fractions)  # raises, as defined
@@ -250,6 +252,7 @@ class Statistic:
             when omitted. For ``p``: the percentile's fraction.
         upper: the range's upper bound, likewise; ``None`` when omitted.
         percent: whether the bounds are percentiles rather than values.
+        fraction: for ``p``, ``lower`` as a float (computed once, not per bucket).
     """
 
     name: str
@@ -257,6 +260,7 @@ class Statistic:
     lower: Fraction | None = None
     upper: Fraction | None = None
     percent: bool = False
+    fraction: float = 0.0
 
     @property
     def needs_values(self) -> bool:
@@ -278,7 +282,7 @@ def parse_statistic(name: str, parameter: str = "Stat") -> Statistic:
 
     Examples:
         >>> parse_statistic("tm90")
-        Statistic(name='tm90', kind='TM', lower=None, upper=Fraction(9, 10), percent=True)
+        Statistic(name='tm90', kind='TM', lower=None, upper=Fraction(9, 10), percent=True, fraction=0.0)
         >>> parse_statistic("PR(:300)").upper
         Fraction(300, 1)
     """
@@ -288,7 +292,8 @@ def parse_statistic(name: str, parameter: str = "Stat") -> Statistic:
         return Statistic(name, "TM", Fraction(1, 4), Fraction(3, 4), True)
     q = parse_percentile(name)
     if q is not None:
-        return Statistic(name, "p", Fraction(_PERCENTILE.fullmatch(name).group(1)) / 100)  # type: ignore[union-attr]
+        return Statistic(name, "p", Fraction(_PERCENTILE.fullmatch(name).group(1)) / 100,  # type: ignore[union-attr]
+                         fraction=q)
     short = _SHORT.fullmatch(name)
     if short is not None:
         upper = Fraction(short.group(2))
@@ -353,8 +358,7 @@ def statistic_value(stat: Statistic, stats: StatisticSet, histogram: Histogram |
         return None
     assert histogram is not None
     if kind == "p":
-        assert stat.lower is not None
-        return percentiles(histogram, [float(stat.lower)])[0]
+        return percentiles(histogram, [stat.fraction])[0]
     return _trimmed(stat, histogram)
 
 
