@@ -164,6 +164,44 @@ async def list_metrics(call: Call, p: Params) -> Result:
     return result
 
 
+def _data_query(q: Params) -> metrics_pb2.MetricDataQuery:
+    out = metrics_pb2.MetricDataQuery(id=q["Id"])
+    if "MetricStat" in q:
+        ms, m = q["MetricStat"], q["MetricStat"].get("Metric", {})
+        out.metric_stat.CopyFrom(metrics_pb2.MetricStat(
+            metric=metrics_pb2.Metric(namespace=m.get("Namespace", ""), metric_name=m.get("MetricName", ""),
+                                      dimensions=_dims(m.get("Dimensions"))),
+            period=ms.get("Period", 0), stat=ms.get("Stat", ""), **({"unit": ms["Unit"]} if "Unit" in ms else {})))
+    for key, field in (("Expression", "expression"), ("Label", "label"), ("ReturnData", "return_data"),
+                       ("Period", "period"), ("AccountId", "account_id")):
+        if key in q:
+            setattr(out, field, q[key])
+    return out
+
+
+async def get_metric_data(call: Call, p: Params) -> Result:
+    """GetMetricData. ``Messages`` are always present (empty lists), as CloudWatch returns them."""
+    request = metrics_pb2.GetMetricDataRequest(
+        metric_data_queries=[_data_query(q) for q in p.get("MetricDataQueries", ())],
+        start_time=_ts(p["StartTime"]), end_time=_ts(p["EndTime"]))
+    for key, field in (("NextToken", "next_token"), ("ScanBy", "scan_by"), ("MaxDatapoints", "max_datapoints")):
+        if key in p:
+            setattr(request, field, p[key])
+    if "Timezone" in p.get("LabelOptions", {}):
+        request.label_options.timezone = p["LabelOptions"]["Timezone"]
+    response: metrics_pb2.GetMetricDataResponse = await call.ingest("GetMetricData", request)
+    result: Result = {
+        "MetricDataResults": [
+            {"Id": r.id, "Label": r.label, "Timestamps": list(r.timestamps), "Values": list(r.values),
+             "StatusCode": r.status_code, "Messages": [{"Code": m.code, "Value": m.value} for m in r.messages]}
+            for r in response.metric_data_results],
+        "Messages": [{"Code": m.code, "Value": m.value} for m in response.messages]}
+    if response.HasField("next_token"):
+        result["NextToken"] = response.next_token
+    return result
+
+
+
 #: Operations parsed by something faster than ``awsproto.parse_request`` (same signature, same
 #: errors): PutMetricData's datums go straight from the decoded body to columns.
 PARSERS: dict[str, Callable[[Detected, HttpRequest], tuple[OperationModel, Params]]] = {
@@ -174,4 +212,5 @@ OPERATIONS: dict[str, Handler] = {
     "PutMetricData": put_metric_data,
     "GetMetricStatistics": get_metric_statistics,
     "ListMetrics": list_metrics,
+    "GetMetricData": get_metric_data,
 }

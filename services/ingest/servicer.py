@@ -9,7 +9,9 @@ to that principal's account.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import grpc
@@ -18,19 +20,37 @@ from google.protobuf.message import DecodeError
 
 from services.ingest.commit import Committer
 from services.ingest.domain import (
+    MAX_SEARCH_METRICS,
+    TOO_MANY_METRICS,
     Bucket,
+    DataQuery,
     DatumColumns,
+    Fetch,
+    MetricDataRequest,
+    MetricStatQuery,
+    PlannedInsights,
+    PlannedSearch,
+    PlannedStat,
     RawDatum,
     datapoint,
+    evaluate_results,
+    fetches,
+    insights_results,
+    metric_series,
+    page,
+    plan_metric_data,
     plan_query,
+    search_stats,
+    searched_series,
     validate_list_request,
     validate_metric_identity,
     validate_request,
 )
-from services.ingest.store import MetricStore
+from services.ingest.store import MetricStore, SeriesBucket
 from services.ingest.wal import Record
 from stackwatch import errors
 from stackwatch.clock import Clock
+from stackwatch.domain.metricmath import Result, SearchCall, Series
 from stackwatch.domain.metrics import DatumBatch, series_id
 from stackwatch.proto.metrics.v1 import metrics_pb2, metrics_pb2_grpc
 from stackwatch.rpc import PrincipalVerifier, servicer_errors
@@ -100,6 +120,36 @@ def _position(position: list[Any]) -> tuple[str, str, int]:
     except (ValueError, TypeError):
         raise errors.InvalidNextToken("The service couldn't process your request because the "
                                       "NextToken is invalid.") from None
+
+
+def _data_query(q: metrics_pb2.MetricDataQuery) -> DataQuery:
+    stat = None
+    if q.HasField("metric_stat"):
+        ms, m = q.metric_stat, q.metric_stat.metric
+        stat = MetricStatQuery(m.namespace, m.metric_name, tuple([(d.name, d.value) for d in m.dimensions]),
+                               ms.period, ms.stat, ms.unit if ms.HasField("unit") else None)
+    return DataQuery(q.id, stat, q.expression if q.HasField("expression") else None,
+                     q.label if q.HasField("label") else None,
+                     q.return_data if q.HasField("return_data") else True,
+                     q.period if q.HasField("period") else None)
+
+
+def _data_request(r: metrics_pb2.GetMetricDataRequest) -> MetricDataRequest:
+    tz = r.label_options.timezone if r.label_options.HasField("timezone") else None
+    return MetricDataRequest(
+        tuple([_data_query(q) for q in r.metric_data_queries]), _seconds(r.start_time), _seconds(r.end_time),
+        r.scan_by if r.HasField("scan_by") else None, r.max_datapoints if r.HasField("max_datapoints") else None, tz)
+
+
+def _offset(position: list[Any], fingerprint: str) -> int:
+    """A GetMetricData page offset from a token's contents, if the token belongs to this request."""
+    try:
+        fp, offset = position
+        if fp == fingerprint and isinstance(offset, int) and offset >= 0:
+            return offset
+    except (ValueError, TypeError):
+        pass
+    raise errors.InvalidNextToken("The service couldn't process your request because the NextToken is invalid.")
 
 
 class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
@@ -179,6 +229,73 @@ class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
             last = rows[LIST_PAGE - 1]
             response.next_token = tenant.page_token([last[0], last[1], str(last[3])])
         return response
+
+    @servicer_errors
+    async def GetMetricData(self, request: metrics_pb2.GetMetricDataRequest,
+                            context: grpc.aio.ServicerContext[Any, Any]) -> metrics_pb2.GetMetricDataResponse:
+        """Many metrics, expressions, SEARCH and Insights over one range, paged by datapoints.
+
+        The plan is checked before any I/O; then the MetricStat queries (one store query per
+        distinct range, period and unit, however many metrics), the SEARCH calls and the Insights
+        query are read concurrently, and metric math evaluates the lot.
+        """
+        principal = await self._principals.require(context, request, "GetMetricData")
+        account, tenant = principal.account_id, Tenant.of(principal)
+        await self._committer.visible(account)
+        plan = plan_metric_data(_data_request(request), self._clock.now())
+        offset = _offset(tenant.read_page_token(request.next_token), plan.fingerprint) \
+            if request.HasField("next_token") else 0
+        series, (searched, messages), insights = await asyncio.gather(
+            self._series(account, plan.stats), self._searched(account, plan.searches),
+            self._insights(account, plan.insights))
+        results = evaluate_results(plan, series, searched, insights, self._clock.now())
+        results_page, following = page(results, plan.scan_by, offset, plan.page_size)
+        response = metrics_pb2.GetMetricDataResponse()
+        for r in results_page:
+            out = response.metric_data_results.add(id=r.id, label=r.label, status_code=r.status)
+            out.timestamps.extend(r.timestamps)
+            out.values.extend(r.values)
+            for code, value in r.messages:
+                out.messages.add(code=code, value=value)
+        for code, value in messages:
+            response.messages.add(code=code, value=value)
+        if following is not None:
+            response.next_token = tenant.page_token([plan.fingerprint, following])
+        return response
+
+    async def _series(self, account: str, stats: Sequence[PlannedStat]) -> dict[str, Series]:
+        """The planned metrics' series by id: their store queries run concurrently."""
+        wanted = fetches(stats, account)
+        answers = await asyncio.gather(*[
+            self._store.series_buckets(account, f.series, f.start, f.end, f.period, f.unit, histograms=f.histograms)
+            for f in wanted])
+        fetched: dict[Fetch, dict[int, list[SeriesBucket]]] = dict(zip(wanted, answers, strict=True))
+        return metric_series(stats, account, fetched)
+
+    async def _searched(self, account: str, searches: Sequence[PlannedSearch]
+                        ) -> tuple[dict[SearchCall, list[Series]], list[tuple[str, str]]]:
+        """Each SEARCH call's matches with their series, and the call-level messages.
+
+        One store query per call finds its matches; the matches of every call are then fetched
+        together, as MetricStat queries are.
+        """
+        if not searches:
+            return {}, []
+        found = await asyncio.gather(*[
+            self._store.search_metrics(account, s.filter, s.active_since, limit=MAX_SEARCH_METRICS + 1)
+            for s in searches])
+        planned, more = zip(*[search_stats(s, rows, i) for i, (s, rows) in enumerate(zip(searches, found,
+                                                                                          strict=True))],
+                            strict=True)
+        series = await self._series(account, [s for stats in planned for s in stats])
+        return searched_series(searches, planned, series), [TOO_MANY_METRICS] if any(more) else []
+
+    async def _insights(self, account: str, insights: PlannedInsights | None) -> list[Result]:
+        """The Insights query's results, one per group (none without the query)."""
+        if insights is None or insights.empty:
+            return []
+        groups = await self._store.insights(account, insights.query, insights.start, insights.end, insights.period)
+        return insights_results(insights, groups)
 
 
 _DATAPOINT_FIELDS = (("SampleCount", "sample_count"), ("Average", "average"), ("Sum", "sum"),

@@ -37,6 +37,9 @@ summed on the server with ``sumMap(values, counts)`` (distinct values, sorted, w
 counts; a value whose counts sum to zero is left out), one row per period: a day of minutes with
 percentiles is one query of 1,440 rows, not a statistics query plus a histogram query of one row
 per distinct value.
+GetMetricData reads many series at once (:meth:`MetricStore.series_buckets`): ``series IN (...)``
+grouped by series and bucket, one query for all the call's MetricStat queries that share a range,
+period and unit (up to 500 of them), never one query per metric.
 
 The SQL is the subset both ClickHouse 18.16 and current releases run; only the DDL varies, through
 the engine's :class:`~stackwatch.store.Dialect` (LowCardinality and codecs on modern engines).
@@ -46,8 +49,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
+from services.ingest.domain._insights import MAX_METRICS as MAX_INSIGHTS_METRICS
+from services.ingest.domain._insights import (
+    OTHER,
+    Condition,
+    Conjunction,
+    Disjunction,
+    Function,
+    InsightsQuery,
+    Negation,
+)
+from services.ingest.domain._search import MAX_RESULTS as MAX_SEARCH_RESULTS
+from services.ingest.domain._search import And as SearchAnd
+from services.ingest.domain._search import Node as SearchNode
+from services.ingest.domain._search import Not as SearchNot
+from services.ingest.domain._search import SearchFilter, full_token, matches
+from services.ingest.domain._search import Term as SearchTerm
 from stackwatch.domain.metrics import Datum, DatumBatch, series_id
 from stackwatch.store import AsyncEngine, Dialect, identifier
 
@@ -55,6 +76,7 @@ Row = tuple[str, DatumBatch | Datum] | tuple[str, DatumBatch, int]
 StatRow = tuple[int, str, float, float, float, float]
 Histograms = dict[tuple[int, str], list[tuple[float, float]]]
 MetricRow = tuple[str, str, list[tuple[str, str]], int]
+SeriesBucket = tuple[Any, ...]  # (bucket, count, sum, min, max[, (values, counts)])
 
 RAW_COLUMNS = ("account", "series", "unit", "resolution", "ts", "ts_ms", "count", "sum", "min", "max", "values",
                "counts", "wal_id", "wal_seq")
@@ -319,6 +341,40 @@ class MetricStore:
             _range_params(account, series, start, end, period, unit))
         return rows
 
+    async def series_buckets(self, account: str, series: Sequence[int], start: int, end: int, period: int,
+                             unit: str | None, *, histograms: bool) -> dict[int, list[SeriesBucket]]:
+        """Per series and period bucket, for many series at once (GetMetricData): one query.
+
+        Args:
+            account: the caller's account.
+            series: the series ids (duplicates are harmless).
+            start: first bucket start, epoch seconds; buckets start at ``start + k * period``.
+            end: exclusive end, epoch seconds.
+            period: bucket length, seconds.
+            unit: only datums of this unit count; ``None``: every unit, merged into one bucket.
+            histograms: whether to sum each bucket's values and counts too (for the percentile
+                family; the rest need only the statistic set).
+
+        Returns:
+            ``{series: [(bucket start, count, sum, min, max[, histogram]), ...]}`` ordered by bucket,
+            the rows as the engine gives them (ints and floats), so that a day of minutes of 500
+            series (720,000 rows) is not copied once more. With ``histograms``, the sixth member is
+            ``(values, counts)``: two parallel arrays, values ascending, empty when the bucket has
+            no values. Series without data are absent.
+        """
+        if not series:
+            return {}
+        unit_filter = " AND unit = %(unit)s" if unit is not None else ""
+        histogram = ", sumMap(values, counts)" if histograms else ""
+        rows: list[tuple[Any, ...]] = await self._engine.execute(
+            f"SELECT series, {_BUCKET} AS bucket, sum(count), sum(sum), min(min), max(max){histogram}"
+            f" FROM {self._db}.raw WHERE account = %(account)s AND series IN %(series)s"
+            " AND ts >= toDateTime(%(start)s, 'UTC') AND ts < toDateTime(%(end)s, 'UTC')"
+            f"{unit_filter} GROUP BY series, bucket ORDER BY series, bucket",
+            {"account": account, "series": tuple(sorted({int(s) for s in series})), "start": int(start),
+             "end": int(end), "period": int(period), "unit": unit})
+        return {series: [row[1:] for row in group] for series, group in groupby(rows, itemgetter(0))}
+
     async def list_metrics(self, account: str, *, namespace: str | None = None,
                            metric_name: str | None = None,
                            dimension_filters: Sequence[tuple[str, str | None]] = (), active_since: int,
@@ -365,3 +421,214 @@ class MetricStore:
             " ORDER BY namespace, metric, series LIMIT %(limit)s", params)
         return [(str(ns), str(m), list(zip(names, values, strict=True)), int(s))
                 for ns, m, s, names, values in rows]
+
+    # --- GetMetricData: SEARCH expressions and Metrics Insights queries --------------------------
+    # How a search compiles: every term becomes a condition on the catalog row. Exact terms
+    # (phrases, MetricName="X", Dim="v", the schema) are exact in SQL. A partial word becomes a
+    # necessary condition only: its full token (alphanumerics, lower-cased) must be a substring of
+    # the property's alphanumerics, which holds whenever a word matches (see _search). NOT of an
+    # inexact condition proves nothing and becomes true. So the SQL selects a superset of the
+    # matches, and the rows are filtered with ``matches`` in Python, page by page; when the whole
+    # filter is exact, SQL's own LIMIT is the answer.
+
+    async def search_metrics(self, account: str, search: SearchFilter, active_since: int,
+                             limit: int = MAX_SEARCH_RESULTS) -> list[MetricRow]:
+        """The account's metrics a SEARCH query selects: (namespace, metric, dimensions, series).
+
+        Args:
+            account: the caller's account; no other account's catalog row is ever read.
+            search: the parsed query (:func:`~services.ingest.domain.parse_search`).
+            active_since: epoch seconds; only metrics that received data at or after it
+                (CloudWatch searches the last two weeks).
+            limit: most rows returned (CloudWatch: 500; ask for one more to learn that more match).
+
+        Returns:
+            Rows ordered by (namespace, metric, series), exactly those :func:`matches` selects.
+        """
+        params: dict[str, Any] = {"account": account, "since": active_since}
+        where = ["account = %(account)s"]
+        if search.namespace is not None:
+            params["schema_ns"] = search.namespace
+            where.append("namespace = %(schema_ns)s")
+            if search.dimension_names:
+                params["schema_dims"] = list(search.dimension_names)
+                where.append("dim_names = %(schema_dims)s")
+            else:
+                where.append("empty(dim_names)")
+        exact = True
+        if search.expr is not None:
+            sql, exact = self._search_sql(search.expr, params)
+            where.append(f"({sql})")
+        page = limit if exact else max(limit, self._SEARCH_PAGE)
+        rows: list[MetricRow] = []
+        after: tuple[str, str, int] | None = None
+        while True:
+            batch = await self._catalog_page(where, params, after, page)
+            if exact:
+                return batch
+            rows.extend(r for r in batch if matches(search, r[0], r[1], r[2]))
+            if len(rows) >= limit or len(batch) < page:
+                return rows[:limit]
+            after = (batch[-1][0], batch[-1][1], batch[-1][3])
+
+    _SEARCH_PAGE = 5000
+    #: A string's alphanumerics, lower-cased: ``_search.full_token`` in SQL.
+    _ALNUM = "replaceRegexpAll(lower({}), '[^a-z0-9]', '')"
+
+    @classmethod
+    def _search_sql(cls, node: SearchNode, params: dict[str, Any]) -> tuple[str, bool]:
+        """``node`` as a condition on a catalog row, and whether it is exact (else a superset)."""
+        if isinstance(node, SearchTerm):
+            return cls._term_sql(node, params)
+        if isinstance(node, SearchNot):
+            sql, exact = cls._search_sql(node.item, params)
+            return (f"NOT ({sql})", True) if exact else ("1", False)
+        parts = [cls._search_sql(item, params) for item in node.items]
+        op = " AND " if isinstance(node, SearchAnd) else " OR "
+        return op.join(f"({sql})" for sql, _ in parts), all(exact for _, exact in parts)
+
+    @classmethod
+    def _term_sql(cls, t: SearchTerm, params: dict[str, Any]) -> tuple[str, bool]:
+        key = f"t{len(params)}"
+        if t.exact:
+            params[key] = t.text
+            same = f"{{}} = %({key})s"
+        else:
+            params[key] = full_token(t.text)
+            if not params[key]:
+                return "0", True
+            same = f"position({cls._ALNUM}, %({key})s) > 0"
+        if t.prop is None:
+            return (f"{same.format('namespace')} OR {same.format('metric')}"
+                    f" OR arrayExists(x -> {same.format('x')}, dim_names)"
+                    f" OR arrayExists(x -> {same.format('x')}, dim_values)", t.exact)
+        if t.prop == "MetricName":
+            return same.format("metric"), t.exact
+        if t.prop == "Namespace":
+            return same.format("namespace"), t.exact
+        params[key + "n"] = t.prop
+        return (f"arrayExists((n, v) -> n = %({key}n)s AND {same.format('v')}, dim_names, dim_values)",
+                t.exact)
+
+    async def _catalog_page(self, where: list[str], params: dict[str, Any], after: tuple[str, str, int] | None,
+                            limit: int) -> list[MetricRow]:
+        conditions = list(where)
+        params = dict(params, limit=limit)
+        if after is not None:
+            params.update(after_ns=after[0], after_metric=after[1], after_series=after[2])
+            conditions.append("namespace >= %(after_ns)s AND (namespace, metric, series)"
+                              " > (%(after_ns)s, %(after_metric)s, %(after_series)s)")
+        rows = await self._engine.execute(
+            "SELECT namespace, metric, series, any(dim_names), any(dim_values)"
+            f" FROM {self._db}.catalog WHERE {' AND '.join(conditions)}"
+            " GROUP BY namespace, metric, series"
+            " HAVING max(last_seen) >= toDateTime(%(since)s, 'UTC')"
+            " ORDER BY namespace, metric, series LIMIT %(limit)s", params)
+        return [(str(ns), str(m), list(zip(names, values, strict=True)), int(s))
+                for ns, m, s, names, values in rows]
+
+    # How an Insights query runs: one statement. The catalog subquery selects the series
+    # (account, namespace, metric, SCHEMA's key set, WHERE on dimension values; deduplicated,
+    # the first 10,000 by series id) with their dimensions; raw is read by ``series IN`` that
+    # set (the primary key prunes), joined back to it for the group keys, aggregated per
+    # (group, period), then per group into arrays plus the ORDER BY value, ordered and limited.
+    # The join is ALL (the catalog side has one row per series): modern engines' ANY INNER JOIN
+    # also keeps one row per key of the *left* side. Aliases over joined columns are not chained
+    # (18.16 loses them under GROUP BY), and joined subqueries are aliased (modern engines need it).
+    # Every table is read with ``account = %(account)s`` first.
+
+    #: Most catalog metrics one Insights query reads (the first ones by series id).
+    _INSIGHTS_SCAN = MAX_INSIGHTS_METRICS
+    _PERIOD_AGG = {Function.SUM: "sum(s)", Function.COUNT: "sum(n)", Function.MAX: "max(hi)",
+                   Function.MIN: "min(lo)", Function.AVG: "sum(s) / sum(n)"}
+    _SERIES_AGG = {Function.SUM: "sum(v)", Function.COUNT: "count()", Function.MAX: "max(v)",
+                   Function.MIN: "min(v)", Function.AVG: "avg(v)"}
+
+    async def insights(self, account: str, query: InsightsQuery, start: int, end: int,
+                       period: int) -> list[tuple[dict[str, str], list[tuple[int, float]]]]:
+        """Run a Metrics Insights query over [start, end): one (group, datapoints) per series.
+
+        Args:
+            account: the caller's account; no other account's row is ever read.
+            query: the parsed query (:func:`~services.ingest.domain.parse_insights`).
+            start: epoch seconds, inclusive; periods start at ``start + k * period``.
+            end: epoch seconds, exclusive.
+            period: seconds per datapoint.
+
+        Returns:
+            Series in the query's order (ORDER BY, else by group values), at most ``query.limit``.
+            A group maps each GROUP BY key to its value, leaving out keys of the null group
+            (``Other``); without GROUP BY it is ``{}``. Datapoints are (period start, value) in
+            time order; periods without data are absent, and so is a query without data (or with
+            an empty range or a period that is not positive).
+        """
+        if period <= 0 or end <= start:
+            return []
+        params: dict[str, Any] = {"account": account, "start": int(start), "end": int(end), "period": int(period)}
+        sql, width = self._insights_sql(query, params)
+        out = []
+        for row in await self._engine.execute(sql, params):
+            found = {k: str(row[2 * i]) for i, k in enumerate(query.group_by) if row[2 * i + 1]}
+            buckets, values = row[width], row[width + 1]
+            out.append((found, sorted((int(b), float(v)) for b, v in zip(buckets, values, strict=True))))
+        return out
+
+    def _insights_sql(self, query: InsightsQuery, params: dict[str, Any]) -> tuple[str, int]:
+        """The statement of ``query`` (adding its parameters) and how many group columns lead its rows."""
+        params.update(ns=query.namespace, metric=query.metric_name, scan=self._INSIGHTS_SCAN, limit=query.limit)
+        where = ["account = %(account)s", "namespace = %(ns)s", "metric = %(metric)s"]
+        if query.schema is not None:
+            params["schema"] = list(query.schema)
+            where.append("dim_names = %(schema)s" if query.schema else "empty(dim_names)")
+        if query.where is not None:
+            where.append(self._where_sql(query.where, params))
+        catalog = (f"SELECT series, any(dim_names) AS names, any(dim_values) AS vals FROM {self._db}.catalog"
+                   f" WHERE {' AND '.join(where)} GROUP BY series ORDER BY series LIMIT %(scan)s")
+        keys, cols = ["0 AS g"], ["g"]
+        if query.group_by:
+            keys, cols = [], []
+            params["other"] = OTHER
+            for i, key in enumerate(query.group_by):
+                params[f"gk{i}"] = key
+                at = f"indexOf(names, %(gk{i})s)"  # 18.16 loses aliases of joined columns: no alias chains
+                keys += [f"if({at} > 0, arrayElement(vals, {at}), %(other)s) AS v{i}", f"{at} > 0 AS h{i}"]
+                cols += [f"v{i}", f"h{i}"]
+        group = ", ".join(cols)
+        order = f"o {'DESC' if query.descending else 'ASC'}, {group}" if query.order_by else group
+        having = " HAVING sum(n) > 0" if query.function is Function.AVG else ""
+        return (
+            f"SELECT {group}, groupArray(bucket), groupArray(v),"
+            f" {self._SERIES_AGG[query.order_by or query.function]} AS o FROM ("
+            f" SELECT {', '.join(keys)}, bucket, {self._PERIOD_AGG[query.function]} AS v FROM ("
+            f"  SELECT series, {_BUCKET} AS bucket, count AS n, sum AS s, min AS lo, max AS hi FROM {self._db}.raw"
+            "   WHERE account = %(account)s AND ts >= toDateTime(%(start)s, 'UTC') AND ts < toDateTime(%(end)s, 'UTC')"
+            f"   AND series IN (SELECT series FROM ({catalog}))"
+            f" ) AS d ALL INNER JOIN ({catalog}) AS c USING series"
+            f" GROUP BY {group}, bucket{having}"
+            f") GROUP BY {group} ORDER BY {order} LIMIT %(limit)s"), len(cols)
+
+    @classmethod
+    def _where_sql(cls, c: Condition, params: dict[str, Any]) -> str:
+        """An Insights WHERE condition on a catalog row (exact: see ``_insights.holds``)."""
+        if isinstance(c, Negation):
+            return f"NOT ({cls._where_sql(c.item, params)})"
+        if isinstance(c, Conjunction | Disjunction):
+            op = " AND " if isinstance(c, Conjunction) else " OR "
+            return "(" + op.join(f"({cls._where_sql(i, params)})" for i in c.items) + ")"
+        key = f"w{len(params)}"
+        params[key] = c.key
+        if c.op in ("LIKE", "NOT LIKE"):
+            params[key + "p"] = cls._like_regex(c.values[0])
+            test = f"match(v, %({key}p)s)"
+        else:
+            params[key + "p"] = list(c.values)
+            test = f"has(%({key}p)s, v)"
+        hit = f"arrayExists((n, v) -> n = %({key})s AND {test}, dim_names, dim_values)"
+        return f"NOT {hit}" if c.op in ("!=", "NOT LIKE", "NOT IN") else hit
+
+    @staticmethod
+    def _like_regex(pattern: str) -> str:
+        """A LIKE pattern (``%`` the only wildcard) as an anchored re2 regex for ``match``."""
+        def literal(part: str) -> str:
+            return "".join(ch if ch.isalnum() or not ch.isascii() else f"\\x{{{ord(ch):02x}}}" for ch in part)
+        return "^" + "(?s:.*)".join(literal(p) for p in pattern.split("%")) + "$"

@@ -129,3 +129,62 @@ async def test_valid_unit_and_list_filters_still_answer(ingest: Ingest) -> None:
         (NOW - 120, "Milliseconds", 7.0, 1.0)]
     assert list(other.datapoints) == []
     assert [(m.namespace, m.metric_name) for m in listed.metrics] == [("Contract", "Latency")]
+
+
+def data_request(*queries: metrics_pb2.MetricDataQuery, start: int = NOW - 600, end: int = NOW,
+                 **fields: Any) -> metrics_pb2.GetMetricDataRequest:
+    return metrics_pb2.GetMetricDataRequest(metric_data_queries=queries, start_time=ts(start), end_time=ts(end),
+                                            **fields)
+
+
+def stat_query(id: str = "m1", period: int = 60, stat: str = "Sum", **fields: Any) -> metrics_pb2.MetricDataQuery:
+    metric = metrics_pb2.Metric(namespace="Contract", metric_name="Latency")
+    return metrics_pb2.MetricDataQuery(id=id, metric_stat=metrics_pb2.MetricStat(
+        metric=metric, period=period, stat=stat, **fields))
+
+
+@pytest.mark.parametrize(("request_", "error", "message"), [
+    pytest.param(data_request(stat_query(unit="Parsecs")), errors.InvalidParameterValue,
+                 "The parameter MetricDataQueries.member.1.MetricStat.Unit must be a value in the set [ Seconds,",
+                 id="unit"),
+    pytest.param(data_request(stat_query(), max_datapoints=0), errors.InvalidParameterValue,
+                 "The parameter MaxDatapoints must be greater than or equal to 1.", id="max-datapoints"),
+    pytest.param(data_request(stat_query(), scan_by="Sideways"), errors.InvalidParameterValue,
+                 "The parameter ScanBy must be a value in the set [ TimestampDescending, TimestampAscending ].",
+                 id="scan-by"),
+    pytest.param(data_request(stat_query(period=0)), errors.MissingParameter,
+                 "The parameter MetricDataQueries.member.1.MetricStat.Period is required.", id="period-missing"),
+    pytest.param(data_request(), errors.MissingParameter, "The parameter MetricDataQueries is required.",
+                 id="no-queries"),
+    pytest.param(data_request(stat_query(), next_token="garbage"), errors.InvalidNextToken,
+                 "The service couldn't process your request because the NextToken is invalid.", id="token"),
+])
+async def test_get_metric_data_refuses_what_the_gateway_would(ingest: Ingest, request_: Any,
+                                                              error: type[errors.ServiceError], message: str) -> None:
+    got = await refused(ingest.stub.GetMetricData(request_, metadata=ingest.metadata))
+
+    assert type(got) is error
+    assert got.message.startswith(message)
+
+
+async def test_get_metric_data_granularity_by_age_and_pages(ingest: Ingest) -> None:
+    put = metrics_pb2.PutMetricDataRequest(namespace="Contract", metric_data=[
+        metrics_pb2.MetricDatum(metric_name="Latency", timestamp=ts(NOW - 4 * 3600 + 60 * m), value=float(m))
+        for m in range(3)])
+    await ingest.stub.PutMetricData(put, metadata=ingest.metadata)
+    start = NOW - 4 * 3600 + 13  # four hours old: rounds down to the minute; 10 s data no longer kept
+
+    fine = await ingest.stub.GetMetricData(data_request(stat_query("s", period=10), start=start, end=NOW),
+                                           metadata=ingest.metadata)
+    first = await ingest.stub.GetMetricData(
+        data_request(stat_query(), start=start, end=NOW, max_datapoints=2, scan_by="TimestampAscending"),
+        metadata=ingest.metadata)
+    rest = await ingest.stub.GetMetricData(
+        data_request(stat_query(), start=start, end=NOW, max_datapoints=2, scan_by="TimestampAscending",
+                     next_token=first.next_token), metadata=ingest.metadata)
+
+    assert [(r.id, list(r.values), r.status_code) for r in fine.metric_data_results] == [("s", [], "Complete")]
+    [a], [b] = first.metric_data_results, rest.metric_data_results
+    assert (list(a.timestamps), list(a.values), a.status_code) == ([NOW - 4 * 3600, NOW - 4 * 3600 + 60], [0.0, 1.0],
+                                                                   "PartialData")
+    assert (list(b.values), b.status_code, rest.HasField("next_token")) == ([2.0], "Complete", False)

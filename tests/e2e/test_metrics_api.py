@@ -252,3 +252,35 @@ def test_errors_name_the_offending_datum(cw_unvalidated, namespace):
     assert message == ("The parameters MetricData.member.3.Value and MetricData.member.3.StatisticValues are "
                        "mutually exclusive and you have specified both.")
     assert cw_unvalidated.list_metrics(Namespace=namespace)["Metrics"] == []  # nothing of the request was kept
+
+
+def test_statistic_values_with_values_are_accepted_and_both_kept(cw, namespace):
+    # The CloudWatch agent sends distributions this way: the exact statistic set, and the values with counts.
+    t = _minute(-4)
+    cw.put_metric_data(Namespace=namespace, MetricData=[
+        {"MetricName": "Dist", "Timestamp": t, "StatisticValues": {"SampleCount": 4, "Sum": 10.5, "Minimum": 1.5,
+                                                                   "Maximum": 4.0},
+         "Values": [1.0, 4.0], "Counts": [3.0, 1.0]}])
+    out = cw.get_metric_statistics(Namespace=namespace, MetricName="Dist", StartTime=t, EndTime=t + timedelta(minutes=1),
+                                   Period=60, Statistics=["SampleCount", "Sum", "Minimum", "Maximum"],
+                                   ExtendedStatistics=["p50"])
+    [dp] = out["Datapoints"]
+    assert (dp["SampleCount"], dp["Sum"], dp["Minimum"], dp["Maximum"]) == (4.0, 10.5, 1.5, 4.0)
+    assert dp["ExtendedStatistics"] == {"p50": 1.0}
+
+
+def test_value_with_statistic_values_is_still_refused(cw, namespace):
+    with pytest.raises(ClientError) as e:
+        cw.put_metric_data(Namespace=namespace, MetricData=[
+            {"MetricName": "X", "Value": 1.0, "StatisticValues": {"SampleCount": 1, "Sum": 1, "Minimum": 1, "Maximum": 1}}])
+    assert _error(e)[0] == "InvalidParameterCombination"
+
+
+def test_a_day_of_minutes_not_aligned_to_the_minute_is_accepted(cw, namespace):
+    end = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+    end = end.replace(second=30)
+    cw.put_metric_data(Namespace=namespace, MetricData=[{"MetricName": "D", "Timestamp": end - timedelta(minutes=2),
+                                                         "Value": 1.0}])
+    out = cw.get_metric_statistics(Namespace=namespace, MetricName="D", StartTime=end - timedelta(days=1), EndTime=end,
+                                   Period=60, Statistics=["Sum"])
+    assert [dp["Sum"] for dp in out["Datapoints"]] == [1.0]

@@ -199,6 +199,10 @@ def test_granularity_by_age(age: int, period: int, empty: bool) -> None:
 @pytest.mark.parametrize(("start", "end", "period", "datapoints"), [
     pytest.param(NOW - DAY, NOW, 60, 1440, id="one-day-of-minutes"),
     pytest.param(NOW - DAY + 59, NOW, 60, 1440, id="start-rounds-down-first"),
+    # a day of minutes not aligned to the minute is accepted (1,440 requested); its buckets,
+    # aligned to the rounded start, span 1,441 minutes
+    pytest.param(NOW - DAY + 30, NOW + 30, 60, 1441, id="day-of-minutes-not-minute-aligned"),
+    pytest.param(NOW - DAY + 0.5, NOW + 0.5, 60, 1441, id="day-of-minutes-half-second-late"),
     pytest.param(NOW - 1440, NOW, 1, 1440, id="1440-seconds"),
     pytest.param(NOW - DAY, NOW - DAY + 61, 60, 2, id="partial-last-period-counts"),
     pytest.param(NOW - 10 * DAY, NOW, 600, 1440, id="ten-days-of-10-minutes"),

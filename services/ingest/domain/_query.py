@@ -26,8 +26,11 @@ a finer period is not an error, the answer is just empty::
     > 63 days            the hour                       multiples of 3600
 
 An age of exactly 15 days falls in the 15-63 band, exactly 63 days still in it. The end is
-exclusive and rounded up to the second; the datapoint count is ``ceil((end - start) / period)``
-with the rounded start.
+exclusive and rounded up to the second. The datapoint count is that of the range requested,
+``ceil((end - start) / period)`` with the times as given (to the millisecond), not rounded: the
+rounding is CloudWatch's doing, not the caller's request, so a day of minutes starting at
+12:00:30 is 1,440 datapoints and accepted (CloudWatch accepts it), though its buckets, aligned to
+12:00:00, may reach into a 1,441st minute.
 """
 
 from __future__ import annotations
@@ -77,7 +80,8 @@ class QueryPlan:
         extended: the extended statistics requested, as requested.
         percentiles: ``(name, fraction)`` for each distinct requested percentile, e.g.
             ``("p99", 0.99)``.
-        datapoints: how many periods the range holds (at most 1,440).
+        datapoints: how many buckets the plan spans, ``ceil((end - start) / period)``: the
+            requested range holds at most 1,440 periods, and the rounded start may add one.
         empty: True when the period is finer than CloudWatch keeps for data this old: the answer
             is no datapoints, and the store need not be asked.
         unit: only data of this unit counts; ``None``: every unit, each bucket per unit.
@@ -139,36 +143,65 @@ def plan_query(start: float, end: float, period: int, now: float, *,
         InvalidParameterCombination: neither Statistics nor ExtendedStatistics, or more than
             1,440 datapoints.
     """
-    _check_period(period)
-    if math.floor(start) >= math.floor(end):
-        raise errors.InvalidParameterValue("The parameter StartTime must be less than the parameter EndTime.")
+    check_period(period)
+    check_time_range(start, end)
     pcts = _check_statistics(statistics, extended)
-    if unit is not None and unit not in _UNITS:
-        raise errors.InvalidParameterValue(
-            f"The parameter Unit must be a value in the set [ {', '.join(STANDARD_UNITS)} ].")
-    rounding, multiple = _band(now - start, period)
-    first = math.floor(start) // rounding * rounding
-    last = math.ceil(end)
-    count = -(-(last - first) // period)
+    check_unit(unit)
+    count = requested_datapoints(start, end, period)
     if count > MAX_DATAPOINTS:
         raise errors.InvalidParameterCombination(
             f"You have requested up to {count:,} datapoints, which exceeds the limit of 1,440. You may "
             "reduce the datapoints requested by increasing Period, or decreasing the time range.")
+    first, last, empty = rounded_range(start, end, period, now)
     return QueryPlan(start=first, end=last, period=period, statistics=tuple(statistics),
-                     extended=tuple(extended), percentiles=pcts, unit=unit, datapoints=count,
-                     empty=period % multiple != 0)
+                     extended=tuple(extended), percentiles=pcts, unit=unit, datapoints=-(-(last - first) // period),
+                     empty=empty)
 
 
-def _check_period(period: int) -> None:
+def check_period(period: int, path: str = "Period") -> None:
+    """Raise CloudWatch's ``InvalidParameterValue`` unless ``period`` is 1, 5, 10, 20, 30 or a multiple of 60.
+
+    Args:
+        period: the period, seconds.
+        path: the parameter's query-style name in the message.
+    """
     if period < 1:
-        raise errors.InvalidParameterValue("The parameter Period must be greater than or equal to 1.")
+        raise errors.InvalidParameterValue(f"The parameter {path} must be greater than or equal to 1.")
     if period in SUB_MINUTE_PERIODS:
         return
     if period < 60:
         raise errors.InvalidParameterValue(
-            "The parameter Period must be 1, 5, 10, 20, 30, or a multiple of 60.")
+            f"The parameter {path} must be 1, 5, 10, 20, 30, or a multiple of 60.")
     if period % 60:
-        raise errors.InvalidParameterValue("The parameter Period must be a multiple of 60.")
+        raise errors.InvalidParameterValue(f"The parameter {path} must be a multiple of 60.")
+
+
+def check_time_range(start: float, end: float) -> None:
+    """Raise ``InvalidParameterValue`` unless StartTime is before EndTime (in whole seconds)."""
+    if math.floor(start) >= math.floor(end):
+        raise errors.InvalidParameterValue("The parameter StartTime must be less than the parameter EndTime.")
+
+
+def check_unit(unit: str | None, path: str = "Unit") -> None:
+    """Raise ``InvalidParameterValue`` unless ``unit`` is absent or one of the 27 standard units."""
+    if unit is not None and unit not in _UNITS:
+        raise errors.InvalidParameterValue(
+            f"The parameter {path} must be a value in the set [ {', '.join(STANDARD_UNITS)} ].")
+
+
+def requested_datapoints(start: float, end: float, period: int) -> int:
+    """How many periods the range the caller asked for holds, to the millisecond, before rounding."""
+    return -(-(round(end * 1000) - round(start * 1000)) // (period * 1000))
+
+
+def rounded_range(start: float, end: float, period: int, now: float) -> tuple[int, int, bool]:
+    """The buckets' range as CloudWatch rounds it: ``(first bucket start, exclusive end, empty)``.
+
+    ``empty`` is True when ``period`` is finer than CloudWatch keeps for a start this old (see the
+    module docstring): the answer is then no data, not an error.
+    """
+    rounding, multiple = _band(now - start, period)
+    return math.floor(start) // rounding * rounding, math.ceil(end), period % multiple != 0
 
 
 def _check_statistics(statistics: Sequence[str], extended: Sequence[str]) -> tuple[tuple[str, float], ...]:

@@ -8,9 +8,11 @@ Nothing is partially accepted: one bad datum fails the request.
 Checks, in the order they run for each datum ``N`` (paths as the error messages name them):
 
 1. ``MetricData.member.N.MetricName`` and ``.Dimensions`` (see ``_identity``).
-2. Which form the datum takes: exactly one of ``Value``, ``StatisticValues`` and a non-empty
-   ``Values``. Two of them is ``InvalidParameterCombination`` ("... are mutually exclusive and you
-   have specified both."). None of them is also ``InvalidParameterCombination``, with the message
+2. Which form the datum takes: ``Value``, ``StatisticValues``, a non-empty ``Values``, or
+   ``StatisticValues`` with ``Values`` (CloudWatch accepts the pair; the CloudWatch agent sends its
+   distributions that way). ``Value`` with either of the others is ``InvalidParameterCombination``
+   ("... are mutually exclusive and you have specified both."). None of them is also
+   ``InvalidParameterCombination``, with the message
    CloudWatch has been seen to return ("At least one of the parameters ...Value and
    ...StatisticValues must be specified."); an empty ``Values`` list counts as absent.
 3. Every double (``Value``, each of ``Values`` and ``Counts``, each ``StatisticValues`` member)
@@ -28,7 +30,11 @@ Checks, in the order they run for each datum ``N`` (paths as the error messages 
 The reduction: ``Value v`` is one sample (values ``(v,)``, counts ``(1.0,)``); ``Values`` with
 ``Counts`` (default 1.0 each) are those samples; ``StatisticValues`` is its statistic set with no
 raw values, unless it pins every sample to one value (see
-:func:`~._statistics.statistic_set_values`). Missing Timestamp means ``now``, missing Unit
+:func:`~._statistics.statistic_set_values`). ``StatisticValues`` with ``Values`` keeps both as
+sent: the statistic set (exact, and what the basic statistics are computed from) and the values
+with their counts (often bucketed by the client, and what percentiles are computed from); when the
+counts do not add up to ``SampleCount`` the period's percentiles are withheld, as for any period
+whose samples the values do not all describe. Missing Timestamp means ``now``, missing Unit
 ``"None"``, missing StorageResolution 60. Dimensions come out canonical (sorted by name).
 """
 
@@ -106,7 +112,8 @@ def validate_put(namespace: str, raws: Sequence[RawDatum], now: float) -> list[D
     Raises:
         MissingParameter: no namespace, no datums, or a missing metric name / dimension part.
         InvalidParameterValue: more than 1000 datums, or any value rule (module docstring).
-        InvalidParameterCombination: a datum with two of Value / StatisticValues / Values, or none.
+        InvalidParameterCombination: a datum with Value and StatisticValues or Values, or none of
+            the three.
     """
     check_namespace(namespace)
     if not raws:
@@ -146,6 +153,8 @@ def _check_one_form(raw: RawDatum, path: str) -> None:
     given = [name for name, present in (("Value", raw.value is not None),
                                         ("StatisticValues", raw.statistic_values is not None),
                                         ("Values", bool(raw.values))) if present]
+    if given == ["StatisticValues", "Values"]:
+        return
     if len(given) > 1:
         raise errors.InvalidParameterCombination(
             f"The parameters {path}.{given[0]} and {path}.{given[1]} are mutually exclusive and you "
@@ -165,6 +174,10 @@ def _reduce(raw: RawDatum, path: str) -> Reduced | None:
         _check_counts_length((), raw.counts, path)
         v = raw.value
         return StatisticSet(sample_count=1.0, sum=v, minimum=v, maximum=v), (v,), (1.0,)
+    if raw.statistic_values is not None and raw.values:
+        stats = _statistic_set(raw.statistic_values, f"{path}.StatisticValues")
+        described = _values_and_counts(raw.values, raw.counts, path)
+        return stats, () if described is None else described[1], () if described is None else described[2]
     if raw.statistic_values is not None:
         stats = _statistic_set(raw.statistic_values, f"{path}.StatisticValues")
         _check_counts_length((), raw.counts, path)

@@ -201,3 +201,91 @@ class ListMetricsResponse(_message.Message):
     metrics: _containers.RepeatedCompositeFieldContainer[Metric]
     next_token: str
     def __init__(self, metrics: _Optional[_Iterable[_Union[Metric, _Mapping]]] = ..., next_token: _Optional[str] = ...) -> None: ...
+
+class MetricStat(_message.Message):
+    __slots__ = ("metric", "period", "stat", "unit")
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    STAT_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    metric: Metric
+    period: int
+    stat: str
+    unit: str
+    def __init__(self, metric: _Optional[_Union[Metric, _Mapping]] = ..., period: _Optional[int] = ..., stat: _Optional[str] = ..., unit: _Optional[str] = ...) -> None: ...
+
+class MetricDataQuery(_message.Message):
+    __slots__ = ("id", "metric_stat", "expression", "label", "return_data", "period", "account_id")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    METRIC_STAT_FIELD_NUMBER: _ClassVar[int]
+    EXPRESSION_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    RETURN_DATA_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    metric_stat: MetricStat
+    expression: str
+    label: str
+    return_data: bool
+    period: int
+    account_id: str
+    def __init__(self, id: _Optional[str] = ..., metric_stat: _Optional[_Union[MetricStat, _Mapping]] = ..., expression: _Optional[str] = ..., label: _Optional[str] = ..., return_data: _Optional[bool] = ..., period: _Optional[int] = ..., account_id: _Optional[str] = ...) -> None: ...
+
+class MessageData(_message.Message):
+    __slots__ = ("code", "value")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    value: str
+    def __init__(self, code: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+
+class LabelOptions(_message.Message):
+    __slots__ = ("timezone",)
+    TIMEZONE_FIELD_NUMBER: _ClassVar[int]
+    timezone: str
+    def __init__(self, timezone: _Optional[str] = ...) -> None: ...
+
+class GetMetricDataRequest(_message.Message):
+    __slots__ = ("metric_data_queries", "start_time", "end_time", "next_token", "scan_by", "max_datapoints", "label_options")
+    METRIC_DATA_QUERIES_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
+    NEXT_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    SCAN_BY_FIELD_NUMBER: _ClassVar[int]
+    MAX_DATAPOINTS_FIELD_NUMBER: _ClassVar[int]
+    LABEL_OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    metric_data_queries: _containers.RepeatedCompositeFieldContainer[MetricDataQuery]
+    start_time: _timestamp_pb2.Timestamp
+    end_time: _timestamp_pb2.Timestamp
+    next_token: str
+    scan_by: str
+    max_datapoints: int
+    label_options: LabelOptions
+    def __init__(self, metric_data_queries: _Optional[_Iterable[_Union[MetricDataQuery, _Mapping]]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_token: _Optional[str] = ..., scan_by: _Optional[str] = ..., max_datapoints: _Optional[int] = ..., label_options: _Optional[_Union[LabelOptions, _Mapping]] = ...) -> None: ...
+
+class MetricDataResult(_message.Message):
+    __slots__ = ("id", "label", "timestamps", "values", "status_code", "messages")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMPS_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    STATUS_CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGES_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    label: str
+    timestamps: _containers.RepeatedScalarFieldContainer[float]
+    values: _containers.RepeatedScalarFieldContainer[float]
+    status_code: str
+    messages: _containers.RepeatedCompositeFieldContainer[MessageData]
+    def __init__(self, id: _Optional[str] = ..., label: _Optional[str] = ..., timestamps: _Optional[_Iterable[float]] = ..., values: _Optional[_Iterable[float]] = ..., status_code: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[MessageData, _Mapping]]] = ...) -> None: ...
+
+class GetMetricDataResponse(_message.Message):
+    __slots__ = ("metric_data_results", "next_token", "messages")
+    METRIC_DATA_RESULTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    MESSAGES_FIELD_NUMBER: _ClassVar[int]
+    metric_data_results: _containers.RepeatedCompositeFieldContainer[MetricDataResult]
+    next_token: str
+    messages: _containers.RepeatedCompositeFieldContainer[MessageData]
+    def __init__(self, metric_data_results: _Optional[_Iterable[_Union[MetricDataResult, _Mapping]]] = ..., next_token: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[MessageData, _Mapping]]] = ...) -> None: ...

@@ -50,6 +50,11 @@ class IngestServiceStub:
                 request_serializer=stackwatch_dot_proto_dot_metrics_dot_v1_dot_metrics__pb2.ListMetricsRequest.SerializeToString,
                 response_deserializer=stackwatch_dot_proto_dot_metrics_dot_v1_dot_metrics__pb2.ListMetricsResponse.FromString,
                 _registered_method=True)
+        self.GetMetricData = channel.unary_unary(
+                '/stackwatch.proto.metrics.v1.IngestService/GetMetricData',
+                request_serializer=stackwatch_dot_proto_dot_metrics_dot_v1_dot_metrics__pb2.GetMetricDataRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_metrics_dot_v1_dot_metrics__pb2.GetMetricDataResponse.FromString,
+                _registered_method=True)
 
 
 class IngestServiceServicer:
@@ -78,6 +83,14 @@ class IngestServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetMetricData(self, request, context):
+        """Many metrics and expressions over one time range, paginated by datapoints (CloudWatch
+        GetMetricData).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IngestServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -95,6 +108,11 @@ def add_IngestServiceServicer_to_server(servicer, server):
                     servicer.ListMetrics,
                     request_deserializer=stackwatch_dot_proto_dot_metrics_dot_v1_dot_metrics__pb2.ListMetricsRequest.FromString,
                     response_serializer=stackwatch_dot_proto_dot_metrics_dot_v1_dot_metrics__pb2.ListMetricsResponse.SerializeToString,
+            ),
+            'GetMetricData': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMetricData,
+                    request_deserializer=stackwatch_dot_proto_dot_metrics_dot_v1_dot_metrics__pb2.GetMetricDataRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_metrics_dot_v1_dot_metrics__pb2.GetMetricDataResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -179,6 +197,33 @@ class IngestService:
             '/stackwatch.proto.metrics.v1.IngestService/ListMetrics',
             stackwatch_dot_proto_dot_metrics_dot_v1_dot_metrics__pb2.ListMetricsRequest.SerializeToString,
             stackwatch_dot_proto_dot_metrics_dot_v1_dot_metrics__pb2.ListMetricsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMetricData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.metrics.v1.IngestService/GetMetricData',
+            stackwatch_dot_proto_dot_metrics_dot_v1_dot_metrics__pb2.GetMetricDataRequest.SerializeToString,
+            stackwatch_dot_proto_dot_metrics_dot_v1_dot_metrics__pb2.GetMetricDataResponse.FromString,
             options,
             channel_credentials,
             insecure,
