@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,9 +83,12 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) ->
 
 
 @contextlib.contextmanager
-def stackwatch_up(*, clickhouse: bool = False, gateways: int | None = None,
-                  log_level: str = "WARNING") -> Iterator[Target]:
-    """``stackwatch up`` in a temporary data directory; stopped with SIGTERM (as a user's Ctrl-C) at exit."""
+def stackwatch_up(*, clickhouse: bool = False, gateways: int | None = None, log_level: str = "WARNING",
+                  prepare: Callable[[Path], None] | None = None) -> Iterator[Target]:
+    """``stackwatch up`` in a temporary data directory; stopped with SIGTERM (as a user's Ctrl-C) at exit.
+
+    ``prepare(data_dir)`` runs first, before anything owns the embedded store (to load data into it).
+    """
     with tempfile.TemporaryDirectory(prefix="sw-bench-") as tmp, contextlib.ExitStack() as stack:
         tmpdir = Path(tmp)
         creds = tmpdir / "creds.json"
@@ -96,6 +99,8 @@ def stackwatch_up(*, clickhouse: bool = False, gateways: int | None = None,
                    "--credentials", str(creds)]
         pids: dict[str, int] = {}
         name = "stackwatch up (chDB)"
+        if prepare is not None:
+            prepare(tmpdir / "data")
         if clickhouse:
             ch = stack.enter_context(ClickHouseServer(tmpdir / "ch"))
             command += ["--store-url", ch.url]
