@@ -2,7 +2,9 @@
 
 Loads ``--datapoints`` (10 million by default) one-value datapoints over the last two weeks for
 1,000 metrics (``Bench/GMD``, ``Latency``, dimensions Host=h0..h999 and Service=s0..s9) straight
-into the embedded store, starts ``stackwatch up`` on it, and times with boto3 (json), each
+into the embedded store, merges its parts as a store running for a while would have them
+(``--unmerged`` leaves the 100 parts of 100,000 rows as inserted), starts ``stackwatch up`` on
+it, and times with boto3 (json), each
 ``--calls`` times, p50 and p99:
 
 * GetMetricData of 10 metrics over 1 day at 60 s, and over 2 weeks at 1 h;
@@ -20,15 +22,18 @@ import argparse
 import asyncio
 import datetime as dt
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import boto3
+import requests
 from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from put_bench import capture  # noqa: E402
 from stacks import ACCOUNT, Target, stackwatch_up  # noqa: E402
 
 from services.ingest.store import MetricStore  # noqa: E402
@@ -38,7 +43,7 @@ from stackwatch.store import AsyncEngine, open_engine  # noqa: E402
 NS, METRICS, CHUNK = "Bench/GMD", 1000, 100_000
 
 
-def load(data_dir: Path, datapoints: int) -> None:
+def load(data_dir: Path, datapoints: int, settle: bool) -> None:
     """Two weeks of datapoints for 1,000 metrics, inserted as the committer does (100,000 a call)."""
     per_metric = datapoints // METRICS
     now = time.time()
@@ -62,22 +67,47 @@ def load(data_dir: Path, datapoints: int) -> None:
             done += len(part)
         took = time.perf_counter() - t0
         print(f"loaded {done:,} datapoints for {METRICS} metrics in {took:.0f} s ({done / took:,.0f}/s)", flush=True)
+        if settle:  # what a store that has been running for a while looks like: its parts merged
+            t0 = time.perf_counter()
+            await engine.execute(f"OPTIMIZE TABLE {store.database}.raw FINAL")
+            parts = await engine.execute("SELECT count() FROM system.parts WHERE database = %(db)s AND table = 'raw'"
+                                         " AND active", {"db": store.database})
+            print(f"merged into {parts[0][0]} parts in {time.perf_counter() - t0:.0f} s", flush=True)
         engine.close()
 
     data_dir.mkdir(parents=True, exist_ok=True)
     asyncio.run(run())
 
 
-def timed(label: str, fn, calls: int) -> None:
+def _pcts(times: list[float]) -> str:
+    times = sorted(times)
+    return f"p50 {times[len(times) // 2] * 1000:.1f} ms  p99 {times[min(len(times) - 1, int(len(times) * .99))] * 1000:.1f} ms"
+
+
+def timed(label: str, fn, calls: int, raw: tuple[str, dict[str, str], bytes] | None = None) -> None:
+    """Print boto3's time and, with ``raw``, the same request's HTTP round trip alone.
+
+    boto3's is what a user waits, its own parsing of thousands of timestamps included; the round
+    trip alone is the server's time.
+    """
     fn()
     times = []
     for _ in range(calls):
         t0 = time.perf_counter()
         out = fn()
         times.append(time.perf_counter() - t0)
-    times.sort()
-    print(f"  {label}: p50 {times[len(times) // 2] * 1000:.1f} ms  p99 {times[min(len(times) - 1, int(len(times) * .99))] * 1000:.1f} ms"
-          f"  ({out})", flush=True)
+    line = f"  {label}: boto3 {_pcts(times)}"
+    if raw is not None:
+        url, headers, body = raw
+        with requests.Session() as http:
+            http.post(url, data=body, headers=headers).raise_for_status()
+            server = []
+            for _ in range(calls):
+                t0 = time.perf_counter()
+                http.post(url, data=body, headers=headers).raise_for_status()
+                server.append(time.perf_counter() - t0)
+        line += f";  HTTP round trip alone {_pcts(server)}"
+    print(f"{line}  ({out})", flush=True)
 
 
 def queries(t: Target, calls: int) -> None:
@@ -97,21 +127,27 @@ def queries(t: Target, calls: int) -> None:
             points += sum(len(r["Values"]) for r in page["MetricDataResults"])
         return f"{points} datapoints"
 
+    def raw(queries: list[dict], start: dt.datetime) -> tuple[str, dict[str, str], bytes]:
+        return capture(t, "json", [("get_metric_data", {"MetricDataQueries": queries, "StartTime": start,
+                                                        "EndTime": now})], Path(tempfile.mkdtemp()))[0]
+
     ten = [{"Id": f"m{i}", "MetricStat": {"Metric": metric(i), "Period": 60, "Stat": "Average"}} for i in range(10)]
-    timed("GetMetricData, 10 metrics, 1 day at 60 s", lambda: gmd(ten, day), calls)
+    timed("GetMetricData, 10 metrics, 1 day at 60 s", lambda: gmd(ten, day), calls, raw(ten, day))
     ten_h = [{**q, "MetricStat": {**q["MetricStat"], "Period": 3600}} for q in ten]
-    timed("GetMetricData, 10 metrics, 2 weeks at 1 h", lambda: gmd(ten_h, weeks), calls)
+    timed("GetMetricData, 10 metrics, 2 weeks at 1 h", lambda: gmd(ten_h, weeks), calls, raw(ten_h, weeks))
     two = [{**q, "ReturnData": False} for q in ten[:2]]
-    timed("GetMetricData, m1/m2*100, 1 day at 60 s",
-          lambda: gmd([*two, {"Id": "e1", "Expression": "m0/m1*100"}], day), calls)
-    timed("GetMetricData, RATE(m1), 1 day at 60 s", lambda: gmd([*two, {"Id": "e1", "Expression": "RATE(m0)"}], day),
-          calls)
-    search = f"SEARCH('{{{NS},Host,Service}} MetricName=\"Latency\"', 'Average', 3600)"
-    timed("GetMetricData, SEARCH over 1,000 metrics (500 returned), 1 day at 1 h",
-          lambda: gmd([{"Id": "s1", "Expression": search, "Period": 3600}], day), calls)
-    insights = f'SELECT AVG(Latency) FROM SCHEMA("{NS}", Host, Service) GROUP BY Service ORDER BY AVG() DESC LIMIT 10'
+    ratio = [*two, {"Id": "e1", "Expression": "m0/m1*100"}]
+    timed("GetMetricData, m1/m2*100, 1 day at 60 s", lambda: gmd(ratio, day), calls, raw(ratio, day))
+    rate = [*two, {"Id": "e1", "Expression": "RATE(m0)"}]
+    timed("GetMetricData, RATE(m1), 1 day at 60 s", lambda: gmd(rate, day), calls, raw(rate, day))
+    search = [{"Id": "s1", "Period": 3600,
+               "Expression": f"SEARCH('{{{NS},Host,Service}} MetricName=\"Latency\"', 'Average', 3600)"}]
+    timed("GetMetricData, SEARCH over 1,000 metrics (500 returned), 1 day at 1 h", lambda: gmd(search, day), calls,
+          raw(search, day))
+    insights = [{"Id": "q1", "Period": 300, "Expression": f'SELECT AVG(Latency) FROM SCHEMA("{NS}", Host, Service)'
+                                                          " GROUP BY Service ORDER BY AVG() DESC LIMIT 10"}]
     timed("GetMetricData, Insights GROUP BY Service, 3 h at 5 min",
-          lambda: gmd([{"Id": "q1", "Expression": insights, "Period": 300}], now - dt.timedelta(hours=3)), calls)
+          lambda: gmd(insights, now - dt.timedelta(hours=3)), calls, raw(insights, now - dt.timedelta(hours=3)))
 
     def gms(n: int) -> str:
         points = 0
@@ -120,7 +156,9 @@ def queries(t: Target, calls: int) -> None:
                                                    Statistics=["Average"])["Datapoints"])
         return f"{points} datapoints"
 
-    timed("GetMetricStatistics, 1 metric, 1 day at 60 s", lambda: gms(1), calls)
+    one = capture(t, "json", [("get_metric_statistics", {**metric(0), "StartTime": day, "EndTime": now, "Period": 60,
+                                                         "Statistics": ["Average"]})], Path(tempfile.mkdtemp()))[0]
+    timed("GetMetricStatistics, 1 metric, 1 day at 60 s", lambda: gms(1), calls, one)
     timed("GetMetricStatistics, 10 metrics one after another, 1 day at 60 s", lambda: gms(10), calls)
 
 
@@ -128,8 +166,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datapoints", type=int, default=10_000_000)
     parser.add_argument("--calls", type=int, default=30)
+    parser.add_argument("--unmerged", action="store_true",
+                        help="query the 100 parts as inserted instead of merging them first")
     args = parser.parse_args()
-    with stackwatch_up(prepare=lambda d: load(d, args.datapoints)) as t:
+    with stackwatch_up(prepare=lambda d: load(d, args.datapoints, not args.unmerged)) as t:
         queries(t, args.calls)
 
 
