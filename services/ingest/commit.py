@@ -45,7 +45,8 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from operator import attrgetter
+from typing import Any, Protocol, TypeVar
 
 from services.ingest.wal import Record, WriteAheadLog, encode_parts
 from stackwatch import errors
@@ -92,6 +93,43 @@ class CommitStats:
     write_seconds: float = 0.0
     slowest_write: float = 0.0
 
+    def committed(self, rows: int) -> None:
+        """Count one successful write of ``rows``."""
+        self.commits += 1
+        self.rows += rows
+        self.largest_batch = max(self.largest_batch, rows)
+
+    def timed(self, seconds: float) -> None:
+        """Count the time one write took."""
+        self.write_seconds += seconds
+        self.slowest_write = max(self.slowest_write, seconds)
+
+
+S = TypeVar("S")
+
+
+def _take_up_to(queue: deque[S], max_rows: int, size: Callable[[S], int]) -> list[S]:
+    """Everything queued, oldest first, up to ``max_rows`` rows (at least one item)."""
+    taken: list[S] = []
+    n = 0
+    while queue and (not taken or n + size(queue[0]) <= max_rows):
+        item = queue.popleft()
+        taken.append(item)
+        n += size(item)
+    return taken
+
+
+async def _pause(wake: asyncio.Event, until: float, done: Callable[[], bool]) -> None:
+    """Wait until the loop's clock reaches ``until``, rechecking ``done()`` whenever ``wake`` is set."""
+    loop = asyncio.get_running_loop()
+    while not done():
+        delay = until - loop.time()
+        if delay <= 0:
+            return
+        wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), delay)
+
 
 class GroupCommitter:
     """Coalesces concurrent writes into single store calls. Run :meth:`run` as a task."""
@@ -136,15 +174,6 @@ class GroupCommitter:
         self._wake.set()
         await asyncio.shield(fut)  # a cancelled caller must not cancel the shared write
 
-    def _take_batch(self) -> list[_Pending]:
-        batch: list[_Pending] = []
-        n = 0
-        while self._queue and (not batch or n + self._queue[0].size <= self._max_rows):
-            item = self._queue.popleft()
-            batch.append(item)
-            n += item.size
-        return batch
-
     async def run(self) -> None:
         """Write batches until :meth:`close` is called and the queue is drained."""
         while True:
@@ -155,7 +184,7 @@ class GroupCommitter:
                 await self._wake.wait()
                 continue
             await self._space_out()
-            batch = self._take_batch()
+            batch = _take_up_to(self._queue, self._max_rows, attrgetter("size"))
             self._last_callers = len(batch)
             rows = [r for p in batch for r in p.rows]
             size = sum(p.size for p in batch)
@@ -171,17 +200,13 @@ class GroupCommitter:
                     if not p.future.done():
                         p.future.set_exception(err)
             else:
-                self.stats.commits += 1
-                self.stats.rows += size
-                self.stats.largest_batch = max(self.stats.largest_batch, size)
+                self.stats.committed(size)
                 for p in batch:
                     if not p.future.done():
                         p.future.set_result(None)
             finally:
                 self._pending_rows -= size
-                took = asyncio.get_running_loop().time() - started
-                self.stats.write_seconds += took
-                self.stats.slowest_write = max(self.stats.slowest_write, took)
+                self.stats.timed(asyncio.get_running_loop().time() - started)
 
     async def _space_out(self) -> None:
         """Wait until ``min_interval`` has passed since the last commit began, or ``min_rows`` wait.
@@ -189,15 +214,10 @@ class GroupCommitter:
         Only under concurrency: when the last commit served a single caller, nobody else is
         writing, and the next caller is written at once instead of waiting out the interval.
         """
-        loop = asyncio.get_running_loop()
-        while not self._closed and self._pending_rows < self._min_rows and self._last_callers > 1:
-            delay = self._last_start + self._min_interval - loop.time()
-            if delay <= 0:
-                break
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay)
-        self._last_start = loop.time()
+        if self._last_callers > 1:
+            await _pause(self._wake, self._last_start + self._min_interval,
+                         lambda: self._closed or self._pending_rows >= self._min_rows)
+        self._last_start = asyncio.get_running_loop().time()
 
     async def visible(self, account: str) -> None:
         """Every acknowledged write is already in ClickHouse: nothing to wait for."""
@@ -224,6 +244,10 @@ class _Logged:
     account: str
     batch: DatumBatch
     future: asyncio.Future[None] | None = field(default=None, repr=False)
+
+
+def _logged_size(item: _Logged) -> int:
+    return item.batch.size
 
 
 def _day(t: float) -> int:
@@ -416,16 +440,6 @@ class WalCommitter:
 
     # -- applying --------------------------------------------------------------------------------
 
-    def _take_batch(self) -> list[_Logged]:
-        batch: list[_Logged] = []
-        n = 0
-        queue = self._unapplied
-        while queue and (not batch or n + queue[0].batch.size <= self._max_rows):
-            item = queue.popleft()
-            batch.append(item)
-            n += item.batch.size
-        return batch
-
     async def _apply_loop(self, syncer: asyncio.Task[None]) -> None:
         backoff = 0.05
         retry: list[_Logged] = []
@@ -442,7 +456,7 @@ class WalCommitter:
                 continue
             if not retry:
                 await self._space_out()
-            items = retry or self._take_batch()
+            items = retry or _take_up_to(self._unapplied, self._max_rows, _logged_size)
             check = bool(retry) or items[0].seq <= self._suspect_upto
             size = sum(i.batch.size for i in items)
             started = asyncio.get_running_loop().time()
@@ -489,12 +503,8 @@ class WalCommitter:
     def _applied(self, items: list[_Logged], size: int, took: float) -> None:
         self._applied_seq = items[-1].seq
         self._pending_rows -= size
-        st = self.stats
-        st.commits += 1
-        st.rows += size
-        st.largest_batch = max(st.largest_batch, size)
-        st.write_seconds += took
-        st.slowest_write = max(st.slowest_write, took)
+        self.stats.committed(size)
+        self.stats.timed(took)
         try:
             self._wal.checkpoint(self._applied_seq)
         except OSError as e:  # only a hint for the next start: replay checks ClickHouse anyway
@@ -513,12 +523,6 @@ class WalCommitter:
 
     async def _space_out(self) -> None:
         """Wait until ``min_interval`` since the last INSERT began, unless rows pile up or a reader waits."""
-        loop = asyncio.get_running_loop()
-        while not self._closed and not self._readers:
-            delay = self._last_start + self._min_interval - loop.time()
-            if delay <= 0 or self._pending_rows >= self._min_rows:
-                break
-            self._apply_wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._apply_wake.wait(), delay)
-        self._last_start = loop.time()
+        await _pause(self._apply_wake, self._last_start + self._min_interval,
+                     lambda: self._closed or bool(self._readers) or self._pending_rows >= self._min_rows)
+        self._last_start = asyncio.get_running_loop().time()
