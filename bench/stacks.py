@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from stackwatch.store.testing import ClickHouseServer  # noqa: E402
+from stackwatch.supervisor import free_port  # noqa: E402
 
 # The server fixture polls until ClickHouse answers; the driver logs every refused attempt with a traceback.
 logging.getLogger("clickhouse_driver").setLevel(logging.CRITICAL)
@@ -49,12 +50,6 @@ class Target:
     access_key: str = AK
     secret_key: str = SK
     pids: dict[str, int] = field(default_factory=dict)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def rss_mb(pid: int) -> float:

@@ -395,7 +395,7 @@ class MetricStore:
             Rows ordered by (namespace, metric, series), strictly after ``after``.
         """
         where = ["account = %(account)s"]
-        params: dict[str, Any] = {"account": account, "since": active_since, "limit": limit}
+        params: dict[str, Any] = {"account": account, "since": active_since}
         if namespace is not None:
             where.append("namespace = %(namespace)s")
             params["namespace"] = namespace
@@ -409,18 +409,7 @@ class MetricStore:
             else:
                 params[f"dv{i}"] = value
                 where.append(f"arrayExists((n, v) -> n = %(dn{i})s AND v = %(dv{i})s, dim_names, dim_values)")
-        if after is not None:
-            params.update(after_ns=after[0], after_metric=after[1], after_series=after[2])
-            where.append("namespace >= %(after_ns)s AND (namespace, metric, series)"
-                         " > (%(after_ns)s, %(after_metric)s, %(after_series)s)")
-        rows = await self._engine.execute(
-            "SELECT namespace, metric, series, any(dim_names), any(dim_values)"
-            f" FROM {self._db}.catalog WHERE {' AND '.join(where)}"
-            " GROUP BY namespace, metric, series"
-            " HAVING max(last_seen) >= toDateTime(%(since)s, 'UTC')"
-            " ORDER BY namespace, metric, series LIMIT %(limit)s", params)
-        return [(str(ns), str(m), list(zip(names, values, strict=True)), int(s))
-                for ns, m, s, names, values in rows]
+        return await self._catalog_page(where, params, after, limit)
 
     # --- GetMetricData: SEARCH expressions and Metrics Insights queries --------------------------
     # How a search compiles: every term becomes a condition on the catalog row. Exact terms
@@ -512,6 +501,7 @@ class MetricStore:
 
     async def _catalog_page(self, where: list[str], params: dict[str, Any], after: tuple[str, str, int] | None,
                             limit: int) -> list[MetricRow]:
+        """One keyset page of catalog rows active since ``params["since"]`` (ListMetrics and SEARCH)."""
         conditions = list(where)
         params = dict(params, limit=limit)
         if after is not None:
