@@ -55,8 +55,8 @@ def add_routes(app: web.Application, backends: Callable[[], Backends], guard: Co
             topic, token = request.query.get("TopicArn"), request.query.get("Token")
             if not topic or not token:
                 raise errors.InvalidParameter(f"Invalid parameter: {'TopicArn' if not topic else 'Token'}")
-            response: pb.ConfirmSubscriptionResponse = await backends().link(
-                "ConfirmByLink", pb.ConfirmSubscriptionRequest(topic_arn=topic, token=token))
+            response: pb.ConfirmByLinkResponse = await backends().link(
+                "ConfirmByLink", pb.ConfirmByLinkRequest(topic_arn=topic, token=token))
             return {"SubscriptionArn": response.subscription_arn}
 
         return await answer(request, "ConfirmSubscription", call)
@@ -66,7 +66,7 @@ def add_routes(app: web.Application, backends: Callable[[], Backends], guard: Co
             arn = request.query.get("SubscriptionArn")
             if not arn:
                 raise errors.InvalidParameter("Invalid parameter: SubscriptionArn")
-            await backends().link("UnsubscribeByLink", pb.UnsubscribeRequest(subscription_arn=arn))
+            await backends().link("UnsubscribeByLink", pb.UnsubscribeByLinkRequest(subscription_arn=arn))
             return {}
 
         return await answer(request, "Unsubscribe", call)

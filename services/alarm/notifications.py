@@ -209,7 +209,7 @@ class NotificationServicer(notifications_pb2_grpc.NotificationServiceServicer):
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
-    async def _confirm(self, account: str | None, topic_arn: str, token: str) -> pb.ConfirmSubscriptionResponse:
+    async def _confirm(self, account: str | None, topic_arn: str, token: str) -> str:
         subs = [s for s in await self._store.subscriptions(account, topic_arn=topic_arn)
                 if secrets.compare_digest(s.token, token)]
         if not subs:
@@ -219,7 +219,7 @@ class NotificationServicer(notifications_pb2_grpc.NotificationServiceServicer):
             await self._store.put_subscription(
                 StoredSubscription(sub.account, sub.topic, sub.id, sub.arn, sub.topic_arn, sub.protocol,
                                    sub.endpoint, sub.token, True, sub.created_ms), self._clock.now())
-        return pb.ConfirmSubscriptionResponse(subscription_arn=sub.arn)
+        return sub.arn
 
     @servicer_errors
     async def ConfirmSubscription(self, request: pb.ConfirmSubscriptionRequest,
@@ -227,16 +227,16 @@ class NotificationServicer(notifications_pb2_grpc.NotificationServiceServicer):
         """Confirm the caller's pending subscription whose token this is."""
         tenant = await self._tenant(context, request, "ConfirmSubscription")
         await self._topic(tenant, request.topic_arn, "ConfirmSubscription")
-        return await self._confirm(tenant.account_id, request.topic_arn, request.token)
+        return pb.ConfirmSubscriptionResponse(
+            subscription_arn=await self._confirm(tenant.account_id, request.topic_arn, request.token))
 
     @servicer_errors
-    async def ConfirmByLink(self, request: pb.ConfirmSubscriptionRequest,
-                            context: Context) -> pb.ConfirmSubscriptionResponse:
+    async def ConfirmByLink(self, request: pb.ConfirmByLinkRequest, context: Context) -> pb.ConfirmByLinkResponse:
         """Confirm through the SubscribeURL: the token is the credential."""
         parse_topic_arn(request.topic_arn, self._region)
         if not request.token:
             raise invalid("Token")
-        return await self._confirm(None, request.topic_arn, request.token)
+        return pb.ConfirmByLinkResponse(subscription_arn=await self._confirm(None, request.topic_arn, request.token))
 
     async def _subscription(self, account: str | None, arn: str) -> StoredSubscription:
         topic_arn, _, sid = arn.rpartition(":")
@@ -260,11 +260,12 @@ class NotificationServicer(notifications_pb2_grpc.NotificationServiceServicer):
         return pb.UnsubscribeResponse()
 
     @servicer_errors
-    async def UnsubscribeByLink(self, request: pb.UnsubscribeRequest, context: Context) -> pb.UnsubscribeResponse:
+    async def UnsubscribeByLink(self, request: pb.UnsubscribeByLinkRequest,
+                                context: Context) -> pb.UnsubscribeByLinkResponse:
         """Delete a subscription through its UnsubscribeURL: the ARN's random part is the credential."""
         sub = await self._subscription(None, request.subscription_arn)
         await self._store.delete_subscription(sub, self._clock.now())
-        return pb.UnsubscribeResponse()
+        return pb.UnsubscribeByLinkResponse()
 
     @servicer_errors
     async def ListSubscriptions(self, request: pb.ListSubscriptionsRequest,

@@ -112,6 +112,30 @@ class UnsubscribeResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
+class ConfirmByLinkRequest(_message.Message):
+    __slots__ = ("topic_arn", "token")
+    TOPIC_ARN_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    topic_arn: str
+    token: str
+    def __init__(self, topic_arn: _Optional[str] = ..., token: _Optional[str] = ...) -> None: ...
+
+class ConfirmByLinkResponse(_message.Message):
+    __slots__ = ("subscription_arn",)
+    SUBSCRIPTION_ARN_FIELD_NUMBER: _ClassVar[int]
+    subscription_arn: str
+    def __init__(self, subscription_arn: _Optional[str] = ...) -> None: ...
+
+class UnsubscribeByLinkRequest(_message.Message):
+    __slots__ = ("subscription_arn",)
+    SUBSCRIPTION_ARN_FIELD_NUMBER: _ClassVar[int]
+    subscription_arn: str
+    def __init__(self, subscription_arn: _Optional[str] = ...) -> None: ...
+
+class UnsubscribeByLinkResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class ListSubscriptionsRequest(_message.Message):
     __slots__ = ("topic_arn", "next_token")
     TOPIC_ARN_FIELD_NUMBER: _ClassVar[int]

@@ -77,13 +77,13 @@ class NotificationServiceStub:
                 _registered_method=True)
         self.ConfirmByLink = channel.unary_unary(
                 '/stackwatch.proto.alarm.v1.NotificationService/ConfirmByLink',
-                request_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_notifications__pb2.ConfirmSubscriptionRequest.SerializeToString,
-                response_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_notifications__pb2.ConfirmSubscriptionResponse.FromString,
+                request_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_notifications__pb2.ConfirmByLinkRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_notifications__pb2.ConfirmByLinkResponse.FromString,
                 _registered_method=True)
         self.UnsubscribeByLink = channel.unary_unary(
                 '/stackwatch.proto.alarm.v1.NotificationService/UnsubscribeByLink',
-                request_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_notifications__pb2.UnsubscribeRequest.SerializeToString,
-                response_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_notifications__pb2.UnsubscribeResponse.FromString,
+                request_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_notifications__pb2.UnsubscribeByLinkRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_notifications__pb2.UnsubscribeByLinkResponse.FromString,
                 _registered_method=True)
         self.GetSigningCertificate = channel.unary_unary(
                 '/stackwatch.proto.alarm.v1.NotificationService/GetSigningCertificate',
@@ -218,13 +218,13 @@ def add_NotificationServiceServicer_to_server(servicer, server):
             ),
             'ConfirmByLink': grpc.unary_unary_rpc_method_handler(
                     servicer.ConfirmByLink,
-                    request_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_notifications__pb2.ConfirmSubscriptionRequest.FromString,
-                    response_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_notifications__pb2.ConfirmSubscriptionResponse.SerializeToString,
+                    request_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_notifications__pb2.ConfirmByLinkRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_notifications__pb2.ConfirmByLinkResponse.SerializeToString,
             ),
             'UnsubscribeByLink': grpc.unary_unary_rpc_method_handler(
                     servicer.UnsubscribeByLink,
-                    request_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_notifications__pb2.UnsubscribeRequest.FromString,
-                    response_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_notifications__pb2.UnsubscribeResponse.SerializeToString,
+                    request_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_notifications__pb2.UnsubscribeByLinkRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_notifications__pb2.UnsubscribeByLinkResponse.SerializeToString,
             ),
             'GetSigningCertificate': grpc.unary_unary_rpc_method_handler(
                     servicer.GetSigningCertificate,
@@ -474,8 +474,8 @@ class NotificationService:
             request,
             target,
             '/stackwatch.proto.alarm.v1.NotificationService/ConfirmByLink',
-            stackwatch_dot_proto_dot_alarm_dot_v1_dot_notifications__pb2.ConfirmSubscriptionRequest.SerializeToString,
-            stackwatch_dot_proto_dot_alarm_dot_v1_dot_notifications__pb2.ConfirmSubscriptionResponse.FromString,
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_notifications__pb2.ConfirmByLinkRequest.SerializeToString,
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_notifications__pb2.ConfirmByLinkResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -501,8 +501,8 @@ class NotificationService:
             request,
             target,
             '/stackwatch.proto.alarm.v1.NotificationService/UnsubscribeByLink',
-            stackwatch_dot_proto_dot_alarm_dot_v1_dot_notifications__pb2.UnsubscribeRequest.SerializeToString,
-            stackwatch_dot_proto_dot_alarm_dot_v1_dot_notifications__pb2.UnsubscribeResponse.FromString,
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_notifications__pb2.UnsubscribeByLinkRequest.SerializeToString,
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_notifications__pb2.UnsubscribeByLinkResponse.FromString,
             options,
             channel_credentials,
             insecure,
