@@ -209,7 +209,7 @@ class ActionRouter:
             return f"{row.target} is not a scaling policy ARN."
         request = autoscale_pb2.ExecutePolicyRequest(
             auto_scaling_group_name=match["group"], policy_name=row.target, idempotency_key=row.key,
-            state_reason_data=_reason_data(row.message))
+            state_reason_data=row.reason_data)
         token = self._tokens.issue(auth_pb2.Principal(account_id=row.account, user=ACTION_USER))
 
         async def once() -> Attempt:
@@ -231,13 +231,6 @@ def _new_state(message: str) -> str:
         return str(json.loads(message).get("NewStateValue", "ALARM"))
     except ValueError:
         return "ALARM"
-
-
-def _reason_data(message: str) -> str:
-    try:
-        return str(json.loads(message).get("NewStateReasonData") or "")
-    except ValueError:
-        return ""
 
 
 class Dispatcher:

@@ -36,7 +36,7 @@ TOPIC_COLUMNS = ("account", "name", "version", "deleted", "arn", "attributes")
 SUBSCRIPTION_COLUMNS = ("account", "topic", "id", "version", "deleted", "arn", "topic_arn", "protocol",
                         "endpoint", "token", "confirmed", "created_ms")
 OUTBOX_COLUMNS = ("account", "id", "version", "done", "alarm_name", "alarm_arn", "target", "key", "message",
-                  "created_ms", "result")
+                  "reason_data", "created_ms", "result")
 
 
 def ddl(db: str) -> list[str]:
@@ -51,7 +51,7 @@ CREATE TABLE IF NOT EXISTS {db}.subscriptions (
 ) ENGINE = ReplacingMergeTree(version) ORDER BY (account, topic, id)""", f"""
 CREATE TABLE IF NOT EXISTS {db}.outbox (
     account String, id String, version UInt64, done UInt8, alarm_name String, alarm_arn String,
-    target String, key String, message String, created_ms UInt64, result String
+    target String, key String, message String, reason_data String, created_ms UInt64, result String
 ) ENGINE = ReplacingMergeTree(version) ORDER BY (account, id)"""]
 
 
@@ -107,6 +107,7 @@ class PendingAction:
         key: the idempotency key (:func:`services.alarm.domain.action_key`).
         message: CloudWatch's alarm notification JSON (SNS ``Message``).
         created_ms: when the action became due, epoch ms (the notification's Timestamp).
+        reason_data: the new state's StateReasonData (for step scaling policies), or empty.
     """
 
     account: str
@@ -117,6 +118,7 @@ class PendingAction:
     key: str
     message: str
     created_ms: int
+    reason_data: str = ""
 
 
 def outbox_id(key: str, target: str) -> str:
@@ -253,25 +255,27 @@ class NotificationStore:
             "version": [self._versions.next(now) for _ in actions], "done": [0] * n,
             "alarm_name": [a.alarm_name for a in actions], "alarm_arn": [a.alarm_arn for a in actions],
             "target": [a.target for a in actions], "key": [a.key for a in actions],
-            "message": [a.message for a in actions], "created_ms": [a.created_ms for a in actions],
-            "result": [""] * n})
+            "message": [a.message for a in actions], "reason_data": [a.reason_data for a in actions],
+            "created_ms": [a.created_ms for a in actions], "result": [""] * n})
 
     async def finish(self, action: PendingAction, result: str, now: float) -> None:
         """Mark an action delivered or given up on (``result`` says which); it is never read as pending again."""
         await self._engine.insert(f"{self._db}.outbox", OUTBOX_COLUMNS, {
             "account": [action.account], "id": [action.id], "version": [self._versions.next(now)], "done": [1],
             "alarm_name": [action.alarm_name], "alarm_arn": [action.alarm_arn], "target": [action.target],
-            "key": [action.key], "message": [""], "created_ms": [action.created_ms], "result": [result]})
+            "key": [action.key], "message": [""], "reason_data": [""], "created_ms": [action.created_ms],
+            "result": [result]})
 
     async def pending(self, limit: int = 1000) -> list[PendingAction]:
         """Actions not yet done, oldest first (every account's: the dispatcher's work list)."""
         rows = await self._engine.execute(
             "SELECT account, id, argMax(alarm_name, version), argMax(alarm_arn, version), argMax(target, version),"
             " argMax(key, version), argMax(message, version), argMax(created_ms, version) AS created,"
-            f" argMax(done, version) AS finished FROM {self._db}.outbox GROUP BY account, id"
-            " HAVING finished = 0 ORDER BY created, id LIMIT %(limit)s", {"limit": limit})
-        return [PendingAction(str(a), str(i), str(n), str(arn), str(t), str(k), str(m), int(c))
-                for a, i, n, arn, t, k, m, c, _ in rows]
+            " argMax(reason_data, version), argMax(done, version) AS finished"
+            f" FROM {self._db}.outbox GROUP BY account, id HAVING finished = 0 ORDER BY created, id LIMIT %(limit)s",
+            {"limit": limit})
+        return [PendingAction(str(a), str(i), str(n), str(arn), str(t), str(k), str(m), int(c), str(r))
+                for a, i, n, arn, t, k, m, c, r, _ in rows]
 
     async def results(self, account: str) -> dict[str, str]:
         """Finished actions of ``account``: row id -> result (tests and diagnostics)."""

@@ -84,4 +84,4 @@ class AlarmWriter:
         key = action_key(arn, outcome, from_epoch(now))
         message = java_json(notification(config, arn, str(old.value), outcome, self.region))
         return [PendingAction(account, outbox_id(key, target), config.name, arn, target, key, message,
-                              round(now * 1000)) for target in due]
+                              round(now * 1000), outcome.state.reason_data or "") for target in due]

@@ -331,3 +331,27 @@ def test_another_tenant_cannot_see_subscribe_to_delete_or_be_notified_through_a_
     assert item["HistorySummary"] == f"Failed to execute action {topic}"
     assert subscriber.of(path, "Notification") == []
     assert sns.get_topic_attributes(TopicArn=topic)["Attributes"]["SubscriptionsConfirmed"] == "1"
+
+
+def test_breaching_data_notifies_once(sns, cw, subscriber):
+    from datetime import UTC, datetime, timedelta
+
+    name = _unique("breach")
+    topic = sns.create_topic(Name=name)["TopicArn"]
+    path = f"/ok/{name}"
+    _subscribe_confirmed(sns, subscriber, topic, path)
+    namespace = f"E2E/{name}"
+    now = datetime.now(UTC)
+    cw.put_metric_data(Namespace=namespace, MetricData=[
+        {"MetricName": "Latency", "Timestamp": now - timedelta(seconds=s), "Value": 500.0, "StorageResolution": 1}
+        for s in (0, 5, 10, 15, 20)])
+    alarm = _unique("breach")
+    cw.put_metric_alarm(AlarmName=alarm, Namespace=namespace, MetricName="Latency", Statistic="Maximum", Period=10,
+                        EvaluationPeriods=1, Threshold=100.0, ComparisonOperator="GreaterThanThreshold",
+                        AlarmActions=[topic])
+    [note] = subscriber.wait(path, "Notification", timeout=40)  # a 10 s period closes, then a pass
+    message = json.loads(note["Message"])
+    assert (message["NewStateValue"], message["Trigger"]["Period"]) == ("ALARM", 10)
+    assert message["NewStateReason"].startswith("Threshold Crossed: 1 datapoint [500.0 (")
+    time.sleep(3)  # later passes keep it in ALARM: no new transition, no new notification
+    assert len(subscriber.of(path, "Notification")) == 1
