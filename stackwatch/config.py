@@ -271,6 +271,10 @@ class AlarmSettings(ServiceSettings):
     """Seconds after which a delivery that keeps failing recoverably is given up and recorded failed."""
     delivery_timeout: float = Field(default=15.0, gt=0)
     """Seconds for one HTTP delivery attempt."""
+    delivery_denied_networks: str = "169.254.0.0/16,fe80::/10,0.0.0.0/8"
+    """Comma-separated CIDRs no SNS delivery may connect to, checked after DNS (subscriber URLs are
+    tenants' choice). By default link-local (cloud metadata services); a deployment adds its own
+    networks (k8s/01-config.yaml denies the private ranges). Loopback stays allowed for local use."""
 
 
 class AutoscaleSettings(ServiceSettings):

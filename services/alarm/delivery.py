@@ -26,7 +26,7 @@ import contextlib
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import aiohttp
@@ -36,6 +36,7 @@ from tenacity import AsyncRetrying, retry_if_result, stop_after_delay, wait_expo
 from services.alarm import messages
 from services.alarm.actions import action_item, subject
 from services.alarm.domain.model import from_epoch
+from services.alarm.egress import DeniedAddress, Egress, Network
 from services.alarm.signing import DEFAULT_SIGNATURE_VERSION, SigningKey, message_id
 from services.alarm.store import AlarmStore
 from services.alarm.topics import NotificationStore, PendingAction
@@ -121,28 +122,47 @@ class HttpPoster:
 
     Args:
         timeout: seconds for one attempt (connect, send, answer).
+        denied: networks no delivery may connect to (:mod:`services.alarm.egress`).
     """
 
-    def __init__(self, timeout: float = 15.0) -> None:
+    def __init__(self, timeout: float = 15.0, denied: Sequence[Network] = ()) -> None:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._egress = Egress(denied)
         self._session: aiohttp.ClientSession | None = None
 
     async def __call__(self, url: str, envelope: messages.Envelope) -> Attempt:
         """POST ``envelope`` to ``url`` once."""
         if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
+            self._session = aiohttp.ClientSession(timeout=self._timeout,
+                                                  connector=aiohttp.TCPConnector(resolver=self._egress))
         try:
+            self._egress.check_url(url)
             async with self._session.post(url, data=envelope.body, headers=envelope.headers,
                                           allow_redirects=False) as response:
                 await response.read()
                 return http_attempt(response.status)
         except (aiohttp.ClientError, TimeoutError, OSError) as e:
+            if _denied(e):
+                return Attempt(f"The endpoint is not allowed: {_denied(e)}")
             return Attempt(f"The endpoint could not be reached: {type(e).__name__} {e}".strip(), recoverable=True)
 
     async def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool (and its resolver)."""
         if self._session is not None:
             await self._session.close()
+        await self._egress.close()
+
+
+def _denied(error: BaseException) -> str | None:
+    """The message of a :class:`DeniedAddress` in ``error``'s chain, if there is one."""
+    seen: BaseException | None = error
+    for _ in range(5):
+        if seen is None:
+            return None
+        if isinstance(seen, DeniedAddress):
+            return str(seen)
+        seen = getattr(seen, "os_error", None) or seen.__cause__
+    return None
 
 
 class ActionRouter:

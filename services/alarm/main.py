@@ -25,6 +25,7 @@ from services.alarm import messages
 from services.alarm.delivery import ActionRouter, Dispatcher, HttpPoster, RetryPolicy
 from services.alarm.domain import Datapoint
 from services.alarm.domain.model import from_epoch
+from services.alarm.egress import parse_networks
 from services.alarm.notifications import NotificationServicer
 from services.alarm.records import AlarmConfig
 from services.alarm.scheduler import Scheduler
@@ -136,7 +137,7 @@ async def running(settings: AlarmSettings, internal_key: bytes,
     key = SigningKey.load_or_create(settings.signing_key_file)
     links = messages.Links(settings.public_url.rstrip("/"), key.certificate_name)
     policy = RetryPolicy(settings.delivery_first_wait, settings.delivery_max_wait, settings.delivery_deadline)
-    post = HttpPoster(settings.delivery_timeout)
+    post = HttpPoster(settings.delivery_timeout, parse_networks(settings.delivery_denied_networks))
     auth_channel = open_channel(settings.auth_address)
     ingest_channel = open_channel(settings.ingest_address)
     autoscale_channel = open_channel(settings.autoscale_address)

@@ -18,6 +18,7 @@ from services.alarm import messages
 from services.alarm.delivery import ActionRouter, Dispatcher, HttpPoster, RetryPolicy
 from services.alarm.domain import AlarmKind, initial_state, set_alarm_state
 from services.alarm.domain.model import from_epoch
+from services.alarm.egress import parse_networks
 from services.alarm.records import AlarmConfig
 from services.alarm.signing import SigningKey
 from services.alarm.store import AlarmStore
@@ -195,3 +196,19 @@ async def test_topics_and_subscriptions_are_scoped_and_deleted_together(world):
     assert await topics.topics(ACCOUNT) == [] and await topics.subscriptions(ACCOUNT) == []
     await topics.put_topic(Topic(ACCOUNT, "ops", TOPIC, {}), T0 + 2)  # re-created: no old subscriptions
     assert await topics.subscriptions(ACCOUNT, topic="ops") == []
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+async def test_denied_networks_are_refused_for_good_after_dns(endpoint, host):
+    envelope = messages.Envelope({"Content-Type": "text/plain"}, b"{}")
+    url = endpoint.url.replace("127.0.0.1", host)
+    guarded = HttpPoster(timeout=2.0, denied=parse_networks("127.0.0.0/8, ::1/128"))
+    open_ = HttpPoster(timeout=2.0, denied=parse_networks("169.254.0.0/16"))
+    try:
+        refused = await guarded(url, envelope)
+        assert not refused.ok and not refused.recoverable and "not allowed" in (refused.error or "")
+        assert endpoint.received == []
+        assert (await open_(url, envelope)).ok and len(endpoint.received) == 1
+    finally:
+        await guarded.close()
+        await open_.close()
