@@ -207,7 +207,7 @@ class NotificationStore:
 
     async def subscriptions(self, account: str | None, *, topic: str | None = None, topic_arn: str | None = None,
                             arn: str | None = None, after: tuple[str, int, str] | None = None,
-                            limit: int = 1000) -> list[StoredSubscription]:
+                            limit: int = 100_000) -> list[StoredSubscription]:
         """Live subscriptions ordered by (topic, created, id).
 
         Args:
