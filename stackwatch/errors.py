@@ -61,6 +61,8 @@ InvalidFormat = _error("InvalidFormat", "InvalidFormat", 400, True)
 LimitExceeded = _error("LimitExceeded", "LimitExceeded", 400, True)
 ResourceNotFound = _error("ResourceNotFound", "ResourceNotFound", 404, True)
 ValidationError = _error("ValidationError", "ValidationError", 400, True)
+ResourceNotFoundException = _error("ResourceNotFoundException", "ResourceNotFoundException", 404, True)
+ResourceConflict = _error("ResourceConflict", "ResourceConflict", 409, True)
 InternalServiceError = _error("InternalServiceError", "InternalServiceError", 500, False)
 
 # Errors common to all AWS query-compatible services.
@@ -86,6 +88,7 @@ BY_CODE: dict[str, type[ServiceError]] = {
     for cls in (
         InvalidParameterValue, InvalidParameterCombination, MissingParameter, InvalidNextToken,
         InvalidFormat, LimitExceeded, ResourceNotFound, ValidationError, InternalServiceError,
+        ResourceNotFoundException, ResourceConflict,
         Throttling, ServiceUnavailable, InternalFailure, MissingAction, InvalidAction,
         UnknownOperation, MissingAuthenticationToken, IncompleteSignature, InvalidClientTokenId,
         SignatureDoesNotMatch, RequestExpired, AccessDenied, RequestEntityTooLarge,

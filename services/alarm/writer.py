@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from services.alarm.actions import action_item, notification
 from services.alarm.domain import HistoryItem, Outcome, StateRecord, action_key, due_actions
 from services.alarm.domain.model import from_epoch
 from services.alarm.domain.transitions import Change
-from services.alarm.records import AlarmConfig
+from services.alarm.records import AnyConfig, kind_of
 from services.alarm.store import AlarmStore
 from stackwatch import logs
 
@@ -42,8 +43,10 @@ class AlarmWriter:
         self.store = store
         self.region = region
         self.lock = asyncio.Lock()
+        #: Called as ``after_change(account, name, now)`` after a change of value (composites' parents).
+        self.after_change: Callable[[str, str, float], Awaitable[None]] | None = None
 
-    async def record(self, account: str, arn: str, config: AlarmConfig, old: StateRecord, outcome: Outcome,
+    async def record(self, account: str, arn: str, config: AnyConfig, old: StateRecord, outcome: Outcome,
                      now: float) -> None:
         """Write what ``outcome`` changed (call with :attr:`lock` held)."""
         moment = from_epoch(now)
@@ -55,8 +58,10 @@ class AlarmWriter:
             key = action_key(arn, outcome, moment)
             message = notification(config, arn, str(old.value), outcome, self.region)
             items.extend(action_item(target, message, key, moment) for target in due)
-        await self.store.add_history(account, [(config.name, item) for item in items], now)
+        await self.store.add_history(account, [(config.name, item) for item in items], now, kind_of(config))
         if outcome.change is Change.VALUE:
             token = logs.bind(account=account, alarm_arn=arn)
             LOG.info("alarm %s: %s -> %s", config.name, old.value, outcome.state.value)
             logs.unbind(token)
+            if self.after_change is not None:
+                await self.after_change(account, config.name, now)
