@@ -61,6 +61,8 @@ InvalidFormat = _error("InvalidFormat", "InvalidFormat", 400, True)
 LimitExceeded = _error("LimitExceeded", "LimitExceeded", 400, True)
 ResourceNotFound = _error("ResourceNotFound", "ResourceNotFound", 404, True)
 ValidationError = _error("ValidationError", "ValidationError", 400, True)
+ResourceNotFoundException = _error("ResourceNotFoundException", "ResourceNotFoundException", 404, True)
+ResourceConflict = _error("ResourceConflict", "ResourceConflict", 409, True)
 InternalServiceError = _error("InternalServiceError", "InternalServiceError", 500, False)
 
 # SNS's modeled errors (its shapes are *Exception; the codecs look the shape up by code).
@@ -91,7 +93,7 @@ BY_CODE: dict[str, type[ServiceError]] = {
     for cls in (
         InvalidParameterValue, InvalidParameterCombination, MissingParameter, InvalidNextToken,
         InvalidFormat, LimitExceeded, ResourceNotFound, ValidationError, InternalServiceError,
-        NotFound, InvalidParameter, AuthorizationError,
+        ResourceNotFoundException, ResourceConflict, NotFound, InvalidParameter, AuthorizationError,
         Throttling, ServiceUnavailable, InternalFailure, MissingAction, InvalidAction,
         UnknownOperation, MissingAuthenticationToken, IncompleteSignature, InvalidClientTokenId,
         SignatureDoesNotMatch, RequestExpired, AccessDenied, RequestEntityTooLarge,

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from services.alarm.domain import HistoryItem, Outcome
 from services.alarm.domain._format import JsonValue, java_json, json_time
-from services.alarm.records import AlarmConfig
+from services.alarm.records import AnyConfig, CompositeConfig
 
 #: The longest HistorySummary CloudWatch stores.
 MAX_SUMMARY = 255
@@ -22,8 +22,10 @@ MAX_SUMMARY = 255
 MAX_SUBJECT = 100
 
 
-def notification(config: AlarmConfig, arn: str, old_state: str, outcome: Outcome, region: str) -> dict[str, JsonValue]:
+def notification(config: AnyConfig, arn: str, old_state: str, outcome: Outcome, region: str) -> dict[str, JsonValue]:
     """The alarm notification CloudWatch publishes to SNS for ``outcome`` (its documented keys)."""
+    if isinstance(config, CompositeConfig):
+        return config.notification(arn, old_state, outcome.state, region)
     trigger: dict[str, JsonValue] = {
         "MetricName": config.metric_name, "Namespace": config.namespace,
         "StatisticType": "ExtendedStatistic" if config.extended_statistic else "Statistic",

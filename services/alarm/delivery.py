@@ -317,7 +317,7 @@ class Dispatcher:
                 error = f"StackWatch failed to deliver the action: {type(e).__name__}."
             now = self._clock.now()
             item = action_item(row.target, row.message, from_epoch(now), error=error)
-            await self._alarms.add_history(row.account, [(row.alarm_name, item)], now)
+            await self._alarms.add_history(row.account, [(row.alarm_name, item)], now, row.alarm_type)
             await self._outbox.finish(row, "Succeeded" if error is None else f"Failed: {error}", now)
             if error is None:
                 self.delivered += 1

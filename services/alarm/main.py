@@ -22,6 +22,7 @@ from datetime import datetime
 import grpc
 
 from services.alarm import messages
+from services.alarm.composites import Composites
 from services.alarm.delivery import ActionRouter, Dispatcher, HttpPoster, RetryPolicy
 from services.alarm.domain import Datapoint
 from services.alarm.domain.model import from_epoch
@@ -29,7 +30,7 @@ from services.alarm.egress import parse_networks
 from services.alarm.notifications import NotificationServicer
 from services.alarm.records import AlarmConfig
 from services.alarm.scheduler import Scheduler
-from services.alarm.servicer import AlarmServicer
+from services.alarm.servicer import AlarmServicer, query_message
 from services.alarm.signing import SigningKey
 from services.alarm.store import AlarmStore
 from services.alarm.topics import NotificationStore
@@ -62,7 +63,11 @@ MAX_DATAPOINTS = 1440
 
 
 class IngestReader:
-    """The scheduler's :data:`~services.alarm.scheduler.Fetch`: GetMetricStatistics on ingest.
+    """The scheduler's :data:`~services.alarm.scheduler.Fetch`: GetMetricStatistics or GetMetricData on ingest.
+
+    A single-metric alarm reads its statistic with GetMetricStatistics; a metric math alarm sends
+    its ``Metrics`` to GetMetricData (the engine of :mod:`stackwatch.domain.metricmath` runs there)
+    and evaluates the one series returned, whose points carry no sample count.
 
     Args:
         stub: the ingest service's stub.
@@ -76,6 +81,46 @@ class IngestReader:
         self._timeout = timeout
 
     async def __call__(self, account: str, config: AlarmConfig, start: datetime, end: datetime) -> Sequence[Datapoint]:
+        """:meth:`fetch`."""
+        return await self.fetch(account, config, start, end)
+
+    async def fetch(self, account: str, config: AlarmConfig, start: datetime, end: datetime) -> Sequence[Datapoint]:
+        """One datapoint per period of ``[start, end)`` that has data, by the alarm's kind."""
+        if config.metrics:
+            return await self._math(account, config, start, end)
+        return await self._statistics(account, config, start, end)
+
+    async def _math(self, account: str, config: AlarmConfig, start: datetime, end: datetime) -> Sequence[Datapoint]:
+        """The returned series of the alarm's ``Metrics`` (GetMetricData, every page)."""
+        request = metrics_pb2.GetMetricDataRequest(metric_data_queries=[query_message(q) for q in config.metrics])
+        request.start_time.FromSeconds(int(start.timestamp()))
+        request.end_time.FromSeconds(int(end.timestamp()))
+        token = self._tokens.issue(auth_pb2.Principal(account_id=account, user=EVALUATOR_USER))
+        points: dict[float, Datapoint] = {}
+        while True:
+            response = await self._call_data(request, token)
+            for result in response.metric_data_results[:1]:  # exactly one query returns data
+                for t, v in zip(result.timestamps, result.values, strict=False):
+                    if t not in points and start.timestamp() <= t < end.timestamp():
+                        points[t] = Datapoint(from_epoch(t), float(v))
+            if not response.HasField("next_token"):
+                return list(points.values())
+            request.next_token = response.next_token
+
+    async def _call_data(self, request: metrics_pb2.GetMetricDataRequest,
+                         token: str) -> metrics_pb2.GetMetricDataResponse:
+        async def once() -> metrics_pb2.GetMetricDataResponse:
+            try:
+                response: metrics_pb2.GetMetricDataResponse = await self._stub.GetMetricData(
+                    request, timeout=self._timeout, metadata=principal_metadata(token))
+            except grpc.aio.AioRpcError as e:
+                raise error_from_rpc(e) from None
+            return response
+
+        return await retry.idempotent(once, deadline=self._timeout)
+
+    async def _statistics(self, account: str, config: AlarmConfig, start: datetime,
+                          end: datetime) -> Sequence[Datapoint]:
         """One datapoint per period of ``[start, end)`` that has data (the first unit's, if several)."""
         request = metrics_pb2.GetMetricStatisticsRequest(
             namespace=config.namespace, metric_name=config.metric_name,
@@ -104,7 +149,6 @@ class IngestReader:
                 from_epoch(dp.timestamp.seconds), float(value),
                 dp.sample_count if dp.HasField("sample_count") else None)
         return list(points.values())
-
 
     async def _call(self, request: metrics_pb2.GetMetricStatisticsRequest,
                     token: str) -> Sequence[metrics_pb2.Datapoint]:
@@ -150,7 +194,9 @@ async def running(settings: AlarmSettings, internal_key: bytes,
     scheduler = Scheduler(writer, reader, clock, settings.evaluation_interval)
     auth_stub = auth_pb2_grpc.AuthServiceStub(auth_channel)
     principals = PrincipalVerifier(tokens, auth_stub, SERVICE_NAME)
-    servicer = AlarmServicer(writer, scheduler, clock, principals, settings.region)
+    composites = Composites(writer, clock)
+    writer.after_change = composites.on_change
+    servicer = AlarmServicer(writer, scheduler, clock, principals, settings.region, composites)
     notifications = NotificationServicer(topics, PrincipalVerifier(tokens, auth_stub, NOTIFICATION_SERVICE), clock,
                                          settings.region, key, links, post, policy)
 
@@ -169,6 +215,7 @@ async def running(settings: AlarmSettings, internal_key: bytes,
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await handle.stop(grace=5.0)
+        await composites.close()
         await notifications.close()
         await post.close()
         LOG.info("alarm stopped: %d evaluations, %d actions delivered, %d failed", scheduler.evaluations,

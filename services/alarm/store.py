@@ -1,13 +1,21 @@
 """The alarm service's tables and every SQL statement it runs.
 
-alarm owns one database (``stackwatch_alarms`` by default) with three tables::
+alarm owns one database (``stackwatch_alarms`` by default) with four tables::
 
-    alarms    one row per PutMetricAlarm / DeleteAlarms      ReplacingMergeTree(version)
-              (account, name, version, deleted, arn, config) ORDER BY (account, name)
+    alarms    one row per Put*Alarm / DeleteAlarms / tag     ReplacingMergeTree(version)
+              change (account, name, version, deleted, arn,  ORDER BY (account, name)
+              kind, config)
     states    one row per change of an alarm's state         ReplacingMergeTree(version)
               (account, name, version, value, reason, ...)   ORDER BY (account, name)
     history   one row per history item (append only)         MergeTree
               (account, alarm_name, ts_ms, seq, type, ...)   ORDER BY (account, ts_ms, seq)
+    suppressions  a composite's actions suppression          ReplacingMergeTree(version)
+              (account, name, version, by, reason)           ORDER BY (account, name)
+
+``kind`` is ``MetricAlarm`` or ``CompositeAlarm`` (a column added to stores made before composite
+alarms existed, with that default, by :meth:`AlarmStore.ensure_schema`). Tags live in the
+configuration JSON, so TagResource writes a new version of the alarm row with the same
+configuration timestamp.
 
 Definitions and states are separate because they change at different rates and for different
 reasons: re-putting an alarm replaces its configuration and keeps its state, an evaluation changes
@@ -42,7 +50,10 @@ from services.alarm.domain import AlarmState, HistoryItem, StateRecord
 from services.alarm.domain.model import epoch, from_epoch
 from stackwatch.store import AsyncEngine, identifier
 
-ALARM_COLUMNS = ("account", "name", "version", "deleted", "arn", "namespace", "metric", "config")
+ALARM_COLUMNS = ("account", "name", "version", "deleted", "arn", "namespace", "metric", "config", "kind")
+SUPPRESSION_COLUMNS = ("account", "name", "version", "by", "reason")
+#: ``kind`` of metric alarms (single-metric and metric math) and of composite alarms.
+METRIC, COMPOSITE = "MetricAlarm", "CompositeAlarm"
 STATE_COLUMNS = ("account", "name", "version", "value", "reason", "reason_data", "has_reason_data",
                  "updated_ms", "transitioned_ms")
 HISTORY_COLUMNS = ("account", "alarm_name", "alarm_type", "ts_ms", "seq", "item_type", "summary", "data")
@@ -53,7 +64,10 @@ def ddl(db: str) -> list[str]:
     return [f"""
 CREATE TABLE IF NOT EXISTS {db}.alarms (
     account String, name String, version UInt64, deleted UInt8, arn String,
-    namespace String, metric String, config String
+    namespace String, metric String, config String, kind String DEFAULT 'MetricAlarm'
+) ENGINE = ReplacingMergeTree(version) ORDER BY (account, name)""", f"""
+CREATE TABLE IF NOT EXISTS {db}.suppressions (
+    account String, name String, version UInt64, by String, reason String
 ) ENGINE = ReplacingMergeTree(version) ORDER BY (account, name)""", f"""
 CREATE TABLE IF NOT EXISTS {db}.states (
     account String, name String, version UInt64, value String, reason String, reason_data String,
@@ -112,6 +126,7 @@ class StoredAlarm:
     arn: str
     config: str
     state: StateRecord | None
+    kind: str = METRIC
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,16 +167,20 @@ class AlarmStore:
         await self._engine.execute(f"CREATE DATABASE IF NOT EXISTS {self._db}")
         for statement in ddl(self._db):
             await self._engine.execute(statement)
+        columns = await self._engine.execute(
+            "SELECT name FROM system.columns WHERE database = %(db)s AND table = 'alarms'", {"db": self._db})
+        if "kind" not in {str(c) for c, in columns}:
+            await self._engine.execute(f"ALTER TABLE {self._db}.alarms ADD COLUMN kind String DEFAULT 'MetricAlarm'")
         for table, column in (("alarms", "version"), ("states", "version"), ("history", "seq")):
             [(newest,)] = await self._engine.execute(f"SELECT max({column}) FROM {self._db}.{table}")
             self._versions.at_least(int(newest))
 
     async def put_alarm(self, account: str, name: str, arn: str, namespace: str, metric: str, config: str,
-                        now: float) -> None:
-        """Write (or replace) an alarm's definition."""
+                        now: float, kind: str = METRIC) -> None:
+        """Write (or replace) an alarm's definition (``kind``: METRIC or COMPOSITE)."""
         await self._engine.insert(f"{self._db}.alarms", ALARM_COLUMNS, {
             "account": [account], "name": [name], "version": [self._versions.next(now)], "deleted": [0],
-            "arn": [arn], "namespace": [namespace], "metric": [metric], "config": [config]})
+            "arn": [arn], "namespace": [namespace], "metric": [metric], "config": [config], "kind": [kind]})
 
     async def delete_alarms(self, account: str, names: Sequence[str], now: float) -> None:
         """Mark the named alarms of ``account`` deleted (names it does not have are harmless)."""
@@ -170,7 +189,8 @@ class AlarmStore:
         n = len(names)
         await self._engine.insert(f"{self._db}.alarms", ALARM_COLUMNS, {
             "account": [account] * n, "name": list(names), "version": [self._versions.next(now) for _ in names],
-            "deleted": [1] * n, "arn": [""] * n, "namespace": [""] * n, "metric": [""] * n, "config": [""] * n})
+            "deleted": [1] * n, "arn": [""] * n, "namespace": [""] * n, "metric": [""] * n, "config": [""] * n,
+            "kind": [""] * n})
 
     async def write_state(self, account: str, name: str, state: StateRecord, now: float) -> None:
         """Record ``state`` as the alarm's current state."""
@@ -180,8 +200,24 @@ class AlarmStore:
             "has_reason_data": [int(state.reason_data is not None)], "updated_ms": [_ms(state.updated)],
             "transitioned_ms": [_ms(state.transitioned)]})
 
+    async def write_suppression(self, account: str, name: str, by: str, reason: str, now: float) -> None:
+        """Record why a composite's actions are suppressed now (``by`` empty: they are not)."""
+        await self._engine.insert(f"{self._db}.suppressions", SUPPRESSION_COLUMNS, {
+            "account": [account], "name": [name], "version": [self._versions.next(now)], "by": [by],
+            "reason": [reason]})
+
+    async def suppressions(self, account: str, names: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """``name -> (ActionsSuppressedBy, ActionsSuppressedReason)`` of those suppressed now."""
+        if not names:
+            return {}
+        rows = await self._engine.execute(
+            "SELECT name, argMax(by, version) AS b, argMax(reason, version)"
+            f" FROM {self._db}.suppressions WHERE account = %(account)s AND has(%(names)s, name)"
+            " GROUP BY name", {"account": account, "names": list(names)})
+        return {str(name): (str(by), str(reason)) for name, by, reason in rows if by}
+
     async def add_history(self, account: str, items: Sequence[tuple[str, HistoryItem]], now: float,
-                          alarm_type: str = "MetricAlarm") -> None:
+                          alarm_type: str = METRIC) -> None:
         """Append ``(alarm name, item)`` history items of ``account``, in one INSERT."""
         if not items:
             return
@@ -193,7 +229,8 @@ class AlarmStore:
             "data": [item.data for _, item in items]})
 
     async def alarms(self, account: str, *, names: Sequence[str] | None = None, prefix: str | None = None,
-                     namespace: str | None = None, metric: str | None = None) -> list[StoredAlarm]:
+                     namespace: str | None = None, metric: str | None = None,
+                     kinds: Sequence[str] | None = None) -> list[StoredAlarm]:
         """The account's alarms (not deleted), ordered by name, with their states.
 
         Args:
@@ -202,8 +239,9 @@ class AlarmStore:
             prefix: only names starting with it.
             namespace: only alarms on a metric of this namespace.
             metric: only alarms on a metric of this name.
+            kinds: only alarms of these kinds (None: any).
         """
-        if names is not None and not names:
+        if (names is not None and not names) or (kinds is not None and not kinds):
             return []
         where = ["account = %(account)s"]
         params: dict[str, Any] = {"account": account}
@@ -216,28 +254,35 @@ class AlarmStore:
         rows = await self._latest_alarms(" AND ".join(where), params)
         if namespace is not None or metric is not None:
             rows = [r for r in rows if (namespace is None or r[4] == namespace) and (metric is None or r[5] == metric)]
+        if kinds is not None:
+            rows = [r for r in rows if r[6] in kinds]
         states = await self._states(account, [r[1] for r in rows])
-        return [StoredAlarm(acct, name, arn, config, states.get(name)) for acct, name, arn, config, _, _ in rows]
+        return [StoredAlarm(acct, name, arn, config, states.get(name), kind)
+                for acct, name, arn, config, _, _, kind in rows]
 
     async def all_alarms(self) -> list[StoredAlarm]:
-        """Every account's alarms with their states: the scheduler's work list (never shown to a caller)."""
-        rows = await self._latest_alarms("1", {})
+        """Every account's metric alarms with their states: the scheduler's work list (never shown to a caller).
+
+        Composite alarms are evaluated when a child changes (:mod:`services.alarm.composites`), not here.
+        """
+        rows = [r for r in await self._latest_alarms("1", {}) if r[6] == METRIC]
         by_account: dict[str, list[str]] = {}
         for acct, name, *_ in rows:
             by_account.setdefault(acct, []).append(name)
         states: dict[tuple[str, str], StateRecord] = {}
         for acct, names in by_account.items():
             states.update({(acct, n): s for n, s in (await self._states(acct, names)).items()})
-        return [StoredAlarm(acct, name, arn, config, states.get((acct, name)))
-                for acct, name, arn, config, _, _ in rows]
+        return [StoredAlarm(acct, name, arn, config, states.get((acct, name)), kind)
+                for acct, name, arn, config, _, _, kind in rows]
 
-    async def _latest_alarms(self, where: str, params: dict[str, Any]) -> list[tuple[str, str, str, str, str, str]]:
+    async def _latest_alarms(self, where: str,
+                             params: dict[str, Any]) -> list[tuple[str, str, str, str, str, str, str]]:
         rows = await self._engine.execute(
             "SELECT account, name, argMax(arn, version), argMax(config, version), argMax(namespace, version),"
-            " argMax(metric, version), argMax(deleted, version) AS gone"
+            " argMax(metric, version), argMax(kind, version), argMax(deleted, version) AS gone"
             f" FROM {self._db}.alarms WHERE {where} GROUP BY account, name HAVING gone = 0"
             " ORDER BY account, name", params)
-        return [(str(a), str(n), str(arn), str(c), str(ns), str(m)) for a, n, arn, c, ns, m, _ in rows]
+        return [(str(a), str(n), str(arn), str(c), str(ns), str(m), str(k)) for a, n, arn, c, ns, m, k, _ in rows]
 
     async def _states(self, account: str, names: Sequence[str]) -> dict[str, StateRecord]:
         if not names:
@@ -253,7 +298,8 @@ class AlarmStore:
 
     async def history(self, account: str, *, alarm_name: str | None = None, item_type: str | None = None,
                       start_ms: int | None = None, end_ms: int | None = None, ascending: bool = False,
-                      after: tuple[int, int] | None = None, limit: int = 100) -> list[StoredHistoryItem]:
+                      after: tuple[int, int] | None = None, limit: int = 100,
+                      alarm_types: Sequence[str] | None = None) -> list[StoredHistoryItem]:
         """One page of the account's history items, newest first unless ``ascending``.
 
         Args:
@@ -265,9 +311,13 @@ class AlarmStore:
             ascending: oldest first.
             after: keyset position (ts_ms, seq) of the previous page's last item.
             limit: most items returned.
+            alarm_types: only items of alarms of these types (None: any).
         """
         where = ["account = %(account)s"]
         params: dict[str, Any] = {"account": account, "limit": limit}
+        if alarm_types is not None:
+            where.append("has(%(types)s, alarm_type)")
+            params["types"] = list(alarm_types)
         for column, key, value in (("alarm_name", "name", alarm_name), ("item_type", "type", item_type)):
             if value is not None:
                 where.append(f"{column} = %({key})s")

@@ -35,8 +35,8 @@ from stackwatch.store import AsyncEngine, identifier
 TOPIC_COLUMNS = ("account", "name", "version", "deleted", "arn", "attributes")
 SUBSCRIPTION_COLUMNS = ("account", "topic", "id", "version", "deleted", "arn", "topic_arn", "protocol",
                         "endpoint", "token", "confirmed", "created_ms")
-OUTBOX_COLUMNS = ("account", "id", "version", "done", "alarm_name", "alarm_arn", "target", "key", "message",
-                  "reason_data", "created_ms", "result")
+OUTBOX_COLUMNS = ("account", "id", "version", "done", "alarm_name", "alarm_arn", "alarm_type", "target", "key",
+                  "message", "reason_data", "created_ms", "result")
 
 
 def ddl(db: str) -> list[str]:
@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS {db}.subscriptions (
     protocol String, endpoint String, token String, confirmed UInt8, created_ms UInt64
 ) ENGINE = ReplacingMergeTree(version) ORDER BY (account, topic, id)""", f"""
 CREATE TABLE IF NOT EXISTS {db}.outbox (
-    account String, id String, version UInt64, done UInt8, alarm_name String, alarm_arn String,
+    account String, id String, version UInt64, done UInt8, alarm_name String, alarm_arn String, alarm_type String,
     target String, key String, message String, reason_data String, created_ms UInt64, result String
 ) ENGINE = ReplacingMergeTree(version) ORDER BY (account, id)"""]
 
@@ -108,6 +108,7 @@ class PendingAction:
         message: CloudWatch's alarm notification JSON (SNS ``Message``).
         created_ms: when the action became due, epoch ms (the notification's Timestamp).
         reason_data: the new state's StateReasonData (for step scaling policies), or empty.
+        alarm_type: ``MetricAlarm`` or ``CompositeAlarm`` (the history item's AlarmType).
     """
 
     account: str
@@ -119,6 +120,7 @@ class PendingAction:
     message: str
     created_ms: int
     reason_data: str = ""
+    alarm_type: str = "MetricAlarm"
 
 
 def outbox_id(key: str, target: str) -> str:
@@ -254,6 +256,7 @@ class NotificationStore:
             "account": [a.account for a in actions], "id": [a.id for a in actions],
             "version": [self._versions.next(now) for _ in actions], "done": [0] * n,
             "alarm_name": [a.alarm_name for a in actions], "alarm_arn": [a.alarm_arn for a in actions],
+            "alarm_type": [a.alarm_type for a in actions],
             "target": [a.target for a in actions], "key": [a.key for a in actions],
             "message": [a.message for a in actions], "reason_data": [a.reason_data for a in actions],
             "created_ms": [a.created_ms for a in actions], "result": [""] * n})
@@ -262,7 +265,8 @@ class NotificationStore:
         """Mark an action delivered or given up on (``result`` says which); it is never read as pending again."""
         await self._engine.insert(f"{self._db}.outbox", OUTBOX_COLUMNS, {
             "account": [action.account], "id": [action.id], "version": [self._versions.next(now)], "done": [1],
-            "alarm_name": [action.alarm_name], "alarm_arn": [action.alarm_arn], "target": [action.target],
+            "alarm_name": [action.alarm_name], "alarm_arn": [action.alarm_arn],
+            "alarm_type": [action.alarm_type], "target": [action.target],
             "key": [action.key], "message": [""], "reason_data": [""], "created_ms": [action.created_ms],
             "result": [result]})
 
@@ -271,11 +275,11 @@ class NotificationStore:
         rows = await self._engine.execute(
             "SELECT account, id, argMax(alarm_name, version), argMax(alarm_arn, version), argMax(target, version),"
             " argMax(key, version), argMax(message, version), argMax(created_ms, version) AS created,"
-            " argMax(reason_data, version), argMax(done, version) AS finished"
+            " argMax(reason_data, version), argMax(alarm_type, version), argMax(done, version) AS finished"
             f" FROM {self._db}.outbox GROUP BY account, id HAVING finished = 0 ORDER BY created, id LIMIT %(limit)s",
             {"limit": limit})
-        return [PendingAction(str(a), str(i), str(n), str(arn), str(t), str(k), str(m), int(c), str(r))
-                for a, i, n, arn, t, k, m, c, r, _ in rows]
+        return [PendingAction(str(a), str(i), str(n), str(arn), str(t), str(k), str(m), int(c), str(r), str(at))
+                for a, i, n, arn, t, k, m, c, r, at, _ in rows]
 
     async def results(self, account: str) -> dict[str, str]:
         """Finished actions of ``account``: row id -> result (tests and diagnostics)."""

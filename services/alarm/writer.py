@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from services.alarm.actions import notification
 from services.alarm.domain import HistoryItem, Outcome, StateRecord, action_key, due_actions
 from services.alarm.domain._format import java_json
 from services.alarm.domain.model import from_epoch
 from services.alarm.domain.transitions import Change
-from services.alarm.records import AlarmConfig
+from services.alarm.records import AnyConfig, kind_of
 from services.alarm.store import AlarmStore
 from services.alarm.topics import NotificationStore, PendingAction, outbox_id
 from stackwatch import logs
@@ -56,8 +56,10 @@ class AlarmWriter:
         self.lock = asyncio.Lock()
         #: Called after due actions were queued (the dispatcher sets it to wake itself up).
         self.wake: Callable[[], None] = lambda: None
+        #: Called as ``after_change(account, name, now)`` after a change of value (composites' parents).
+        self.after_change: Callable[[str, str, float], Awaitable[None]] | None = None
 
-    async def record(self, account: str, arn: str, config: AlarmConfig, old: StateRecord, outcome: Outcome,
+    async def record(self, account: str, arn: str, config: AnyConfig, old: StateRecord, outcome: Outcome,
                      now: float) -> None:
         """Write what ``outcome`` changed (call with :attr:`lock` held)."""
         pending = self._pending(account, arn, config, old, outcome, now)
@@ -67,15 +69,17 @@ class AlarmWriter:
         if outcome.change is not Change.NONE:
             await self.store.write_state(account, config.name, outcome.state, now)
         items: list[HistoryItem] = [outcome.history] if outcome.history is not None else []
-        await self.store.add_history(account, [(config.name, item) for item in items], now)
+        await self.store.add_history(account, [(config.name, item) for item in items], now, kind_of(config))
         if pending:
             self.wake()
         if outcome.change is Change.VALUE:
             token = logs.bind(account=account, alarm_arn=arn)
             LOG.info("alarm %s: %s -> %s", config.name, old.value, outcome.state.value)
             logs.unbind(token)
+            if self.after_change is not None:
+                await self.after_change(account, config.name, now)
 
-    def _pending(self, account: str, arn: str, config: AlarmConfig, old: StateRecord, outcome: Outcome,
+    def _pending(self, account: str, arn: str, config: AnyConfig, old: StateRecord, outcome: Outcome,
                  now: float) -> list[PendingAction]:
         """The outbox rows of the actions ``outcome`` makes due (one per target, keyed as the domain says)."""
         due = due_actions(outcome, config.actions(), config.actions_enabled)
@@ -84,4 +88,5 @@ class AlarmWriter:
         key = action_key(arn, outcome, from_epoch(now))
         message = java_json(notification(config, arn, str(old.value), outcome, self.region))
         return [PendingAction(account, outbox_id(key, target), config.name, arn, target, key, message,
-                              round(now * 1000), outcome.state.reason_data or "") for target in due]
+                              round(now * 1000), outcome.state.reason_data or "", kind_of(config))
+                for target in due]

@@ -109,3 +109,45 @@ async def test_a_store_opened_later_writes_above_the_stored_versions(store, asyn
     await reopened.put_alarm("acct", "cpu", "arn", "App", "Latency", '{"v":2}', NOW - 3600)  # a clock gone back
     [alarm] = await reopened.alarms("acct")
     assert alarm.config == '{"v":2}'
+
+
+async def test_kinds_are_kept_and_the_scheduler_sees_metric_alarms_only(store):
+    await _put(store, "acct", "metric")
+    await store.put_alarm("acct", "composite", "arn:c", "", "", '{"alarm_rule":"TRUE"}', NOW, "CompositeAlarm")
+    assert [(a.name, a.kind) for a in await store.alarms("acct")] == [("composite", "CompositeAlarm"),
+                                                                      ("metric", "MetricAlarm")]
+    assert [a.name for a in await store.alarms("acct", kinds=["CompositeAlarm"])] == ["composite"]
+    assert await store.alarms("acct", kinds=[]) == []
+    assert [a.name for a in await store.all_alarms()] == ["metric"]
+
+
+async def test_a_store_made_before_kinds_gets_the_column(async_engine, database):
+    await async_engine.execute(f"CREATE DATABASE IF NOT EXISTS {database}")
+    await async_engine.execute(
+        f"CREATE TABLE {database}.alarms (account String, name String, version UInt64, deleted UInt8, arn String,"
+        " namespace String, metric String, config String) ENGINE = ReplacingMergeTree(version) ORDER BY (account, name)")
+    await async_engine.insert(f"{database}.alarms", ("account", "name", "version", "deleted", "arn", "namespace",
+                                                     "metric", "config"),
+                              {"account": ["acct"], "name": ["old"], "version": [1], "deleted": [0], "arn": ["arn"],
+                               "namespace": ["N"], "metric": ["M"], "config": ["{}"]})
+    store = AlarmStore(async_engine, database)
+    await store.ensure_schema()
+    await store.ensure_schema()  # idempotent
+    [old] = await store.alarms("acct")
+    assert (old.name, old.kind) == ("old", "MetricAlarm")
+
+
+async def test_suppressions_are_per_account_and_cleared_by_an_empty_row(store):
+    await store.write_suppression("acct", "p", "Alarm", "Actions suppressed by Alarm", NOW)
+    assert await store.suppressions("acct", ["p", "q"]) == {"p": ("Alarm", "Actions suppressed by Alarm")}
+    assert await store.suppressions("other", ["p"]) == {}
+    await store.write_suppression("acct", "p", "", "", NOW + 1)
+    assert await store.suppressions("acct", ["p"]) == {}
+
+
+async def test_history_is_filtered_by_alarm_type(store):
+    await store.add_history("acct", [("m", HistoryItem(T0, "StateUpdate", "m", "{}"))], NOW)
+    await store.add_history("acct", [("c", HistoryItem(T0, "StateUpdate", "c", "{}"))], NOW, "CompositeAlarm")
+    assert [h.alarm_name for h in await store.history("acct", alarm_types=["CompositeAlarm"])] == ["c"]
+    assert [h.alarm_name for h in await store.history("acct", alarm_types=["MetricAlarm"])] == ["m"]
+    assert len(await store.history("acct")) == 2

@@ -23,7 +23,7 @@ STATE_VALUE_ALARM: StateValue
 STATE_VALUE_INSUFFICIENT_DATA: StateValue
 
 class MetricAlarm(_message.Message):
-    __slots__ = ("alarm_name", "alarm_description", "namespace", "metric_name", "dimensions", "statistic", "extended_statistic", "period", "evaluation_periods", "datapoints_to_alarm", "threshold", "comparison_operator", "treat_missing_data", "alarm_actions", "ok_actions", "insufficient_data_actions", "state_value", "state_updated_timestamp", "unit", "evaluate_low_sample_count_percentile", "actions_enabled", "alarm_arn", "state_reason", "state_reason_data", "state_transitioned_timestamp", "alarm_configuration_updated_timestamp")
+    __slots__ = ("alarm_name", "alarm_description", "namespace", "metric_name", "dimensions", "statistic", "extended_statistic", "period", "evaluation_periods", "datapoints_to_alarm", "threshold", "comparison_operator", "treat_missing_data", "alarm_actions", "ok_actions", "insufficient_data_actions", "state_value", "state_updated_timestamp", "unit", "evaluate_low_sample_count_percentile", "actions_enabled", "alarm_arn", "state_reason", "state_reason_data", "state_transitioned_timestamp", "alarm_configuration_updated_timestamp", "metrics", "partial")
     ALARM_NAME_FIELD_NUMBER: _ClassVar[int]
     ALARM_DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
@@ -50,6 +50,8 @@ class MetricAlarm(_message.Message):
     STATE_REASON_DATA_FIELD_NUMBER: _ClassVar[int]
     STATE_TRANSITIONED_TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     ALARM_CONFIGURATION_UPDATED_TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
+    PARTIAL_FIELD_NUMBER: _ClassVar[int]
     alarm_name: str
     alarm_description: str
     namespace: str
@@ -76,7 +78,101 @@ class MetricAlarm(_message.Message):
     state_reason_data: str
     state_transitioned_timestamp: _timestamp_pb2.Timestamp
     alarm_configuration_updated_timestamp: _timestamp_pb2.Timestamp
-    def __init__(self, alarm_name: _Optional[str] = ..., alarm_description: _Optional[str] = ..., namespace: _Optional[str] = ..., metric_name: _Optional[str] = ..., dimensions: _Optional[_Iterable[_Union[_metrics_pb2.Dimension, _Mapping]]] = ..., statistic: _Optional[str] = ..., extended_statistic: _Optional[str] = ..., period: _Optional[int] = ..., evaluation_periods: _Optional[int] = ..., datapoints_to_alarm: _Optional[int] = ..., threshold: _Optional[float] = ..., comparison_operator: _Optional[str] = ..., treat_missing_data: _Optional[str] = ..., alarm_actions: _Optional[_Iterable[str]] = ..., ok_actions: _Optional[_Iterable[str]] = ..., insufficient_data_actions: _Optional[_Iterable[str]] = ..., state_value: _Optional[_Union[StateValue, str]] = ..., state_updated_timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., unit: _Optional[str] = ..., evaluate_low_sample_count_percentile: _Optional[str] = ..., actions_enabled: _Optional[bool] = ..., alarm_arn: _Optional[str] = ..., state_reason: _Optional[str] = ..., state_reason_data: _Optional[str] = ..., state_transitioned_timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., alarm_configuration_updated_timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    metrics: _containers.RepeatedCompositeFieldContainer[_metrics_pb2.MetricDataQuery]
+    partial: bool
+    def __init__(self, alarm_name: _Optional[str] = ..., alarm_description: _Optional[str] = ..., namespace: _Optional[str] = ..., metric_name: _Optional[str] = ..., dimensions: _Optional[_Iterable[_Union[_metrics_pb2.Dimension, _Mapping]]] = ..., statistic: _Optional[str] = ..., extended_statistic: _Optional[str] = ..., period: _Optional[int] = ..., evaluation_periods: _Optional[int] = ..., datapoints_to_alarm: _Optional[int] = ..., threshold: _Optional[float] = ..., comparison_operator: _Optional[str] = ..., treat_missing_data: _Optional[str] = ..., alarm_actions: _Optional[_Iterable[str]] = ..., ok_actions: _Optional[_Iterable[str]] = ..., insufficient_data_actions: _Optional[_Iterable[str]] = ..., state_value: _Optional[_Union[StateValue, str]] = ..., state_updated_timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., unit: _Optional[str] = ..., evaluate_low_sample_count_percentile: _Optional[str] = ..., actions_enabled: _Optional[bool] = ..., alarm_arn: _Optional[str] = ..., state_reason: _Optional[str] = ..., state_reason_data: _Optional[str] = ..., state_transitioned_timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., alarm_configuration_updated_timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., metrics: _Optional[_Iterable[_Union[_metrics_pb2.MetricDataQuery, _Mapping]]] = ..., partial: _Optional[bool] = ...) -> None: ...
+
+class CompositeAlarm(_message.Message):
+    __slots__ = ("alarm_name", "alarm_arn", "alarm_description", "alarm_rule", "actions_enabled", "alarm_actions", "ok_actions", "insufficient_data_actions", "state_value", "state_reason", "state_reason_data", "state_updated_timestamp", "state_transitioned_timestamp", "alarm_configuration_updated_timestamp", "actions_suppressor", "actions_suppressor_wait_period", "actions_suppressor_extension_period", "actions_suppressed_by", "actions_suppressed_reason", "partial")
+    ALARM_NAME_FIELD_NUMBER: _ClassVar[int]
+    ALARM_ARN_FIELD_NUMBER: _ClassVar[int]
+    ALARM_DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    ALARM_RULE_FIELD_NUMBER: _ClassVar[int]
+    ACTIONS_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    ALARM_ACTIONS_FIELD_NUMBER: _ClassVar[int]
+    OK_ACTIONS_FIELD_NUMBER: _ClassVar[int]
+    INSUFFICIENT_DATA_ACTIONS_FIELD_NUMBER: _ClassVar[int]
+    STATE_VALUE_FIELD_NUMBER: _ClassVar[int]
+    STATE_REASON_FIELD_NUMBER: _ClassVar[int]
+    STATE_REASON_DATA_FIELD_NUMBER: _ClassVar[int]
+    STATE_UPDATED_TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    STATE_TRANSITIONED_TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    ALARM_CONFIGURATION_UPDATED_TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    ACTIONS_SUPPRESSOR_FIELD_NUMBER: _ClassVar[int]
+    ACTIONS_SUPPRESSOR_WAIT_PERIOD_FIELD_NUMBER: _ClassVar[int]
+    ACTIONS_SUPPRESSOR_EXTENSION_PERIOD_FIELD_NUMBER: _ClassVar[int]
+    ACTIONS_SUPPRESSED_BY_FIELD_NUMBER: _ClassVar[int]
+    ACTIONS_SUPPRESSED_REASON_FIELD_NUMBER: _ClassVar[int]
+    PARTIAL_FIELD_NUMBER: _ClassVar[int]
+    alarm_name: str
+    alarm_arn: str
+    alarm_description: str
+    alarm_rule: str
+    actions_enabled: bool
+    alarm_actions: _containers.RepeatedScalarFieldContainer[str]
+    ok_actions: _containers.RepeatedScalarFieldContainer[str]
+    insufficient_data_actions: _containers.RepeatedScalarFieldContainer[str]
+    state_value: StateValue
+    state_reason: str
+    state_reason_data: str
+    state_updated_timestamp: _timestamp_pb2.Timestamp
+    state_transitioned_timestamp: _timestamp_pb2.Timestamp
+    alarm_configuration_updated_timestamp: _timestamp_pb2.Timestamp
+    actions_suppressor: str
+    actions_suppressor_wait_period: int
+    actions_suppressor_extension_period: int
+    actions_suppressed_by: str
+    actions_suppressed_reason: str
+    partial: bool
+    def __init__(self, alarm_name: _Optional[str] = ..., alarm_arn: _Optional[str] = ..., alarm_description: _Optional[str] = ..., alarm_rule: _Optional[str] = ..., actions_enabled: _Optional[bool] = ..., alarm_actions: _Optional[_Iterable[str]] = ..., ok_actions: _Optional[_Iterable[str]] = ..., insufficient_data_actions: _Optional[_Iterable[str]] = ..., state_value: _Optional[_Union[StateValue, str]] = ..., state_reason: _Optional[str] = ..., state_reason_data: _Optional[str] = ..., state_updated_timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., state_transitioned_timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., alarm_configuration_updated_timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actions_suppressor: _Optional[str] = ..., actions_suppressor_wait_period: _Optional[int] = ..., actions_suppressor_extension_period: _Optional[int] = ..., actions_suppressed_by: _Optional[str] = ..., actions_suppressed_reason: _Optional[str] = ..., partial: _Optional[bool] = ...) -> None: ...
+
+class PutCompositeAlarmRequest(_message.Message):
+    __slots__ = ("alarm", "tags")
+    ALARM_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    alarm: CompositeAlarm
+    tags: _containers.RepeatedCompositeFieldContainer[Tag]
+    def __init__(self, alarm: _Optional[_Union[CompositeAlarm, _Mapping]] = ..., tags: _Optional[_Iterable[_Union[Tag, _Mapping]]] = ...) -> None: ...
+
+class PutCompositeAlarmResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class TagResourceRequest(_message.Message):
+    __slots__ = ("resource_arn", "tags")
+    RESOURCE_ARN_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    resource_arn: str
+    tags: _containers.RepeatedCompositeFieldContainer[Tag]
+    def __init__(self, resource_arn: _Optional[str] = ..., tags: _Optional[_Iterable[_Union[Tag, _Mapping]]] = ...) -> None: ...
+
+class TagResourceResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class UntagResourceRequest(_message.Message):
+    __slots__ = ("resource_arn", "tag_keys")
+    RESOURCE_ARN_FIELD_NUMBER: _ClassVar[int]
+    TAG_KEYS_FIELD_NUMBER: _ClassVar[int]
+    resource_arn: str
+    tag_keys: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, resource_arn: _Optional[str] = ..., tag_keys: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class UntagResourceResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListTagsForResourceRequest(_message.Message):
+    __slots__ = ("resource_arn",)
+    RESOURCE_ARN_FIELD_NUMBER: _ClassVar[int]
+    resource_arn: str
+    def __init__(self, resource_arn: _Optional[str] = ...) -> None: ...
+
+class ListTagsForResourceResponse(_message.Message):
+    __slots__ = ("tags",)
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    tags: _containers.RepeatedCompositeFieldContainer[Tag]
+    def __init__(self, tags: _Optional[_Iterable[_Union[Tag, _Mapping]]] = ...) -> None: ...
 
 class Tag(_message.Message):
     __slots__ = ("key", "value")
@@ -121,12 +217,14 @@ class DescribeAlarmsRequest(_message.Message):
     def __init__(self, alarm_names: _Optional[_Iterable[str]] = ..., max_records: _Optional[int] = ..., next_token: _Optional[str] = ..., alarm_name_prefix: _Optional[str] = ..., state_value: _Optional[_Union[StateValue, str]] = ..., action_prefix: _Optional[str] = ..., alarm_types: _Optional[_Iterable[str]] = ..., children_of_alarm_name: _Optional[str] = ..., parents_of_alarm_name: _Optional[str] = ...) -> None: ...
 
 class DescribeAlarmsResponse(_message.Message):
-    __slots__ = ("metric_alarms", "next_token")
+    __slots__ = ("metric_alarms", "next_token", "composite_alarms")
     METRIC_ALARMS_FIELD_NUMBER: _ClassVar[int]
     NEXT_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    COMPOSITE_ALARMS_FIELD_NUMBER: _ClassVar[int]
     metric_alarms: _containers.RepeatedCompositeFieldContainer[MetricAlarm]
     next_token: str
-    def __init__(self, metric_alarms: _Optional[_Iterable[_Union[MetricAlarm, _Mapping]]] = ..., next_token: _Optional[str] = ...) -> None: ...
+    composite_alarms: _containers.RepeatedCompositeFieldContainer[CompositeAlarm]
+    def __init__(self, metric_alarms: _Optional[_Iterable[_Union[MetricAlarm, _Mapping]]] = ..., next_token: _Optional[str] = ..., composite_alarms: _Optional[_Iterable[_Union[CompositeAlarm, _Mapping]]] = ...) -> None: ...
 
 class DescribeAlarmsForMetricRequest(_message.Message):
     __slots__ = ("namespace", "metric_name", "dimensions", "statistic", "extended_statistic", "period", "unit")

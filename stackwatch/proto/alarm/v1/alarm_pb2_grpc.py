@@ -75,6 +75,26 @@ class AlarmServiceStub:
                 request_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DisableAlarmActionsRequest.SerializeToString,
                 response_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DisableAlarmActionsResponse.FromString,
                 _registered_method=True)
+        self.PutCompositeAlarm = channel.unary_unary(
+                '/stackwatch.proto.alarm.v1.AlarmService/PutCompositeAlarm',
+                request_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.PutCompositeAlarmRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.PutCompositeAlarmResponse.FromString,
+                _registered_method=True)
+        self.TagResource = channel.unary_unary(
+                '/stackwatch.proto.alarm.v1.AlarmService/TagResource',
+                request_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.TagResourceRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.TagResourceResponse.FromString,
+                _registered_method=True)
+        self.UntagResource = channel.unary_unary(
+                '/stackwatch.proto.alarm.v1.AlarmService/UntagResource',
+                request_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.UntagResourceRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.UntagResourceResponse.FromString,
+                _registered_method=True)
+        self.ListTagsForResource = channel.unary_unary(
+                '/stackwatch.proto.alarm.v1.AlarmService/ListTagsForResource',
+                request_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.ListTagsForResourceRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.ListTagsForResourceResponse.FromString,
+                _registered_method=True)
         self.ObserveDatapoints = channel.stream_unary(
                 '/stackwatch.proto.alarm.v1.AlarmService/ObserveDatapoints',
                 request_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.ObserveDatapointsRequest.SerializeToString,
@@ -143,6 +163,34 @@ class AlarmServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PutCompositeAlarm(self, request, context):
+        """Create or replace a composite alarm (CloudWatch PutCompositeAlarm); evaluated at once.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TagResource(self, request, context):
+        """Add or replace tags of an alarm named by ARN (CloudWatch TagResource).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UntagResource(self, request, context):
+        """Remove tags of an alarm named by ARN (CloudWatch UntagResource).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTagsForResource(self, request, context):
+        """The tags of an alarm named by ARN (CloudWatch ListTagsForResource).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ObserveDatapoints(self, request_iterator, context):
         """Datapoints of watched metrics, streamed by ingest as they are stored (high-resolution alarms;
         not served yet: answers UNIMPLEMENTED).
@@ -193,6 +241,26 @@ def add_AlarmServiceServicer_to_server(servicer, server):
                     servicer.DisableAlarmActions,
                     request_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DisableAlarmActionsRequest.FromString,
                     response_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DisableAlarmActionsResponse.SerializeToString,
+            ),
+            'PutCompositeAlarm': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutCompositeAlarm,
+                    request_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.PutCompositeAlarmRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.PutCompositeAlarmResponse.SerializeToString,
+            ),
+            'TagResource': grpc.unary_unary_rpc_method_handler(
+                    servicer.TagResource,
+                    request_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.TagResourceRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.TagResourceResponse.SerializeToString,
+            ),
+            'UntagResource': grpc.unary_unary_rpc_method_handler(
+                    servicer.UntagResource,
+                    request_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.UntagResourceRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.UntagResourceResponse.SerializeToString,
+            ),
+            'ListTagsForResource': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTagsForResource,
+                    request_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.ListTagsForResourceRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.ListTagsForResourceResponse.SerializeToString,
             ),
             'ObserveDatapoints': grpc.stream_unary_rpc_method_handler(
                     servicer.ObserveDatapoints,
@@ -417,6 +485,114 @@ class AlarmService:
             '/stackwatch.proto.alarm.v1.AlarmService/DisableAlarmActions',
             stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DisableAlarmActionsRequest.SerializeToString,
             stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DisableAlarmActionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutCompositeAlarm(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.alarm.v1.AlarmService/PutCompositeAlarm',
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.PutCompositeAlarmRequest.SerializeToString,
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.PutCompositeAlarmResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TagResource(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.alarm.v1.AlarmService/TagResource',
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.TagResourceRequest.SerializeToString,
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.TagResourceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UntagResource(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.alarm.v1.AlarmService/UntagResource',
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.UntagResourceRequest.SerializeToString,
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.UntagResourceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTagsForResource(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.alarm.v1.AlarmService/ListTagsForResource',
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.ListTagsForResourceRequest.SerializeToString,
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.ListTagsForResourceResponse.FromString,
             options,
             channel_credentials,
             insecure,
