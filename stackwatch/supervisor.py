@@ -7,7 +7,10 @@ variables), on loopback ports it picks::
 
     stackwatch up ──┬── serve auth      127.0.0.1:<free>     static credentials file
       (this)        ├── serve ingest    127.0.0.1:<free>     chDB store + write-ahead log in the data dir
-                    ├── serve alarm     127.0.0.1:<free>     chDB store of its own (data dir/alarm-store)
+                    ├── serve autoscale 127.0.0.1:<free>     (answers UNIMPLEMENTED until its issue lands)
+                    ├── serve alarm     127.0.0.1:<free>     chDB store of its own (data dir/alarm-store);
+                    │                                        SNS signing key in the data dir; the
+                    │                                        gateway's URL for SNS links
                     └── serve gateway × N  <host>:<port>     SO_REUSEPORT when N > 1: the kernel
                                                              spreads connections over them
 
@@ -178,7 +181,7 @@ class Supervisor:
 
 def stack_components(*, host: str, port: int, data_dir: Path, credentials: Path, gateways: int,
                      store_url: str | None = None, log_format: str = "text") -> list[Component]:
-    """The components of ``stackwatch up``: auth, ingest, alarm, ``gateways`` gateways.
+    """The components of ``stackwatch up``: auth, ingest, autoscale, alarm, ``gateways`` gateways.
 
     The store is ``store_url`` (a ClickHouse server), by default chDB in ``data_dir/store`` for
     ingest and ``data_dir/alarm-store`` for alarm (chDB allows one process per directory);
@@ -188,11 +191,14 @@ def stack_components(*, host: str, port: int, data_dir: Path, credentials: Path,
     if not key_file.exists():
         key_file.write_bytes(os.urandom(32).hex().encode())
         key_file.chmod(0o600)
-    auth_port, ingest_port, alarm_port = free_port(), free_port(), free_port()
+    auth_port, ingest_port, alarm_port, autoscale_port = free_port(), free_port(), free_port(), free_port()
     common = {"STACKWATCH_INTERNAL_KEY_FILE": str(key_file.resolve()), "STACKWATCH_LOG_FORMAT": log_format}
     auth = f"127.0.0.1:{auth_port}"
     ingest = f"127.0.0.1:{ingest_port}"
     alarm = f"127.0.0.1:{alarm_port}"
+    autoscale = f"127.0.0.1:{autoscale_port}"
+    public_host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host  # noqa: S104 - comparing, not binding
+    public_url = f"http://{f'[{public_host}]' if ':' in public_host else public_host}:{port}"
     components = [
         Component("auth", "auth", {**common, "STACKWATCH_AUTH_BIND": auth,
                                    "STACKWATCH_AUTH_CREDENTIALS_FILE": str(credentials.resolve())}, auth_port),
@@ -200,9 +206,12 @@ def stack_components(*, host: str, port: int, data_dir: Path, credentials: Path,
             **common, "STACKWATCH_INGEST_BIND": ingest, "STACKWATCH_INGEST_AUTH_ADDRESS": auth,
             "STACKWATCH_INGEST_STORE_URL": store_url or f"chdb://{(data_dir / 'store').resolve()}",
             "STACKWATCH_INGEST_WAL_DIR": str((data_dir / "wal").resolve())}, ingest_port),
+        Component("autoscale", "autoscale", {**common, "STACKWATCH_AUTOSCALE_BIND": autoscale}, autoscale_port),
         Component("alarm", "alarm", {
             **common, "STACKWATCH_ALARM_BIND": alarm, "STACKWATCH_ALARM_AUTH_ADDRESS": auth,
-            "STACKWATCH_ALARM_INGEST_ADDRESS": ingest,
+            "STACKWATCH_ALARM_INGEST_ADDRESS": ingest, "STACKWATCH_ALARM_AUTOSCALE_ADDRESS": autoscale,
+            "STACKWATCH_ALARM_PUBLIC_URL": public_url,
+            "STACKWATCH_ALARM_SIGNING_KEY_FILE": str((data_dir / "sns-signing-key.pem").resolve()),
             "STACKWATCH_ALARM_STORE_URL": store_url or f"chdb://{(data_dir / 'alarm-store').resolve()}"}, alarm_port),
     ]
     gateway_env = {**common, "STACKWATCH_GATEWAY_HOST": host, "STACKWATCH_GATEWAY_PORT": str(port),

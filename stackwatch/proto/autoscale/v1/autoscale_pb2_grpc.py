@@ -60,6 +60,13 @@ class AutoscaleServiceServicer:
 
     def ExecutePolicy(self, request, context):
         """Run a scaling policy because an alarm fired (called by the alarm service, at least once).
+
+        The call carries a principal token naming the alarm's account (user "stackwatch-alarm"); the
+        policy must belong to that account. The alarm service retries UNAVAILABLE, DEADLINE_EXCEEDED
+        and RESOURCE_EXHAUSTED with backoff for a bounded time, re-sending the same idempotency_key;
+        any other status (NOT_FOUND for an unknown group or policy, FAILED_PRECONDITION, UNIMPLEMENTED
+        while this service is a stub) is final and recorded as a failed Action history item. A repeat
+        of an idempotency_key already executed must answer OK without scaling again.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
