@@ -255,6 +255,15 @@ class AlarmSettings(ServiceSettings):
     high-resolution alarms), so a few seconds keeps an alarm's delay well under one period."""
     rpc_timeout: float = Field(default=10.0, gt=0)
     """Deadline in seconds of each call to ingest."""
+    replica_id: str = ""
+    """This replica's id among the alarm service's replicas (in Kubernetes, the StatefulSet pod's
+    name). Empty (the default, ``stackwatch up``): a single process that evaluates every alarm.
+    Set: the replica heartbeats in the ``members`` table and evaluates only the alarms that hash
+    to it (:mod:`services.alarm.ownership`)."""
+    heartbeat_interval: float = Field(default=3.0, gt=0)
+    """Seconds between a replica's heartbeats. A replica that stops heartbeating loses its alarms
+    to the others 3 intervals after its last heartbeat; a new one takes its share 2 intervals
+    after its first."""
 
 
 class AutoscaleSettings(ServiceSettings):

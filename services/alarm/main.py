@@ -18,6 +18,7 @@ import grpc
 
 from services.alarm.domain import Datapoint
 from services.alarm.domain.model import from_epoch
+from services.alarm.ownership import Membership
 from services.alarm.records import AlarmConfig
 from services.alarm.scheduler import Scheduler
 from services.alarm.servicer import AlarmServicer
@@ -128,10 +129,13 @@ async def running(settings: AlarmSettings, internal_key: bytes,
     servicer = AlarmServicer(writer, scheduler, clock, principals, settings.region)
     handle = await serve(settings.bind, lambda s: alarm_pb2_grpc.add_AlarmServiceServicer_to_server(servicer, s),
                          [SERVICE_NAME])
+    membership = Membership(engine, settings.database, settings.replica_id, clock, settings.heartbeat_interval)
+    await membership.start()  # the streaming scheduler filters with membership.owns
     evaluator = asyncio.create_task(scheduler.run(), name="alarm-scheduler")
     try:
         yield handle
     finally:
+        await membership.stop()
         evaluator.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await evaluator
