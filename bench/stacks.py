@@ -126,7 +126,7 @@ def stackwatch_up(*, clickhouse: bool = False, gateways: int | None = None, log_
                 proc.kill()
             text = log.read_text()
             for line in text.splitlines():
-                if "ingest stopped" in line:
+                if "ingest stopped" in line or "alarm stopped" in line:
                     print("  " + line.split("INFO", 1)[-1].strip())
             if "Traceback" in text or proc.returncode not in (0, -15):
                 print(f"--- stackwatch up exited {proc.returncode}; log tail ---\n{text[-3000:]}")

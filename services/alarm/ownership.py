@@ -222,8 +222,13 @@ class Membership:
     # ----------------------------------------------------------------------------------------
     # Heartbeats
 
-    async def start(self) -> None:
-        """Create the table, write the first heartbeat, start the heartbeat loop (single: nothing)."""
+    async def start(self, *, loop: bool = True) -> None:
+        """Create the table, write the first heartbeat, start the heartbeat loop (single: nothing).
+
+        Args:
+            loop: run the heartbeat loop (False: the caller calls :meth:`beat`, as tests on a
+                fake clock do).
+        """
         if self.single:
             return
         await self._engine.execute(f"CREATE DATABASE IF NOT EXISTS {self._db}")
@@ -239,7 +244,8 @@ class Membership:
             f"SELECT max(version) FROM {self._db}.members WHERE member = %(m)s", {"m": self.replica_id})
         self._version = int(newest)
         await self.beat()
-        self._task = asyncio.create_task(self._loop(), name="alarm-heartbeat")
+        if loop:
+            self._task = asyncio.create_task(self._loop(), name="alarm-heartbeat")
 
     async def stop(self) -> None:
         """Stop owning, stop the loop, and tell the others this replica left (best effort)."""
@@ -282,8 +288,9 @@ class Membership:
     async def _write(self, *, left: bool, now: float | None = None) -> None:
         now = self._clock.now() if now is None else now
         self._version = max(self._version + 1, int(now * 1_000_000))
-        row = {"member": [self.replica_id], "version": [self._version], "started_ms": [self._started_ms],
-               "beat_ms": [round(now * 1000)], "left": [int(left)]}
+        row: dict[str, list[object]] = {
+            "member": [self.replica_id], "version": [self._version], "started_ms": [self._started_ms],
+            "beat_ms": [round(now * 1000)], "left": [int(left)]}
 
         async def write() -> None:  # safe to repeat: the latest version of the member's row wins
             await self._engine.insert(f"{self._db}.members", MEMBER_COLUMNS, row)

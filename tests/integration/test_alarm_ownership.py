@@ -2,7 +2,8 @@
 
 Two :class:`Membership` instances share one database as two replicas would; time is a
 :class:`FakeClock` they share, moved by the test, and heartbeats are driven by calling
-:meth:`Membership.beat` (the loop does the same every interval).
+:meth:`Membership.beat` (the loop, off in those tests, does the same every interval); one test
+runs the real loop on the system clock.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ def _owned(m: Membership) -> set[tuple[str, str]]:
 async def test_two_replicas_see_each_other_and_split_the_alarms(async_engine, database):
     clock = FakeClock()
     a, b = _members(async_engine, database, clock, "alarm-0", "alarm-1")
-    await a.start()
-    await b.start()
+    await a.start(loop=False)
+    await b.start(loop=False)
     try:
         assert a.members() == [] and b.members() == []  # neither has settled yet: nobody owns
         clock.advance(2 * INTERVAL)
@@ -51,8 +52,8 @@ async def test_two_replicas_see_each_other_and_split_the_alarms(async_engine, da
 async def test_a_replica_that_stops_heartbeating_is_taken_over_after_the_timeout(async_engine, database):
     clock = FakeClock()
     a, b = _members(async_engine, database, clock, "alarm-0", "alarm-1")
-    await a.start()
-    await b.start()
+    await a.start(loop=False)
+    await b.start(loop=False)
     clock.advance(2 * INTERVAL)
     await a.beat()
     await b.beat()
@@ -76,7 +77,7 @@ async def test_a_replica_that_stops_heartbeating_is_taken_over_after_the_timeout
 async def test_a_fenced_replica_owns_nothing_even_before_the_others_notice(async_engine, database):
     clock = FakeClock()
     (a,) = _members(async_engine, database, clock, "alarm-0")
-    await a.start()
+    await a.start(loop=False)
     clock.advance(2 * INTERVAL)
     await a.beat()
     assert _owned(a) == set(ALARMS)
@@ -93,11 +94,11 @@ async def test_a_fenced_replica_owns_nothing_even_before_the_others_notice(async
 async def test_a_clean_stop_hands_over_at_the_next_read_and_a_newcomer_waits_to_settle(async_engine, database):
     clock = FakeClock()
     a, b = _members(async_engine, database, clock, "alarm-0", "alarm-1")
-    await a.start()
+    await a.start(loop=False)
     clock.advance(2 * INTERVAL)
     await a.beat()
     assert _owned(a) == set(ALARMS)
-    await b.start()  # joins: a keeps everything until b has settled, by both clocks
+    await b.start(loop=False)  # joins: a keeps everything until b has settled, by both clocks
     await a.beat()
     assert _owned(a) == set(ALARMS) and not _owned(b)
     clock.advance(INTERVAL)
@@ -117,8 +118,8 @@ async def test_a_clean_stop_hands_over_at_the_next_read_and_a_newcomer_waits_to_
 async def test_a_restart_after_a_crash_keeps_its_place(async_engine, database):
     clock = FakeClock()
     a, b = _members(async_engine, database, clock, "alarm-0", "alarm-1")
-    await a.start()
-    await b.start()
+    await a.start(loop=False)
+    await b.start(loop=False)
     clock.advance(2 * INTERVAL)
     await a.beat()
     await b.beat()
@@ -126,7 +127,7 @@ async def test_a_restart_after_a_crash_keeps_its_place(async_engine, database):
     # b crashes and its pod comes back with the same name within the timeout.
     clock.advance(INTERVAL)
     (b2,) = _members(async_engine, database, clock, "alarm-1")
-    await b2.start()
+    await b2.start(loop=False)
     assert _owned(b2) == held, "nobody took b's alarms, so the new incarnation owns them at once"
     await a.beat()
     assert not _owned(a) & _owned(b2)
@@ -159,7 +160,7 @@ async def test_the_heartbeat_loop_runs_on_its_own(async_engine, database):
 
 async def test_a_single_process_owns_everything_and_writes_nothing(async_engine, database):
     m = Membership(async_engine, database, "", FakeClock(), INTERVAL)
-    await m.start()
+    await m.start(loop=False)
     assert all(m.owns(*key) for key in ALARMS) and m.members() == [""]
     [(exists,)] = await async_engine.execute(
         "SELECT count() FROM system.tables WHERE database = %(db)s AND name = 'members'", {"db": database})
