@@ -13,7 +13,9 @@ Runs ``stackwatch up`` (its own processes, embedded chDB store) with N metric al
 3. **Lag.** For each breaching alarm, the end of its first breaching period is the end of the
    period that contains T (T + 9 s for a 10 s alarm, T + 59 s for a 1-minute one). Evaluation lag =
    the alarm's ``StateTransitionedTimestamp`` (read with DescribeAlarms, StateValue=ALARM) minus that
-   end. Goal (issue 7): 10 s alarms within 2 s, 1-minute alarms within 5 s.
+   end. Goal (issue 7): 10 s alarms within 2 s, 1-minute alarms within 5 s. The transition time is
+   the ``now`` the evaluation used; the state may be written (and visible) later, so the time
+   DescribeAlarms first showed the alarm in ALARM (polled every ``--poll`` s) is printed too.
 
 Prints lag p50/p99/max per period, alarms late or never in ALARM, false alarms, PutMetricData
 achieved rate and failures, the alarm process's CPU (cores busy) and RSS, and its evaluations per
@@ -253,6 +255,7 @@ def run_one(args: argparse.Namespace, count: int) -> dict[int, list[float]]:
         breach_at = (math.floor((now + args.warmup) / 60) + 1) * 60 + 1.0
         stop = asyncio.Event()
         counts: dict[str, int] = {}
+        seen: dict[str, float] = {}  # alarm name -> when DescribeAlarms was first asked and showed it in ALARM
 
         async def drive() -> dict[str, float]:
             load = asyncio.create_task(put_load(loader, args.rate, args.per_request, stop,
@@ -267,8 +270,11 @@ def run_one(args: argparse.Namespace, count: int) -> dict[int, list[float]]:
             found: dict[str, float] = {}
             deadline = breach_at + 59 + args.patience
             while time.time() < deadline:
-                await asyncio.sleep(5)
+                await asyncio.sleep(args.poll)
+                asked = time.time()
                 found = await asyncio.to_thread(alarmed, target, tmp)
+                for name in found:
+                    seen.setdefault(name, asked)
                 if names <= set(found):
                     break
             cpu = (cpu_seconds(pid) - cpu0) / (time.time() - t0)
@@ -284,6 +290,7 @@ def run_one(args: argparse.Namespace, count: int) -> dict[int, list[float]]:
         found = asyncio.run(drive())
         stack_seconds = time.time() - up_at
     lags: dict[int, list[float]] = {10: [], 60: []}
+    visible: dict[int, list[float]] = {10: [], 60: []}
     never: dict[int, int] = {10: 0, 60: 0}
     false = 0
     for name, metric, period in specs:
@@ -293,6 +300,7 @@ def run_one(args: argparse.Namespace, count: int) -> dict[int, list[float]]:
         period_end = math.floor(breach_at / period) * period + period
         if name in found:
             lags[period].append(found[name] - period_end)
+            visible[period].append(seen[name] - period_end)
         else:
             never[period] += 1
     n10 = sum(1 for _, _, period in specs if period == 10)
@@ -300,9 +308,11 @@ def run_one(args: argparse.Namespace, count: int) -> dict[int, list[float]]:
         late = sum(v > BOUNDS[period] for v in values)
         print(f"  lag, {period:2d} s alarms: {quantiles(values)};  over {BOUNDS[period]:g} s: {late},"
               f" never in ALARM: {never[period]}")
+        print(f"      first seen in ALARM by DescribeAlarms (asked every {args.poll:g} s): {quantiles(visible[period])}")
     print(f"  false alarms (not breaching, in ALARM): {false}")
-    print(f"  evaluations needed for each alarm once a period: {n10 * 6 + (count - n10):,}/min "
-          f"(the alarm process logs its total at stop, just above; the stack ran {stack_seconds:.0f} s)")
+    print(f"  evaluations needed for each alarm once a period: {n10 * 6 + (count - n10):,}/min; the alarm "
+          f"process logs its total at stop, just above (the polling scheduler counts a pass when it ends, so a"
+          f" pass still running is missing), over the stack's {stack_seconds:.0f} s")
     for period in lags:
         lags[period] += [math.inf] * never[period]
     return lags
@@ -319,6 +329,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=30, help="seconds of load before the breach (at least)")
     parser.add_argument("--patience", type=float, default=30,
                         help="seconds past the 1-minute alarms' period end to wait for stragglers")
+    parser.add_argument("--poll", type=float, default=2.0, help="seconds between DescribeAlarms polls")
     parser.add_argument("--api-alarms", type=int, default=100, help="alarms created through the gateway, timed")
     parser.add_argument("--evaluation-interval", type=float, default=5.0,
                         help="STACKWATCH_ALARM_EVALUATION_INTERVAL (the product default is 5)")
