@@ -173,3 +173,33 @@ def test_intervals_that_cannot_work_are_refused(async_engine):
         Membership(async_engine, "db", "alarm-0", FakeClock(), 3.0, timeout=2.0)
     with pytest.raises(ValueError):
         Membership(async_engine, "db", "alarm-0", FakeClock(), 3.0, settle=3.0)
+
+
+async def test_alarm_service_replicas_register_and_leave(clickhouse_url):
+    """Two alarm services with replica ids (as two pods) heartbeat in their database; stopping leaves."""
+    import contextlib
+    import uuid
+
+    from services.alarm.main import running
+    from stackwatch.config import AlarmSettings
+    from stackwatch.store import open_engine
+
+    database = f"test_{uuid.uuid4().hex[:12]}"
+    key = b"ownership-test-key-0123456789abcdef"
+
+    def settings(replica: str) -> AlarmSettings:  # auth and ingest are never called: there are no alarms
+        return AlarmSettings(bind="127.0.0.1:0", store_url=clickhouse_url, database=database, replica_id=replica,
+                             heartbeat_interval=0.2, auth_address="127.0.0.1:9", ingest_address="127.0.0.1:9")
+
+    engine = AsyncEngine(open_engine(clickhouse_url), threads=1)
+    query = (f"SELECT member, argMax(left, version) FROM {database}.members GROUP BY member ORDER BY member")
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            await stack.enter_async_context(running(settings("alarm-0"), key))
+            await stack.enter_async_context(running(settings("alarm-1"), key))
+            await asyncio.sleep(0.5)  # a couple of heartbeats
+            assert await engine.execute(query) == [("alarm-0", 0), ("alarm-1", 0)]
+        assert await engine.execute(query) == [("alarm-0", 1), ("alarm-1", 1)]
+    finally:
+        await engine.execute(f"DROP DATABASE IF EXISTS {database}")
+        engine.close()
