@@ -203,3 +203,50 @@ async def test_alarm_service_replicas_register_and_leave(clickhouse_url):
     finally:
         await engine.execute(f"DROP DATABASE IF EXISTS {database}")
         engine.close()
+
+
+async def test_no_alarm_ever_has_two_owners_through_joins_partitions_and_leaves(async_engine, database):
+    """A minute of three replicas beating out of phase, on the store, checked every half second.
+
+    alarm-2 joins at 10 s; alarm-1 loses the store at 25 s (it keeps running and asking
+    :meth:`owns`, but its heartbeats fail: the split-brain case); alarm-2 stops cleanly at 45 s.
+    At every instant no alarm is owned by two replicas; once things are quiet every alarm has one.
+    """
+    clock = FakeClock()
+    a, b, c = _members(async_engine, database, clock, "alarm-0", "alarm-1", "alarm-2")
+    phase = {a: 0.0, b: 1.1, c: 2.3}  # each replica's heartbeat comes at its own moment
+    start = clock.now()
+    await a.start(loop=False)
+    await b.start(loop=False)
+    running = {a, b}
+    partitioned: set[Membership] = set()
+    next_beat = {a: start + phase[a] + INTERVAL, b: start + phase[b] + INTERVAL}
+    keys = ALARMS[:200]
+    owners_seen: set[tuple[str, ...]] = set()
+    for step in range(1, 121):
+        clock.set(start + step * 0.5)
+        t = step * 0.5
+        if t == 10:
+            await c.start(loop=False)
+            running.add(c)
+            next_beat[c] = clock.now() + INTERVAL
+        if t == 25:
+            partitioned.add(b)
+        if t == 45:
+            await c.stop()
+            running.discard(c)
+        for m in sorted(running, key=lambda m: next_beat[m]):
+            if clock.now() >= next_beat[m]:
+                next_beat[m] += INTERVAL
+                if m not in partitioned:
+                    await m.beat()
+        for key in keys:
+            holders = [m.replica_id for m in running if m.owns(*key)]
+            assert len(holders) <= 1, f"t={t}: {key} owned by {holders}"
+        owners_seen.add(tuple(a.members()))
+    # Quiet since 45 s (+ one interval for the others to read that alarm-2 left): alarm-0 owns all.
+    assert all(a.owns(*key) for key in keys) and not any(b.owns(*key) for key in keys)
+    # The views went through every stage, not only the start and the end.
+    assert {("alarm-0", "alarm-1"), ("alarm-0", "alarm-1", "alarm-2"), ("alarm-0", "alarm-2"),
+            ("alarm-0",)} <= owners_seen
+    await a.stop()
