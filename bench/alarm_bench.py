@@ -340,7 +340,7 @@ def main() -> None:
     for count in (int(c) for c in args.alarms.split(",")):
         results[count] = run_one(args, count)
     within = [c for c, lags in results.items()
-              if all(not v or sorted(v)[min(len(v) - 1, math.ceil(0.99 * len(v)) - 1)] <= BOUNDS[p]
+              if all(v and sorted(v)[min(len(v) - 1, math.ceil(0.99 * len(v)) - 1)] <= BOUNDS[p]
                      for p, v in lags.items())]
     print(f"\nlargest alarm count with p99 lag within {BOUNDS[10]:g} s (10 s) and {BOUNDS[60]:g} s (60 s): "
           f"{max(within):,}" if within else "\nno alarm count tried kept p99 lag within the bounds")
