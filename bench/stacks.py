@@ -126,8 +126,11 @@ def stackwatch_up(*, clickhouse: bool = False, gateways: int | None = None, log_
                 proc.kill()
             text = log.read_text()
             for line in text.splitlines():
-                if "ingest stopped" in line:
+                if "ingest stopped" in line or "alarm stopped" in line:
                     print("  " + line.split("INFO", 1)[-1].strip())
+            for what in ("datapoints unavailable", "evaluation failed", "evaluation pass failed"):
+                if n := text.count(what):  # the alarm scheduler's warnings: an alarm skipped a period
+                    print(f"  alarm log: {n} x '{what}'")
             if "Traceback" in text or proc.returncode not in (0, -15):
                 print(f"--- stackwatch up exited {proc.returncode}; log tail ---\n{text[-3000:]}")
 

@@ -275,6 +275,15 @@ class AlarmSettings(ServiceSettings):
     """Comma-separated CIDRs no SNS delivery may connect to, checked after DNS (subscriber URLs are
     tenants' choice). By default link-local (cloud metadata services); a deployment adds its own
     networks (k8s/01-config.yaml denies the private ranges). Loopback stays allowed for local use."""
+    replica_id: str = ""
+    """This replica's id among the alarm service's replicas (in Kubernetes, the StatefulSet pod's
+    name). Empty (the default, ``stackwatch up``): a single process that evaluates every alarm.
+    Set: the replica heartbeats in the ``members`` table and evaluates only the alarms that hash
+    to it (:mod:`services.alarm.ownership`)."""
+    heartbeat_interval: float = Field(default=3.0, gt=0)
+    """Seconds between a replica's heartbeats. A replica that stops heartbeating loses its alarms
+    to the others 3 intervals after its last heartbeat; a new one takes its share 2 intervals
+    after its first."""
 
 
 class AutoscaleSettings(ServiceSettings):

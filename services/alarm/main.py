@@ -28,6 +28,7 @@ from services.alarm.domain import Datapoint
 from services.alarm.domain.model import from_epoch
 from services.alarm.egress import parse_networks
 from services.alarm.notifications import NotificationServicer
+from services.alarm.ownership import Membership
 from services.alarm.records import AlarmConfig
 from services.alarm.scheduler import Scheduler
 from services.alarm.servicer import AlarmServicer, query_message
@@ -205,11 +206,14 @@ async def running(settings: AlarmSettings, internal_key: bytes,
         notifications_pb2_grpc.add_NotificationServiceServicer_to_server(notifications, server)
 
     handle = await serve(settings.bind, register, [SERVICE_NAME, NOTIFICATION_SERVICE])
+    membership = Membership(engine, settings.database, settings.replica_id, clock, settings.heartbeat_interval)
+    await membership.start()  # the streaming scheduler filters with membership.owns
     evaluator = asyncio.create_task(scheduler.run(), name="alarm-scheduler")
     delivering = asyncio.create_task(dispatcher.run(), name="alarm-actions")
     try:
         yield handle
     finally:
+        await membership.stop()
         for task in (evaluator, delivering):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -65,6 +65,8 @@ INTERNAL_KEY_SECRET = "stackwatch-internal-key"
 #: set (commented out in 20-auth.yaml, documented in k8s/README.md).
 OPTIONAL_CREDENTIALS_FILE = "/etc/stackwatch/credentials/credentials.json"
 README = K8S / "README.md"
+#: What the downward API gives a pod, for the pods the tests build settings for.
+FIELD_VALUES = {"metadata.name": "pod-0", "metadata.namespace": NAMESPACE}
 
 
 # --------------------------------------------------------------------------------------------
@@ -175,7 +177,7 @@ def test_manifests_are_there():
         ("HorizontalPodAutoscaler", "gateway"), ("HorizontalPodAutoscaler", "auth"),
         ("HorizontalPodAutoscaler", "ingest"),
         ("PodDisruptionBudget", "gateway"), ("PodDisruptionBudget", "auth"),
-        ("PodDisruptionBudget", "ingest"),
+        ("PodDisruptionBudget", "ingest"), ("PodDisruptionBudget", "alarm"),
     }
     for _, _, doc in DOCS:
         if doc["kind"] != "Namespace":
@@ -254,6 +256,10 @@ def _pod_environment(container: dict[str, Any]) -> dict[str, str]:
                 cm = _named("ConfigMap", ref["configMapKeyRef"]["name"])
                 assert ref["configMapKeyRef"]["key"] in cm.get("data", {}), var
                 env[var["name"]] = cm["data"][ref["configMapKeyRef"]["key"]]
+            else:
+                path = ref["fieldRef"]["fieldPath"]
+                assert path in FIELD_VALUES, f"{var['name']}: fieldRef {path} not modelled here"
+                env[var["name"]] = FIELD_VALUES[path]
     return env
 
 
@@ -781,9 +787,27 @@ def test_statefulsets_are_governed_by_their_services():
         assert selected == [sts["metadata"]["name"]], f"Service {svc['metadata']['name']} selects {selected}"
     for name in ("alarm", "autoscale"):
         assert _named("Service", name)["spec"].get("clusterIP") == "None", f"{name} needs a headless Service"
-        # Sharding by ordinal is not implemented: a second replica would evaluate every key too.
-        assert _named("StatefulSet", name)["spec"]["replicas"] == 1
+    # autoscale has no sharding: a second replica would act on every group too.
+    assert _named("StatefulSet", "autoscale")["spec"]["replicas"] == 1
     assert _named("StatefulSet", "clickhouse")["spec"]["replicas"] == 1, "the single-node layout"
+
+
+def test_alarm_replicas_know_their_id_and_shard_only_when_the_scheduler_filters():
+    """The replica id is the pod name; more than one replica only once the scheduler uses owns()."""
+    import inspect
+
+    from services.alarm.scheduler import Scheduler
+
+    sts = _named("StatefulSet", "alarm")
+    (container,) = [c for w, c, comp in _stackwatch_containers() if comp == "alarm"]
+    (var,) = [v for v in container["env"] if v["name"] == "STACKWATCH_ALARM_REPLICA_ID"]
+    assert var["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}
+    filters = any("owns" in p for p in inspect.signature(Scheduler.__init__).parameters)
+    if not filters:
+        assert sts["spec"]["replicas"] == 1, "the scheduler evaluates every alarm: more replicas would all do so"
+    pdb = _named("PodDisruptionBudget", "alarm")
+    assert [w["metadata"]["name"] for w in _selected(pdb["spec"]["selector"])] == ["alarm"]
+    assert pdb["spec"].get("maxUnavailable") == 1 and "minAvailable" not in pdb["spec"], "drains one at a time"
 
 
 def test_stateless_components_scale_and_survive_drains():
