@@ -6,79 +6,20 @@ store in a temporary data directory, and talks to it with boto3.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
-from botocore.config import Config
 
-AK, SK = "AKIAUPTEST0000000001", "up-test-secret-00000000000000000000000000"
-ACCOUNT = "c0000000-0000-4000-8000-00000000000c"
-STACKWATCH = [sys.executable, "-m", "stackwatch.cli"]
-
-
-class Up:
-    """A running ``stackwatch up``: its endpoint and its processes' pids."""
-
-    def __init__(self, data_dir: Path, creds: Path, gateways: int = 2) -> None:
-        self.log = data_dir.parent / f"up-{time.monotonic_ns()}.log"
-        self.proc = subprocess.Popen(
-            [*STACKWATCH, "up", "--port", "0", "--data-dir", str(data_dir), "--credentials", str(creds),
-             "--gateways", str(gateways)],
-            stdout=self.log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, "STACKWATCH_LOG_LEVEL": "INFO"})
-        end = time.monotonic() + 120
-        while "Press Ctrl-C" not in self.text():
-            assert self.proc.poll() is None, f"stackwatch up exited:\n{self.text()[-3000:]}"
-            assert time.monotonic() < end, f"stackwatch up did not start:\n{self.text()[-3000:]}"
-            time.sleep(0.1)
-        endpoint = re.search(r"CloudWatch endpoint : (\S+)", self.text())
-        processes = re.search(r"processes\s+: (.*)", self.text())
-        assert endpoint and processes
-        self.endpoint = endpoint.group(1)
-        self.pids = {name: int(pid) for name, pid in (p.rsplit(" ", 1) for p in processes.group(1).split(", "))}
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def client(self):
-        return boto3.client("cloudwatch", endpoint_url=self.endpoint, region_name="us-east-1",
-                            aws_access_key_id=AK, aws_secret_access_key=SK,
-                            config=Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=10))
-
-    def wait(self, timeout: float = 60) -> int:
-        return self.proc.wait(timeout)
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # a zombie is dead for our purposes
-    with contextlib.suppress(FileNotFoundError):
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    return False
-
-
-def gone_within(pids: list[int], seconds: float) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if not any(alive(p) for p in pids):
-            return True
-        time.sleep(0.1)
-    return False
+from tests.e2e.upproc import ACCOUNT, AK, SK, STACKWATCH, Up, alive, gone_within
 
 
 @pytest.fixture
