@@ -89,7 +89,7 @@ def test_breach_aggregates_the_alarms_recent_datapoints():
 
 
 def test_simple_policy_timeline_honours_cooldown_and_bounds():
-    """min 1, max 4, cooldown 300 s; +2 at t=0, again at 100 s (cooldown), at 301 s (clamped to 4)."""
+    """Min 1, max 4, cooldown 300 s; +2 at t=0, again at 100 s (cooldown), at 301 s (clamped to 4)."""
     start = create("g", 1, 4, None, 300, 0, "a0")
     assert start.capacity.desired == 1
     assert start.activity is not None and "from 0 to 1" in start.activity.cause
