@@ -472,14 +472,14 @@ class AutoscaleServicer(autoscale_pb2_grpc.AutoscaleServiceServicer):
         before = None
         if request.HasField("next_token"):
             position = tenant.read_page_token(request.next_token)
-            before = (int(position[0]), str(position[1]))
+            before = (int(position[0]), int(position[1]))
         found = await self._store.activities(tenant.account_id, group, list(request.activity_ids) or None,
                                              size + 1, before)
         arns = {g.name: g.arn for g in await self._store.groups(tenant.account_id)}
         out = pb.DescribeScalingActivitiesResponse(
-            activities=[_activity_message(a, arns.get(a.group, "")) for a in found[:size]])
+            activities=[_activity_message(a, arns.get(a.group, "")) for _, a in found[:size]])
         if len(found) > size:
-            out.next_token = tenant.page_token([found[size - 1].start_ms, found[size - 1].activity_id])
+            out.next_token = tenant.page_token(list(found[size - 1][0]))
         return out
 
     @servicer_errors

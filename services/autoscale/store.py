@@ -248,22 +248,30 @@ class AutoscaleStore:
                             "start_ms": activity.start_ms, "config": activity_json(activity)}, now_ms)
 
     async def activities(self, account: str, group: str | None = None, ids: Sequence[str] | None = None,
-                         limit: int = 100, before: tuple[int, str] | None = None) -> list[Activity]:
-        """The account's activities, newest first (of ``group`` / with ``ids`` if given), after a keyset position."""
+                         limit: int = 100,
+                         before: tuple[int, int] | None = None) -> list[tuple[tuple[int, int], Activity]]:
+        """The account's activities, newest first, each with its keyset position ``(start_ms, first version)``.
+
+        Activities that start in the same millisecond keep the order they were written in.
+        ``before`` is the position of the previous page's last activity.
+        """
         where: list[str] = ["account = %(account)s"]
-        params: dict[str, Any] = {"account": account}
+        params: dict[str, Any] = {"account": account, "limit": limit}
         if group is not None:
             where.append("group_name = %(group)s")
             params["group"] = group
         if ids is not None:
             where.append("has(%(ids)s, activity_id)")
             params["ids"] = list(ids)
-        rows = await self._latest("activities", "group_name, activity_id", ("start_ms", "config"), where, params,
-                                  order="argMax(start_ms, version) DESC, activity_id DESC")
-        out = [activity_from_json(str(g), str(i), int(s), str(c)) for g, i, s, c in rows]
+        having = ""
         if before is not None:
-            out = [a for a in out if (a.start_ms, a.activity_id) < before]
-        return out[:limit]
+            having = " HAVING (s, seq) < (%(before_start)s, %(before_seq)s)"
+            params.update(before_start=before[0], before_seq=before[1])
+        rows = await self._engine.execute(
+            "SELECT group_name, activity_id, argMax(start_ms, version) AS s, min(version) AS seq,"
+            f" argMax(config, version) FROM {self._db}.activities WHERE {' AND '.join(where)}"
+            f" GROUP BY group_name, activity_id{having} ORDER BY s DESC, seq DESC LIMIT %(limit)s", params)
+        return [((int(s), int(seq)), activity_from_json(str(g), str(i), int(s), str(c))) for g, i, s, seq, c in rows]
 
     # instances (written by the reconciler)
 

@@ -71,10 +71,17 @@ async def test_activities_update_in_place_and_list_newest_first(store):
     await store.put_activity(A, second, 200)
     done = dataclasses.replace(first, status=ActivityStatus.SUCCESSFUL, end_ms=300, progress=100)
     await store.put_activity(A, done, 300)
-    assert await store.activities(A, "web") == [second, done]
-    assert await store.activities(A, ids=["1"]) == [done]
-    assert await store.activities(A, before=(200, "2")) == [done]
+    listed = await store.activities(A, "web")
+    assert [a for _, a in listed] == [second, done]
+    assert [a for _, a in await store.activities(A, ids=["1"])] == [done]
+    assert [a for _, a in await store.activities(A, before=listed[0][0])] == [done]
     assert await store.activities(B) == []
+
+
+async def test_activities_of_one_millisecond_keep_their_write_order(store):
+    for n in range(5):
+        await store.put_activity(A, Activity(f"id-{9 - n}", "web", "c", "d", ActivityStatus.SUCCESSFUL, 100), 100)
+    assert [a.activity_id for _, a in await store.activities(A)] == [f"id-{9 - n}" for n in reversed(range(5))]
 
 
 async def test_instances_and_executions(store):
