@@ -6,8 +6,12 @@ One handler serves every request on ``/`` (json, query) and ``/service/...`` (rp
       ─> detect service, protocol, operation        (gateway.awsproto.detect)
       ─> SigV4 fields from the *raw* request        (gateway.sigv4)  ─> auth.Authenticate
       ─> parse params from the model                (gateway.awsproto)
-      ─> operation table            (gateway.apis.cloudwatch, gateway.apis.alarms) ─> ingest, alarm
+      ─> operation table  (gateway.apis.cloudwatch, .alarms, .sns, .autoscaling) ─> ingest, alarm (AlarmService,
+                                                                        NotificationService)
       ─> serialize result or error in the request's protocol
+
+Beside it, three unauthenticated GETs serve the links SNS messages carry (:mod:`gateway.links`):
+the SubscribeURL, the UnsubscribeURL and the signing certificate.
 
 No domain logic lives here. Every response carries ``x-amzn-RequestId``; every failure is an AWS
 error in the request's protocol, never a bare 500: unexpected exceptions are logged and answered
@@ -36,8 +40,8 @@ from typing import NoReturn
 
 from aiohttp import HttpVersion11, web
 
-from gateway import awsproto, body, sigv4
-from gateway.apis import alarms, autoscaling, cloudwatch
+from gateway import awsproto, body, links, sigv4
+from gateway.apis import alarms, autoscaling, cloudwatch, sns
 from gateway.calls import Backends, Call
 from gateway.connections import ConnectionGuard, GuardedSite, fd_bounded
 from gateway.serverlog import ServerLog
@@ -51,7 +55,8 @@ SETTINGS = web.AppKey("settings", GatewaySettings)
 GUARD = web.AppKey("connection_guard", ConnectionGuard)
 LIMITED_LOG = web.AppKey("limited_log", logs.RateLimitedLog)
 OPERATIONS = {awsproto.CLOUDWATCH.signing_name: {**cloudwatch.OPERATIONS, **alarms.OPERATIONS},
-              awsproto.AUTOSCALING.signing_name: autoscaling.OPERATIONS}
+              awsproto.AUTOSCALING.signing_name: autoscaling.OPERATIONS,
+              awsproto.SNS.signing_name: sns.OPERATIONS}
 PARSERS = {awsproto.CLOUDWATCH.signing_name: cloudwatch.PARSERS}  # else awsproto.parse_request
 
 
@@ -206,6 +211,7 @@ def create_app(settings: GatewaySettings) -> web.Application:
     app[GUARD] = guard
     gateway = Gateway(settings, guard, limited)
     app.cleanup_ctx.append(_backends_ctx)
+    links.add_routes(app, lambda: app[BACKENDS], guard)
     app.router.add_route("*", "/{tail:.*}", gateway.handle, expect_handler=_expect)
     return app
 

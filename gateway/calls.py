@@ -15,7 +15,7 @@ from typing import Any
 import grpc
 
 from stackwatch import errors, retry
-from stackwatch.proto.alarm.v1 import alarm_pb2_grpc
+from stackwatch.proto.alarm.v1 import alarm_pb2_grpc, notifications_pb2_grpc
 from stackwatch.proto.auth.v1 import auth_pb2, auth_pb2_grpc
 from stackwatch.proto.autoscale.v1 import autoscale_pb2_grpc
 from stackwatch.proto.metrics.v1 import metrics_pb2_grpc
@@ -34,6 +34,7 @@ class Backends:
         self.ingest = metrics_pb2_grpc.IngestServiceStub(self._channels[1])
         self.alarm = alarm_pb2_grpc.AlarmServiceStub(self._channels[2])
         self.autoscale = autoscale_pb2_grpc.AutoscaleServiceStub(self._channels[3])
+        self.notifications = notifications_pb2_grpc.NotificationServiceStub(self._channels[2])
 
     async def authenticate(self, request: auth_pb2.AuthenticateRequest) -> auth_pb2.AuthenticateResponse:
         """Ask the auth service who signed the request (retried: it is a pure lookup)."""
@@ -45,6 +46,17 @@ class Backends:
                 raise error_from_rpc(e) from None
             answer: auth_pb2.AuthenticateResponse = response
             return answer
+
+        return await retry.idempotent(once, deadline=self.timeout)
+
+    async def link(self, method: str, request: Any) -> Any:
+        """Call ``NotificationService/<method>`` with no principal: the SNS links and the certificate."""
+
+        async def once() -> Any:
+            try:
+                return await getattr(self.notifications, method)(request, timeout=self.timeout)
+            except grpc.aio.AioRpcError as e:
+                raise error_from_rpc(e) from None
 
         return await retry.idempotent(once, deadline=self.timeout)
 
@@ -73,6 +85,9 @@ class Call:
     async def autoscale(self, method: str, request: Any, *, idempotent: bool = True) -> Any:
         """Call ``AutoscaleService/<method>`` for this principal."""
         return await self._call(getattr(self.backends.autoscale, method), request, idempotent)
+    async def notifications(self, method: str, request: Any, *, idempotent: bool = True) -> Any:
+        """Call ``NotificationService/<method>`` (SNS topics, served by the alarm process) for this principal."""
+        return await self._call(getattr(self.backends.notifications, method), request, idempotent)
 
     async def _call(self, stub_method: Any, request: Any, idempotent: bool) -> Any:
         metadata = principal_metadata(self.token)

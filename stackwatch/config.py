@@ -257,6 +257,26 @@ class AlarmSettings(ServiceSettings):
     high-resolution alarms), so a few seconds keeps an alarm's delay well under one period."""
     rpc_timeout: float = Field(default=10.0, gt=0)
     """Deadline in seconds of each call to ingest."""
+    autoscale_address: str = "127.0.0.1:50054"
+    """``host:port`` of the autoscale service, asked to execute the scaling policies alarms name."""
+    public_url: str = "http://127.0.0.1:8080"
+    """The gateway's URL as subscribers reach it: SubscribeURL, UnsubscribeURL and SigningCertURL
+    of SNS messages point there (``stackwatch up`` passes its own)."""
+    signing_key_file: str | None = None
+    """PEM file holding the RSA key and self-signed certificate that sign SNS messages; made on
+    first start. Unset: a key for one run only (its messages cannot be checked after a restart)."""
+    delivery_first_wait: float = Field(default=1.0, gt=0)
+    """Seconds before the first retry of a delivery that failed recoverably (then doubling, with jitter)."""
+    delivery_max_wait: float = Field(default=60.0, gt=0)
+    """Longest wait between two attempts of one delivery."""
+    delivery_deadline: float = Field(default=300.0, gt=0)
+    """Seconds after which a delivery that keeps failing recoverably is given up and recorded failed."""
+    delivery_timeout: float = Field(default=15.0, gt=0)
+    """Seconds for one HTTP delivery attempt."""
+    delivery_denied_networks: str = "169.254.0.0/16,fe80::/10,0.0.0.0/8"
+    """Comma-separated CIDRs no SNS delivery may connect to, checked after DNS (subscriber URLs are
+    tenants' choice). By default link-local (cloud metadata services); a deployment adds its own
+    networks (k8s/01-config.yaml denies the private ranges). Loopback stays allowed for local use."""
 
 
 class AutoscaleSettings(ServiceSettings):

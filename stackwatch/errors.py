@@ -65,6 +65,11 @@ ResourceNotFoundException = _error("ResourceNotFoundException", "ResourceNotFoun
 ResourceConflict = _error("ResourceConflict", "ResourceConflict", 409, True)
 InternalServiceError = _error("InternalServiceError", "InternalServiceError", 500, False)
 
+# SNS's modeled errors (its shapes are *Exception; the codecs look the shape up by code).
+NotFound = _error("NotFound", "NotFound", 404, True)
+InvalidParameter = _error("InvalidParameter", "InvalidParameter", 400, True)
+AuthorizationError = _error("AuthorizationError", "AuthorizationError", 403, True)
+
 # Errors common to all AWS query-compatible services.
 Throttling = _error("Throttling", "Throttling", 400, True)
 ServiceUnavailable = _error("ServiceUnavailable", "ServiceUnavailable", 503, False)
@@ -88,7 +93,7 @@ BY_CODE: dict[str, type[ServiceError]] = {
     for cls in (
         InvalidParameterValue, InvalidParameterCombination, MissingParameter, InvalidNextToken,
         InvalidFormat, LimitExceeded, ResourceNotFound, ValidationError, InternalServiceError,
-        ResourceNotFoundException, ResourceConflict,
+        ResourceNotFoundException, ResourceConflict, NotFound, InvalidParameter, AuthorizationError,
         Throttling, ServiceUnavailable, InternalFailure, MissingAction, InvalidAction,
         UnknownOperation, MissingAuthenticationToken, IncompleteSignature, InvalidClientTokenId,
         SignatureDoesNotMatch, RequestExpired, AccessDenied, RequestEntityTooLarge,

@@ -8,7 +8,9 @@ variables), on loopback ports it picks::
     stackwatch up ──┬── serve auth      127.0.0.1:<free>     static credentials file
       (this)        ├── serve ingest    127.0.0.1:<free>     chDB store + write-ahead log in the data dir
                     ├── serve autoscale 127.0.0.1:<free>     chDB store of its own (data dir/autoscale-store)
-                    ├── serve alarm     127.0.0.1:<free>     chDB store of its own (data dir/alarm-store)
+                    ├── serve alarm     127.0.0.1:<free>     chDB store of its own (data dir/alarm-store);
+                    │                                        SNS signing key in the data dir; the
+                    │                                        gateway's URL for SNS links
                     └── serve gateway × N  <host>:<port>     SO_REUSEPORT when N > 1: the kernel
                                                              spreads connections over them
 
@@ -196,6 +198,8 @@ def stack_components(*, host: str, port: int, data_dir: Path, credentials: Path,
     ingest = f"127.0.0.1:{ingest_port}"
     alarm = f"127.0.0.1:{alarm_port}"
     autoscale = f"127.0.0.1:{autoscale_port}"
+    public_host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host  # noqa: S104 - comparing, not binding
+    public_url = f"http://{f'[{public_host}]' if ':' in public_host else public_host}:{port}"
     components = [
         Component("auth", "auth", {**common, "STACKWATCH_AUTH_BIND": auth,
                                    "STACKWATCH_AUTH_CREDENTIALS_FILE": str(credentials.resolve())}, auth_port),
@@ -209,7 +213,9 @@ def stack_components(*, host: str, port: int, data_dir: Path, credentials: Path,
             autoscale_port),
         Component("alarm", "alarm", {
             **common, "STACKWATCH_ALARM_BIND": alarm, "STACKWATCH_ALARM_AUTH_ADDRESS": auth,
-            "STACKWATCH_ALARM_INGEST_ADDRESS": ingest,
+            "STACKWATCH_ALARM_INGEST_ADDRESS": ingest, "STACKWATCH_ALARM_AUTOSCALE_ADDRESS": autoscale,
+            "STACKWATCH_ALARM_PUBLIC_URL": public_url,
+            "STACKWATCH_ALARM_SIGNING_KEY_FILE": str((data_dir / "sns-signing-key.pem").resolve()),
             "STACKWATCH_ALARM_STORE_URL": store_url or f"chdb://{(data_dir / 'alarm-store').resolve()}"}, alarm_port),
     ]
     gateway_env = {**common, "STACKWATCH_GATEWAY_HOST": host, "STACKWATCH_GATEWAY_PORT": str(port),

@@ -35,12 +35,12 @@ from botocore.model import OperationModel
 
 from gateway.awsproto import json10, query, rpcv2cbor
 from gateway.awsproto.detect import Detected, detect, detected_from
-from gateway.awsproto.model import AUTOSCALING, CLOUDWATCH, SERVICES, Service
+from gateway.awsproto.model import AUTOSCALING, CLOUDWATCH, SERVICES, SNS, Service
 from gateway.awsproto.request import HttpRequest, HttpResponse, Protocol
 from stackwatch.errors import ServiceError
 
 __all__ = [
-    "AUTOSCALING", "CLOUDWATCH", "SERVICES", "Detected", "HttpRequest", "HttpResponse", "Protocol",
+    "AUTOSCALING", "CLOUDWATCH", "SERVICES", "SNS", "Detected", "HttpRequest", "HttpResponse", "Protocol",
     "Service", "detect", "detected_from", "parse_request", "serialize_error", "serialize_response",
 ]
 

@@ -101,7 +101,9 @@ class Invalid(Exception):  # noqa: N818 - internal signal, never leaves this pac
         """The service's error for this failure, message worded with the full path."""
         c = self.constraint
         missing = self.missing
-        if c is None:
+        if service.wording is Wording.SNS:
+            message = f"Invalid parameter: {self.path}"
+        elif c is None:
             message = self.template.format(path=self.path, value=show(self.value))
         elif service.wording is Wording.CONSTRAINT:
             message = constraint_message(c, self.path, self.value)

@@ -7,7 +7,7 @@ In order:
 2. ``X-Amz-Target: <TargetPrefix>.<Op>`` -> json 1.0, service by target prefix.
 3. ``Action`` in the form body or the URL query -> query. The service is the one whose API
    version the ``Version`` parameter names (``2010-08-01`` CloudWatch, ``2011-01-01`` Auto
-   Scaling); without one, the service in the SigV4 credential scope (``Authorization:
+   Scaling, ``2010-03-31`` SNS); without one, the service in the SigV4 credential scope (``Authorization:
    ... Credential=AKID/20240501/us-east-1/monitoring/aws4_request`` or ``X-Amz-Credential``);
    else CloudWatch.
 4. Otherwise the most likely protocol answers with an error: cbor if there is a

@@ -7,8 +7,8 @@ walk these models. This module loads each model once (module-level cache) and wr
 in ``__type``, which error classes report validation failures and how their messages are worded
 (:class:`Wording`).
 
-Two services exist, :data:`CLOUDWATCH` (query, json 1.0 and rpc-v2-cbor) and :data:`AUTOSCALING`
-(query only). Lookups by the keys a request carries (query ``Version``, json/cbor target prefix,
+Three services exist, :data:`CLOUDWATCH` (query, json 1.0 and rpc-v2-cbor), :data:`AUTOSCALING`
+and :data:`SNS` (query only). Lookups by the keys a request carries (query ``Version``, json/cbor target prefix,
 SigV4 signing name) are the ``by_*`` helpers.
 """
 
@@ -49,6 +49,9 @@ class Wording(StrEnum):
     #: ``1 validation error detected: Value 'x' at 'tags.6.member.key' failed to satisfy
     #: constraint: Member must have length less than or equal to 128``
     CONSTRAINT = "constraint"
+    #: SNS: ``Invalid parameter: <Name>``, the offending member's query path and nothing more.
+    #: ``Invalid parameter: TopicArn``
+    SNS = "sns"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +142,13 @@ CLOUDWATCH = _load("cloudwatch", "com.amazonaws.cloudwatch",
 AUTOSCALING = _load("autoscaling", "com.amazonaws.autoscaling",
                     errors.ValidationError, errors.ValidationError, Wording.CONSTRAINT)
 
-SERVICES: tuple[Service, ...] = (CLOUDWATCH, AUTOSCALING)
+#: SNS (query only, XML namespace ``http://sns.amazonaws.com/doc/2010-03-31/``, signing name
+#: ``sns``) answers a bad or missing parameter with ``InvalidParameter`` (its shape
+#: InvalidParameterException), worded ``Invalid parameter: <Name>``; its other errors are
+#: ``NotFound`` (404), ``AuthorizationError`` (403) and ``InternalError`` (500).
+SNS = _load("sns", "com.amazonaws.sns", errors.InvalidParameter, errors.InvalidParameter, Wording.SNS)
+
+SERVICES: tuple[Service, ...] = (CLOUDWATCH, AUTOSCALING, SNS)
 
 _BY_VERSION = {s.api_version: s for s in SERVICES}
 _BY_SIGNING_NAME = {s.signing_name: s for s in SERVICES}

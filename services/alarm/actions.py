@@ -1,10 +1,11 @@
-"""What an alarm's due actions would send, recorded as ``Action`` history items.
+"""What an alarm's due actions send and how their outcome is recorded in history. Pure: no I/O, no clock.
 
-Delivery (SNS-style notifications, webhooks, Auto Scaling policies) is later work. Until then
-every due action is recorded, honestly, as not executed: an ``Action`` history item whose summary
-is CloudWatch's ``Failed to execute action <arn>`` and whose data carries the message that would
-have been sent (the SNS alarm notification's JSON), the idempotency key the delivery will use
-(:func:`services.alarm.domain.action_key`) and why nothing was sent. Pure: no I/O, no clock.
+:func:`notification` is CloudWatch's alarm message (the JSON an SNS notification carries as its
+``Message``); :func:`subject` its ``Subject``; :func:`action_item` the ``Action`` history item the
+dispatcher (:mod:`services.alarm.delivery`) writes once a delivery is done, with CloudWatch's
+summary (``Successfully executed action <arn>`` / ``Failed to execute action <arn>``) and
+HistoryData (``actionState``, ``stateUpdateTimestamp``, ``notificationResource``,
+``publishedMessage``, and ``error`` on failure).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from services.alarm.records import AnyConfig, CompositeConfig
 
 #: The longest HistorySummary CloudWatch stores.
 MAX_SUMMARY = 255
-NOT_DELIVERED = "StackWatch does not deliver alarm actions yet; this is the message it would send."
+#: The longest SNS Subject.
+MAX_SUBJECT = 100
 
 
 def notification(config: AnyConfig, arn: str, old_state: str, outcome: Outcome, region: str) -> dict[str, JsonValue]:
@@ -45,12 +47,28 @@ def notification(config: AnyConfig, arn: str, old_state: str, outcome: Outcome, 
         "Trigger": trigger}
 
 
-def action_item(target: str, message: dict[str, JsonValue], key: str, now: datetime) -> HistoryItem:
-    """The ``Action`` history item recording that ``target`` was due and not delivered."""
-    summary = f"Failed to execute action {target}"
+def subject(alarm_name: str, new_state: str, region: str) -> str:
+    """The SNS ``Subject`` of an alarm notification: ``ALARM: "name" in <region>`` (at most 100 characters)."""
+    text = f'{new_state}: "{alarm_name}" in {region}'
+    return text if len(text) <= MAX_SUBJECT else text[:MAX_SUBJECT - 3] + "..."
+
+
+def action_item(target: str, message: str, now: datetime, *, error: str | None = None) -> HistoryItem:
+    """The ``Action`` history item for a finished delivery to ``target`` (failed when ``error`` is set).
+
+    Args:
+        target: the action ARN.
+        message: the message published (CloudWatch's alarm JSON, as sent).
+        now: when the delivery finished.
+        error: why it failed; None for a success.
+    """
+    verb = "Successfully executed" if error is None else "Failed to execute"
+    summary = f"{verb} action {target}"
     if len(summary) > MAX_SUMMARY:
         summary = summary[:MAX_SUMMARY - 3] + "..."
-    data = java_json({"actionState": "Failed", "stateUpdateTimestamp": json_time(now),
-                      "notificationResource": target, "idempotencyKey": key, "error": NOT_DELIVERED,
-                      "publishedMessage": java_json(message)})
-    return HistoryItem(now, "Action", summary, data)
+    data: dict[str, JsonValue] = {"actionState": "Succeeded" if error is None else "Failed",
+                                  "stateUpdateTimestamp": json_time(now), "notificationResource": target,
+                                  "publishedMessage": message}
+    if error is not None:
+        data["error"] = error
+    return HistoryItem(now, "Action", summary, java_json(data))

@@ -1,4 +1,9 @@
-"""Run the alarm service: open its store, start the evaluation scheduler, serve gRPC.
+"""Run the alarm service: open its store, start the evaluation scheduler and the action dispatcher, serve gRPC.
+
+Two gRPC services share the port: AlarmService and NotificationService (SNS topics for alarm
+actions, :mod:`services.alarm.notifications`). Due actions wait in the outbox until the
+:class:`~services.alarm.delivery.Dispatcher` has delivered them; pending ones left by a previous
+run are delivered at start.
 
 The scheduler reads datapoints from ingest over gRPC, acting for each alarm's account with a
 principal token it signs itself with the internal key (the key every service shares; ingest
@@ -16,19 +21,26 @@ from datetime import datetime
 
 import grpc
 
+from services.alarm import messages
 from services.alarm.composites import Composites
+from services.alarm.delivery import ActionRouter, Dispatcher, HttpPoster, RetryPolicy
 from services.alarm.domain import Datapoint
 from services.alarm.domain.model import from_epoch
+from services.alarm.egress import parse_networks
+from services.alarm.notifications import NotificationServicer
 from services.alarm.records import AlarmConfig
 from services.alarm.scheduler import Scheduler
 from services.alarm.servicer import AlarmServicer, query_message
+from services.alarm.signing import SigningKey
 from services.alarm.store import AlarmStore
+from services.alarm.topics import NotificationStore
 from services.alarm.writer import AlarmWriter
 from stackwatch import retry
 from stackwatch.clock import Clock, SystemClock
 from stackwatch.config import AlarmSettings
-from stackwatch.proto.alarm.v1 import alarm_pb2, alarm_pb2_grpc
+from stackwatch.proto.alarm.v1 import alarm_pb2, alarm_pb2_grpc, notifications_pb2, notifications_pb2_grpc
 from stackwatch.proto.auth.v1 import auth_pb2, auth_pb2_grpc
+from stackwatch.proto.autoscale.v1 import autoscale_pb2_grpc
 from stackwatch.proto.metrics.v1 import metrics_pb2, metrics_pb2_grpc
 from stackwatch.rpc import (
     PrincipalVerifier,
@@ -43,6 +55,7 @@ from stackwatch.store import AsyncEngine, open_engine
 
 LOG = logging.getLogger(__name__)
 SERVICE_NAME = alarm_pb2.DESCRIPTOR.services_by_name["AlarmService"].full_name
+NOTIFICATION_SERVICE = notifications_pb2.DESCRIPTOR.services_by_name["NotificationService"].full_name
 #: The user named in the principal tokens the scheduler signs.
 EVALUATOR_USER = "stackwatch-alarm"
 #: Most periods one GetMetricStatistics call may ask for.
@@ -163,27 +176,51 @@ async def running(settings: AlarmSettings, internal_key: bytes,
     engine = AsyncEngine(open_engine(settings.store_url), threads=settings.store_threads)
     store = AlarmStore(engine, settings.database)
     await store.ensure_schema()
+    topics = NotificationStore(engine, settings.database)
+    await topics.ensure_schema()
+    key = SigningKey.load_or_create(settings.signing_key_file)
+    links = messages.Links(settings.public_url.rstrip("/"), key.certificate_name)
+    policy = RetryPolicy(settings.delivery_first_wait, settings.delivery_max_wait, settings.delivery_deadline)
+    post = HttpPoster(settings.delivery_timeout, parse_networks(settings.delivery_denied_networks))
     auth_channel = open_channel(settings.auth_address)
     ingest_channel = open_channel(settings.ingest_address)
-    writer = AlarmWriter(store, settings.region)
+    autoscale_channel = open_channel(settings.autoscale_address)
+    writer = AlarmWriter(store, settings.region, topics)
+    router = ActionRouter(topics, post, autoscale_pb2_grpc.AutoscaleServiceStub(autoscale_channel), tokens, key,
+                          links, settings.region, policy, settings.rpc_timeout)
+    dispatcher = Dispatcher(topics, store, router, clock)
+    writer.wake = dispatcher.wake
     reader = IngestReader(metrics_pb2_grpc.IngestServiceStub(ingest_channel), tokens, settings.rpc_timeout)
     scheduler = Scheduler(writer, reader, clock, settings.evaluation_interval)
-    principals = PrincipalVerifier(tokens, auth_pb2_grpc.AuthServiceStub(auth_channel), SERVICE_NAME)
+    auth_stub = auth_pb2_grpc.AuthServiceStub(auth_channel)
+    principals = PrincipalVerifier(tokens, auth_stub, SERVICE_NAME)
     composites = Composites(writer, clock)
     writer.after_change = composites.on_change
     servicer = AlarmServicer(writer, scheduler, clock, principals, settings.region, composites)
-    handle = await serve(settings.bind, lambda s: alarm_pb2_grpc.add_AlarmServiceServicer_to_server(servicer, s),
-                         [SERVICE_NAME])
+    notifications = NotificationServicer(topics, PrincipalVerifier(tokens, auth_stub, NOTIFICATION_SERVICE), clock,
+                                         settings.region, key, links, post, policy)
+
+    def register(server: grpc.aio.Server) -> None:
+        alarm_pb2_grpc.add_AlarmServiceServicer_to_server(servicer, server)
+        notifications_pb2_grpc.add_NotificationServiceServicer_to_server(notifications, server)
+
+    handle = await serve(settings.bind, register, [SERVICE_NAME, NOTIFICATION_SERVICE])
     evaluator = asyncio.create_task(scheduler.run(), name="alarm-scheduler")
+    delivering = asyncio.create_task(dispatcher.run(), name="alarm-actions")
     try:
         yield handle
     finally:
-        evaluator.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await evaluator
+        for task in (evaluator, delivering):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await handle.stop(grace=5.0)
         await composites.close()
-        LOG.info("alarm stopped: %d evaluations", scheduler.evaluations)
+        await notifications.close()
+        await post.close()
+        LOG.info("alarm stopped: %d evaluations, %d actions delivered, %d failed", scheduler.evaluations,
+                 dispatcher.delivered, dispatcher.failed)
         engine.close()
         await auth_channel.close()
         await ingest_channel.close()
+        await autoscale_channel.close()

@@ -157,6 +157,11 @@ class AlarmStore:
         """The database this store owns."""
         return self._db
 
+    @property
+    def engine(self) -> AsyncEngine:
+        """The engine (shared with the notification tables of :mod:`services.alarm.topics`)."""
+        return self._engine
+
     async def ensure_schema(self) -> None:
         """Create the database and tables if missing (idempotent); versions start above the stored ones."""
         await self._engine.execute(f"CREATE DATABASE IF NOT EXISTS {self._db}")

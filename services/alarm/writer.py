@@ -8,10 +8,16 @@ each alarm has one evaluator and one writer), so a process-local lock is enough.
 
 What an :class:`~services.alarm.domain.Outcome` writes::
 
-    change    state row   history items
-    VALUE     yes         StateUpdate, then one Action item per due action
-    REASON    yes         Action items (Auto Scaling repeats) only
-    NONE      no          Action items (Auto Scaling repeats) only
+    change    outbox rows                          state row   history items
+    VALUE     one per due action                   yes         StateUpdate
+    REASON    one per Auto Scaling repeat          yes         none
+    NONE      one per Auto Scaling repeat          no          none
+
+Due actions go to the outbox (:mod:`services.alarm.topics`) *first*: a crash after that and before
+the state row is written can at worst deliver a change whose state was not recorded (at least
+once), never record a change whose actions are lost. The dispatcher (:mod:`services.alarm.delivery`)
+delivers them and writes each one's ``Action`` history item when it is done; :attr:`AlarmWriter.wake`
+tells it new rows are waiting.
 """
 
 from __future__ import annotations
@@ -20,12 +26,14 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from services.alarm.actions import action_item, notification
+from services.alarm.actions import notification
 from services.alarm.domain import HistoryItem, Outcome, StateRecord, action_key, due_actions
+from services.alarm.domain._format import java_json
 from services.alarm.domain.model import from_epoch
 from services.alarm.domain.transitions import Change
 from services.alarm.records import AnyConfig, kind_of
 from services.alarm.store import AlarmStore
+from services.alarm.topics import NotificationStore, PendingAction, outbox_id
 from stackwatch import logs
 
 LOG = logging.getLogger(__name__)
@@ -37,31 +45,48 @@ class AlarmWriter:
     Args:
         store: the alarm store.
         region: the region the alarm ARNs name (for notifications).
+        outbox: where due actions wait for delivery (by default the notification tables of the
+            store's database).
     """
 
-    def __init__(self, store: AlarmStore, region: str) -> None:
+    def __init__(self, store: AlarmStore, region: str, outbox: NotificationStore | None = None) -> None:
         self.store = store
         self.region = region
+        self.outbox = outbox or NotificationStore(store.engine, store.database)
         self.lock = asyncio.Lock()
+        #: Called after due actions were queued (the dispatcher sets it to wake itself up).
+        self.wake: Callable[[], None] = lambda: None
         #: Called as ``after_change(account, name, now)`` after a change of value (composites' parents).
         self.after_change: Callable[[str, str, float], Awaitable[None]] | None = None
 
     async def record(self, account: str, arn: str, config: AnyConfig, old: StateRecord, outcome: Outcome,
                      now: float) -> None:
         """Write what ``outcome`` changed (call with :attr:`lock` held)."""
-        moment = from_epoch(now)
+        pending = self._pending(account, arn, config, old, outcome, now)
+        if pending:
+            await self.outbox.ready()
+            await self.outbox.add_pending(pending, now)
         if outcome.change is not Change.NONE:
             await self.store.write_state(account, config.name, outcome.state, now)
         items: list[HistoryItem] = [outcome.history] if outcome.history is not None else []
-        due = due_actions(outcome, config.actions(), config.actions_enabled)
-        if due:
-            key = action_key(arn, outcome, moment)
-            message = notification(config, arn, str(old.value), outcome, self.region)
-            items.extend(action_item(target, message, key, moment) for target in due)
         await self.store.add_history(account, [(config.name, item) for item in items], now, kind_of(config))
+        if pending:
+            self.wake()
         if outcome.change is Change.VALUE:
             token = logs.bind(account=account, alarm_arn=arn)
             LOG.info("alarm %s: %s -> %s", config.name, old.value, outcome.state.value)
             logs.unbind(token)
             if self.after_change is not None:
                 await self.after_change(account, config.name, now)
+
+    def _pending(self, account: str, arn: str, config: AnyConfig, old: StateRecord, outcome: Outcome,
+                 now: float) -> list[PendingAction]:
+        """The outbox rows of the actions ``outcome`` makes due (one per target, keyed as the domain says)."""
+        due = due_actions(outcome, config.actions(), config.actions_enabled)
+        if not due:
+            return []
+        key = action_key(arn, outcome, from_epoch(now))
+        message = java_json(notification(config, arn, str(old.value), outcome, self.region))
+        return [PendingAction(account, outbox_id(key, target), config.name, arn, target, key, message,
+                              round(now * 1000), outcome.state.reason_data or "", kind_of(config))
+                for target in due]

@@ -33,7 +33,7 @@ LOG = logging.getLogger(__name__)
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 #: SigV4 service names of the APIs StackWatch serves.
-SERVICES = frozenset({"monitoring", "autoscaling"})
+SERVICES = frozenset({"monitoring", "autoscaling", "sns"})
 SIGV2_METHODS = frozenset({"HmacSHA256", "HmacSHA1"})
 _BAD_SIGNATURE = ("The request signature we calculated does not match the signature you provided. Check "
                   "your AWS Secret Access Key and signing method. Consult the service documentation for details.")

@@ -19,6 +19,7 @@ from services.auth.main import running as auth_running
 from services.autoscale.main import running as autoscale_running
 from services.ingest.main import running as ingest_running
 from stackwatch.config import AlarmSettings, AuthSettings, AutoscaleSettings, GatewaySettings, IngestSettings
+from stackwatch.supervisor import free_port
 
 INTERNAL_KEY = b"e2e-internal-key-0123456789abcdef"
 #: Seconds between the alarm scheduler's passes in the e2e stack.
@@ -45,6 +46,7 @@ class Stack:
         self.auth_options = auth if auth is not None else {"credentials_file": str(self.creds_file)}
         self.gateway_options = gateway
         self.wal_dir = workdir / "wal"  # as `stackwatch up` runs ingest: acknowledged once logged
+        self.signing_key_file = workdir / "sns-signing-key.pem"
         self.endpoint = ""
         self._ready = threading.Event()
         self._error: BaseException | None = None
@@ -87,16 +89,21 @@ class Stack:
                 auth_address=f"127.0.0.1:{auth.port}", wal_dir=str(self.wal_dir)), INTERNAL_KEY))
             autoscale = await stack.enter_async_context(autoscale_running(AutoscaleSettings(
                 bind="127.0.0.1:0", store_url=self.store_url, database=f"{self.database}_autoscale"), INTERNAL_KEY))
+            # the gateway's port is chosen first: SNS messages name its URL
+            gateway_port = self.gateway_options.pop("port", None) or free_port()
             # the same store (chDB allows one path per process), a database of its own; evaluation
-            # passes every half second so alarm tests wait for periods, not for the scheduler
+            # passes every half second so alarm tests wait for periods, not for the scheduler;
+            # deliveries retry quickly so retry tests wait for retries, not for backoff
             alarm = await stack.enter_async_context(alarm_running(AlarmSettings(
                 bind="127.0.0.1:0", store_url=self.store_url, database=f"{self.database}_alarms",
                 auth_address=f"127.0.0.1:{auth.port}", ingest_address=f"127.0.0.1:{ingest.port}",
-                evaluation_interval=ALARM_EVALUATION_INTERVAL), INTERNAL_KEY))
+                autoscale_address=f"127.0.0.1:{autoscale.port}", public_url=f"http://127.0.0.1:{gateway_port}",
+                signing_key_file=str(self.signing_key_file), delivery_first_wait=0.05, delivery_max_wait=0.5,
+                delivery_deadline=10.0, evaluation_interval=ALARM_EVALUATION_INTERVAL), INTERNAL_KEY))
             self.auth_port, self.ingest_port, self.alarm_port = auth.port, ingest.port, alarm.port
             self.autoscale_port = autoscale.port
             runner, port = await start(GatewaySettings(
-                host="127.0.0.1", port=0, auth_address=f"127.0.0.1:{auth.port}",
+                host="127.0.0.1", port=gateway_port, auth_address=f"127.0.0.1:{auth.port}",
                 ingest_address=f"127.0.0.1:{ingest.port}", alarm_address=f"127.0.0.1:{alarm.port}",
                 autoscale_address=f"127.0.0.1:{autoscale.port}", **self.gateway_options))
             stack.push_async_callback(runner.cleanup)

@@ -128,8 +128,13 @@ def test_a_composite_follows_its_children(cw, namespace):
                                                       "Alarm updated from INSUFFICIENT_DATA to OK"]
     assert {h["AlarmType"] for h in history} == {"CompositeAlarm"}
     assert cw.describe_alarm_history(AlarmName=parent)["AlarmHistoryItems"] == []  # metric alarms only
-    [action] = cw.describe_alarm_history(AlarmName=parent, AlarmTypes=["CompositeAlarm"],
-                                         HistoryItemType="Action")["AlarmHistoryItems"]
+    deadline = time.monotonic() + 10  # the dispatcher records the action once it has run
+    while not (found := cw.describe_alarm_history(AlarmName=parent, AlarmTypes=["CompositeAlarm"],
+                                                  HistoryItemType="Action")["AlarmHistoryItems"]):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    [action] = found
     assert action["HistorySummary"].endswith("arn:aws:sns:us-east-1:123456789012:ops")
     children = cw.describe_alarms(ChildrenOfAlarmName=parent)
     assert sorted(c["AlarmName"] for c in children["MetricAlarms"]) == sorted([a, b])

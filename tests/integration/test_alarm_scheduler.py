@@ -16,6 +16,7 @@ from services.alarm.domain.model import from_epoch
 from services.alarm.records import AlarmConfig
 from services.alarm.scheduler import Scheduler
 from services.alarm.store import AlarmStore
+from services.alarm.topics import NotificationStore
 from services.alarm.writer import AlarmWriter
 from stackwatch import errors
 from stackwatch.clock import FakeClock
@@ -82,9 +83,11 @@ async def test_an_alarm_is_evaluated_once_per_closed_period(world):
     history = await store.history("acct", ascending=True)
     assert [(h.item.item_type, h.item.summary) for h in history] == [
         ("StateUpdate", "Alarm updated from INSUFFICIENT_DATA to ALARM"),
-        ("Action", "Failed to execute action arn:aws:sns:us-east-1:123456789012:ops"),
         ("StateUpdate", "Alarm updated from ALARM to OK"),
     ]
+    # the ALARM action waits in the outbox for the dispatcher (which writes its Action item)
+    [due] = await NotificationStore(store.engine, store.database).pending()
+    assert (due.alarm_name, due.target) == ("cpu", "arn:aws:sns:us-east-1:123456789012:ops")
 
 
 async def test_an_unreachable_ingest_leaves_the_state_alone(world):

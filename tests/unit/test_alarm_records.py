@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.alarm.actions import MAX_SUMMARY, action_item, notification
+from services.alarm.actions import MAX_SUMMARY, action_item, notification, subject
 from services.alarm.domain import AlarmKind, AlarmState, TreatMissingData, initial_state, set_alarm_state
 from services.alarm.records import AlarmConfig
 from stackwatch import errors
@@ -54,15 +54,24 @@ def test_history_document_uses_cloudwatchs_keys():
     assert doc["alarmConfigurationUpdatedTimestamp"] == "2026-12-03T10:00:00.000+0000"
 
 
-def test_an_action_item_says_it_was_not_delivered_and_what_would_have_been():
+def test_action_items_say_what_was_published_and_how_it_went():
     outcome = set_alarm_state(AlarmKind.METRIC, initial_state(T0), "ALARM", "testing", None, T0)
-    message = notification(CONFIG, ARN, "INSUFFICIENT_DATA", outcome, "us-east-1")
-    item = action_item("arn:aws:sns:us-east-1:123456789012:ops", message, "key#1", T0)
-    assert (item.item_type, item.summary) == ("Action", "Failed to execute action arn:aws:sns:us-east-1:123456789012:ops")
-    data = json.loads(item.data)
-    assert (data["actionState"], data["idempotencyKey"]) == ("Failed", "key#1")
+    message = json.dumps(notification(CONFIG, ARN, "INSUFFICIENT_DATA", outcome, "us-east-1"))
+    failed = action_item("arn:aws:sns:us-east-1:123456789012:ops", message, T0, error="HTTP 400")
+    assert (failed.item_type, failed.summary) == ("Action", "Failed to execute action arn:aws:sns:us-east-1:123456789012:ops")
+    data = json.loads(failed.data)
+    assert (data["actionState"], data["error"], data["notificationResource"]) == (
+        "Failed", "HTTP 400", "arn:aws:sns:us-east-1:123456789012:ops")
     published = json.loads(data["publishedMessage"])
     assert (published["NewStateValue"], published["AWSAccountId"]) == (str(AlarmState.ALARM), "123456789012")
     assert published["Trigger"]["Statistic"] == "AVERAGE"
-    long = action_item("arn:" + "x" * 400, message, "k", T0)
+    done = action_item("arn:aws:sns:us-east-1:123456789012:ops", message, T0)
+    assert done.summary == "Successfully executed action arn:aws:sns:us-east-1:123456789012:ops"
+    assert json.loads(done.data)["actionState"] == "Succeeded" and "error" not in json.loads(done.data)
+    long = action_item("arn:" + "x" * 400, message, T0)
     assert len(long.summary) == MAX_SUMMARY and long.summary.endswith("...")
+
+
+def test_the_subject_is_cloudwatchs_and_at_most_100_characters():
+    assert subject("cpu", "ALARM", "us-east-1") == 'ALARM: "cpu" in us-east-1'
+    assert len(subject("x" * 200, "OK", "us-east-1")) == 100

@@ -206,7 +206,13 @@ class AutoscaleServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ExecutePolicy(self, request, context):
-        """Run a scaling policy: a user's ExecutePolicy, or an alarm action (at least once, deduplicated by key).
+        """Run a scaling policy: a user's ExecutePolicy, or an alarm action.
+
+        An alarm action carries a principal token naming the alarm's account (user "stackwatch-alarm");
+        the policy must belong to that account. The alarm service retries UNAVAILABLE, DEADLINE_EXCEEDED
+        and RESOURCE_EXHAUSTED with backoff for a bounded time, re-sending the same idempotency_key;
+        any other status (INVALID_ARGUMENT for an unknown group or policy, as AWS's ValidationError) is
+        final. A repeat of an idempotency_key already executed answers OK (duplicate) without scaling again.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
