@@ -283,7 +283,9 @@ class AutoscaleServicer(autoscale_pb2_grpc.AutoscaleServiceServicer):
                 if not lcs:
                     raise errors.ValidationError(f"Launch configuration name not found - Launch configuration "
                                                  f"{lc_name} not found")
-                group = _replace(group, launch_configuration=lcs[0])
+                kept = group.launch_configuration  # the group's zone and networks stay its own
+                group = _replace(group, launch_configuration=dataclasses.replace(
+                    lcs[0], zone_id=kept.zone_id or lcs[0].zone_id, network_ids=kept.network_ids or lcs[0].network_ids))
             for field in ("health_check_type", "health_check_grace_period"):
                 if request.HasField(field):
                     group = _replace(group, **{field: getattr(request, field)})

@@ -144,6 +144,15 @@ def test_errors_are_auto_scalings(asg):
     asg.delete_launch_configuration(LaunchConfigurationName=g["LaunchConfigurationName"])
 
 
+def test_a_new_launch_configuration_keeps_the_groups_zone_and_networks(asg):
+    name = _group(asg)
+    asg.create_launch_configuration(LaunchConfigurationName=f"{name}-v2", ImageId="tmpl-2", InstanceType="o")
+    asg.update_auto_scaling_group(AutoScalingGroupName=name, LaunchConfigurationName=f"{name}-v2", MaxSize=6)
+    [g] = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"]
+    assert (g["LaunchConfigurationName"], g["MaxSize"], g["DesiredCapacity"]) == (f"{name}-v2", 6, 1)
+    assert (g["AvailabilityZones"], g["VPCZoneIdentifier"]) == (["zone-uuid"], "net-1,net-2")
+
+
 def test_suspend_and_resume_processes(asg):
     name = _group(asg)
     asg.suspend_processes(AutoScalingGroupName=name, ScalingProcesses=["Launch", "AlarmNotification"])
