@@ -6,7 +6,7 @@ One handler serves every request on ``/`` (json, query) and ``/service/...`` (rp
       ─> detect service, protocol, operation        (gateway.awsproto.detect)
       ─> SigV4 fields from the *raw* request        (gateway.sigv4)  ─> auth.Authenticate
       ─> parse params from the model                (gateway.awsproto)
-      ─> operation table  (gateway.apis.cloudwatch, .alarms, .sns) ─> ingest, alarm (AlarmService,
+      ─> operation table  (gateway.apis.cloudwatch, .alarms, .sns, .autoscaling) ─> ingest, alarm (AlarmService,
                                                                         NotificationService)
       ─> serialize result or error in the request's protocol
 
@@ -41,7 +41,7 @@ from typing import NoReturn
 from aiohttp import HttpVersion11, web
 
 from gateway import awsproto, body, links, sigv4
-from gateway.apis import alarms, cloudwatch, sns
+from gateway.apis import alarms, autoscaling, cloudwatch, sns
 from gateway.calls import Backends, Call
 from gateway.connections import ConnectionGuard, GuardedSite, fd_bounded
 from gateway.serverlog import ServerLog
@@ -55,6 +55,7 @@ SETTINGS = web.AppKey("settings", GatewaySettings)
 GUARD = web.AppKey("connection_guard", ConnectionGuard)
 LIMITED_LOG = web.AppKey("limited_log", logs.RateLimitedLog)
 OPERATIONS = {awsproto.CLOUDWATCH.signing_name: {**cloudwatch.OPERATIONS, **alarms.OPERATIONS},
+              awsproto.AUTOSCALING.signing_name: autoscaling.OPERATIONS,
               awsproto.SNS.signing_name: sns.OPERATIONS}
 PARSERS = {awsproto.CLOUDWATCH.signing_name: cloudwatch.PARSERS}  # else awsproto.parse_request
 
@@ -193,7 +194,7 @@ class Gateway:
 async def _backends_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     backends = Backends(settings.auth_address, settings.ingest_address, settings.rpc_timeout,
-                        settings.alarm_address)
+                        settings.alarm_address, settings.autoscale_address)
     app[BACKENDS] = backends
     yield
     await backends.close()

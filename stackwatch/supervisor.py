@@ -7,7 +7,7 @@ variables), on loopback ports it picks::
 
     stackwatch up ──┬── serve auth      127.0.0.1:<free>     static credentials file
       (this)        ├── serve ingest    127.0.0.1:<free>     chDB store + write-ahead log in the data dir
-                    ├── serve autoscale 127.0.0.1:<free>     (answers UNIMPLEMENTED until its issue lands)
+                    ├── serve autoscale 127.0.0.1:<free>     chDB store of its own (data dir/autoscale-store)
                     ├── serve alarm     127.0.0.1:<free>     chDB store of its own (data dir/alarm-store);
                     │                                        SNS signing key in the data dir; the
                     │                                        gateway's URL for SNS links
@@ -184,7 +184,8 @@ def stack_components(*, host: str, port: int, data_dir: Path, credentials: Path,
     """The components of ``stackwatch up``: auth, ingest, autoscale, alarm, ``gateways`` gateways.
 
     The store is ``store_url`` (a ClickHouse server), by default chDB in ``data_dir/store`` for
-    ingest and ``data_dir/alarm-store`` for alarm (chDB allows one process per directory);
+    ingest, ``data_dir/autoscale-store`` for autoscale and ``data_dir/alarm-store`` for alarm (chDB
+    allows one process per directory);
     ingest's write-ahead log is ``data_dir/wal`` either way.
     """
     key_file = data_dir / "internal.key"
@@ -206,7 +207,10 @@ def stack_components(*, host: str, port: int, data_dir: Path, credentials: Path,
             **common, "STACKWATCH_INGEST_BIND": ingest, "STACKWATCH_INGEST_AUTH_ADDRESS": auth,
             "STACKWATCH_INGEST_STORE_URL": store_url or f"chdb://{(data_dir / 'store').resolve()}",
             "STACKWATCH_INGEST_WAL_DIR": str((data_dir / "wal").resolve())}, ingest_port),
-        Component("autoscale", "autoscale", {**common, "STACKWATCH_AUTOSCALE_BIND": autoscale}, autoscale_port),
+        Component("autoscale", "autoscale", {
+            **common, "STACKWATCH_AUTOSCALE_BIND": autoscale,
+            "STACKWATCH_AUTOSCALE_STORE_URL": store_url or f"chdb://{(data_dir / 'autoscale-store').resolve()}"},
+            autoscale_port),
         Component("alarm", "alarm", {
             **common, "STACKWATCH_ALARM_BIND": alarm, "STACKWATCH_ALARM_AUTH_ADDRESS": auth,
             "STACKWATCH_ALARM_INGEST_ADDRESS": ingest, "STACKWATCH_ALARM_AUTOSCALE_ADDRESS": autoscale,
@@ -216,7 +220,7 @@ def stack_components(*, host: str, port: int, data_dir: Path, credentials: Path,
     ]
     gateway_env = {**common, "STACKWATCH_GATEWAY_HOST": host, "STACKWATCH_GATEWAY_PORT": str(port),
                    "STACKWATCH_GATEWAY_AUTH_ADDRESS": auth, "STACKWATCH_GATEWAY_INGEST_ADDRESS": ingest,
-                   "STACKWATCH_GATEWAY_ALARM_ADDRESS": alarm,
+                   "STACKWATCH_GATEWAY_ALARM_ADDRESS": alarm, "STACKWATCH_GATEWAY_AUTOSCALE_ADDRESS": autoscale,
                    "STACKWATCH_GATEWAY_REUSE_PORT": "true" if gateways > 1 else "false"}
     for i in range(gateways):
         components.append(Component("gateway" if gateways == 1 else f"gateway-{i + 1}", "gateway", gateway_env,

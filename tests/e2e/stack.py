@@ -87,7 +87,8 @@ class Stack:
             ingest = await stack.enter_async_context(ingest_running(IngestSettings(
                 bind="127.0.0.1:0", store_url=self.store_url, database=self.database,
                 auth_address=f"127.0.0.1:{auth.port}", wal_dir=str(self.wal_dir)), INTERNAL_KEY))
-            autoscale = await stack.enter_async_context(autoscale_running(AutoscaleSettings(bind="127.0.0.1:0")))
+            autoscale = await stack.enter_async_context(autoscale_running(AutoscaleSettings(
+                bind="127.0.0.1:0", store_url=self.store_url, database=f"{self.database}_autoscale"), INTERNAL_KEY))
             # the gateway's port is chosen first: SNS messages name its URL
             gateway_port = self.gateway_options.pop("port", None) or free_port()
             # the same store (chDB allows one path per process), a database of its own; evaluation
@@ -100,10 +101,11 @@ class Stack:
                 signing_key_file=str(self.signing_key_file), delivery_first_wait=0.05, delivery_max_wait=0.5,
                 delivery_deadline=10.0, evaluation_interval=ALARM_EVALUATION_INTERVAL), INTERNAL_KEY))
             self.auth_port, self.ingest_port, self.alarm_port = auth.port, ingest.port, alarm.port
+            self.autoscale_port = autoscale.port
             runner, port = await start(GatewaySettings(
                 host="127.0.0.1", port=gateway_port, auth_address=f"127.0.0.1:{auth.port}",
                 ingest_address=f"127.0.0.1:{ingest.port}", alarm_address=f"127.0.0.1:{alarm.port}",
-                **self.gateway_options))
+                autoscale_address=f"127.0.0.1:{autoscale.port}", **self.gateway_options))
             stack.push_async_callback(runner.cleanup)
             self.endpoint = f"http://127.0.0.1:{port}"
             self._ready.set()

@@ -7,6 +7,7 @@ across a "restart" (a new dispatcher over the same tables).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -28,8 +29,9 @@ from services.autoscale.main import running as autoscale_running
 from stackwatch.clock import FakeClock
 from stackwatch.config import AutoscaleSettings
 from stackwatch.domain.arn import account_number
-from stackwatch.proto.autoscale.v1 import autoscale_pb2_grpc
-from stackwatch.rpc import TokenSigner, open_channel
+from stackwatch.proto.auth.v1 import auth_pb2
+from stackwatch.proto.autoscale.v1 import autoscale_pb2, autoscale_pb2_grpc
+from stackwatch.rpc import TokenSigner, open_channel, principal_metadata
 from stackwatch.store import AsyncEngine
 
 T0 = datetime(2026, 12, 3, 10, 0, tzinfo=UTC).timestamp()
@@ -68,8 +70,15 @@ async def endpoint() -> AsyncIterator[Endpoint]:
     await runner.cleanup()
 
 
+class World(tuple):  # type: ignore[type-arg]
+    """(alarms, topics, router, clock), plus the autoscale stub and tenant metadata for tests that need them."""
+
+    autoscale: autoscale_pb2_grpc.AutoscaleServiceStub
+    metadata: tuple[tuple[str, str], ...]
+
+
 @pytest.fixture
-async def world(async_engine: AsyncEngine, database: str, endpoint: Endpoint):
+async def world(async_engine: AsyncEngine, engine_url: str, database: str, endpoint: Endpoint):
     alarms = AlarmStore(async_engine, database)
     await alarms.ensure_schema()
     topics = NotificationStore(async_engine, database)
@@ -80,13 +89,24 @@ async def world(async_engine: AsyncEngine, database: str, endpoint: Endpoint):
     await topics.put_subscription(StoredSubscription(ACCOUNT, "ops", "s2", f"{TOPIC}:s2", TOPIC, "http", endpoint.url,
                                                      "tok2", False, 2), T0)  # pending: gets nothing
     post = HttpPoster(timeout=2.0)
-    async with autoscale_running(AutoscaleSettings(bind="127.0.0.1:0")) as autoscale:
+    clock = FakeClock(T0)
+    internal = b"integration-key-0123456789"
+    # the autoscale service's tables live in the same test database (no name is shared)
+    async with autoscale_running(AutoscaleSettings(bind="127.0.0.1:0", store_url=engine_url, database=database),
+                                 internal, clock=clock) as autoscale:
         channel = open_channel(f"127.0.0.1:{autoscale.port}")
-        router = ActionRouter(topics, post, autoscale_pb2_grpc.AutoscaleServiceStub(channel),
-                              TokenSigner(b"integration-key-0123456789"), KEY,
+        stub = autoscale_pb2_grpc.AutoscaleServiceStub(channel)
+        metadata = principal_metadata(TokenSigner(internal, clock).issue(auth_pb2.Principal(account_id=ACCOUNT)))
+        await stub.CreateLaunchConfiguration(autoscale_pb2.CreateLaunchConfigurationRequest(
+            launch_configuration=autoscale_pb2.LaunchConfiguration(name="lc", image_id="t", instance_type="o")),
+            metadata=metadata)
+        await stub.CreateAutoScalingGroup(autoscale_pb2.CreateAutoScalingGroupRequest(group=autoscale_pb2.AutoScalingGroup(
+            name="web", min_size=1, max_size=3, launch_configuration_name="lc")), metadata=metadata)
+        router = ActionRouter(topics, post, stub, TokenSigner(internal, clock), KEY,
                               messages.Links("http://127.0.0.1:1", KEY.certificate_name), "us-east-1", QUICK)
-        clock = FakeClock(T0)
-        yield alarms, topics, router, clock
+        world = World((alarms, topics, router, clock))
+        world.autoscale, world.metadata = stub, metadata
+        yield world
         await channel.close()
     await post.close()
 
@@ -161,15 +181,33 @@ async def test_a_client_error_fails_at_once(world, endpoint):
     assert await topics.pending() == []
 
 
-async def test_an_unimplemented_autoscale_service_is_a_failed_action_not_retried(world):
+async def test_an_unknown_scaling_policy_is_a_failed_action_not_retried(world):
     alarms, topics, router, clock = world
     policy = f"arn:aws:autoscaling:us-east-1:{NUMBER}:scalingPolicy:1a2b:autoScalingGroupName/web:policyName/up"
     await topics.add_pending([_due(policy)], T0)
     await _dispatch(alarms, topics, router, clock)
     [item] = await alarms.history(ACCOUNT, item_type="Action")
     assert item.item.summary == f"Failed to execute action {policy}"
-    assert json.loads(item.item.data)["error"].startswith("UNIMPLEMENTED")
+    assert "not found" in json.loads(item.item.data)["error"]
     assert await topics.pending() == []
+
+
+async def test_a_scaling_policy_action_scales_once_however_often_it_is_delivered(world):
+    alarms, topics, router, clock = world
+    put = await world.autoscale.PutScalingPolicy(autoscale_pb2.PutScalingPolicyRequest(policy=autoscale_pb2.ScalingPolicy(
+        auto_scaling_group_name="web", policy_name="up", policy_type="StepScaling",
+        step_adjustments=[autoscale_pb2.StepAdjustment(metric_interval_lower_bound=0, scaling_adjustment=1)],
+        estimated_instance_warmup=0, enabled=True)), metadata=world.metadata)  # no warm-up to hide a repeat
+    row = _due(put.policy_arn)
+    reason = {"threshold": 50.0, "recentDatapoints": [70.0]}
+    row = dataclasses.replace(row, reason_data=json.dumps(reason))
+    for _ in range(2):  # the same row delivered again (a crash before it was marked done)
+        await topics.add_pending([row], T0)
+        await _dispatch(alarms, topics, router, clock)
+    described = await world.autoscale.DescribeAutoScalingGroups(
+        autoscale_pb2.DescribeAutoScalingGroupsRequest(names=["web"]), metadata=world.metadata)
+    assert described.groups[0].desired_capacity == 2
+    assert await _actions(alarms) == [f"Successfully executed action {put.policy_arn}"] * 2
 
 
 @pytest.mark.parametrize("target", [
