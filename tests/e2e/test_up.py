@@ -43,8 +43,7 @@ def up(tmp_path, creds) -> Iterator[Up]:
 def test_up_runs_each_component_in_its_own_process_and_ctrl_c_stops_them_all(up):
     assert set(up.pids) == {"auth", "ingest", "autoscale", "alarm", "gateway-1", "gateway-2"}
     assert len(set(up.pids.values())) == 6 and all(alive(p) for p in up.pids.values())
-    scaling = boto3.client("autoscaling", endpoint_url=up.endpoint, region_name="us-east-1",
-                           aws_access_key_id=AK, aws_secret_access_key=SK, config=Config(retries={"max_attempts": 1}))
+    scaling = up.client("autoscaling")
     scaling.create_launch_configuration(LaunchConfigurationName="lc", ImageId="t", InstanceType="o")
     assert [c["LaunchConfigurationName"] for c in scaling.describe_launch_configurations()["LaunchConfigurations"]] \
         == ["lc"]
