@@ -11,6 +11,9 @@
 ``stackwatch cloudstack-sim``
     A fake CloudStack management server (``stackwatch.cloudstack``) in the foreground, with admin
     and demo tenant keys printed, for demos and development without a real cloud.
+``stackwatch listen``
+    An HTTP endpoint that confirms SNS subscriptions and prints the notifications it receives,
+    signatures verified (``stackwatch.listen``): where alarm actions land in a demo.
 """
 
 from __future__ import annotations
@@ -212,6 +215,20 @@ async def serve(component: str) -> None:
         LOG.info("%s shutting down", component)
 
 
+def _listen(args: argparse.Namespace) -> int:
+    """Run ``stackwatch listen`` in the foreground until Ctrl-C."""
+    from stackwatch.listen import serve
+
+    try:
+        asyncio.run(serve(args.host, args.port, not args.no_confirm))
+    except KeyboardInterrupt:
+        pass
+    except OSError as e:  # port in use
+        print(f"stackwatch listen: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _cloudstack_sim(args: argparse.Namespace) -> int:
     """Run the CloudStack simulator in the foreground until SIGINT/SIGTERM."""
     from stackwatch.cloudstack._sim_cli import run
@@ -258,7 +275,14 @@ def main(argv: list[str] | None = None) -> int:
                        help="how long async jobs stay pending (default 2)")
     p_sim.add_argument("--state-dir", type=Path, default=None,
                        help="keep the generated admin and demo keys here, stable across restarts")
+    p_listen = sub.add_parser("listen", help="receive SNS notifications over HTTP and print them (demos)")
+    p_listen.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
+    p_listen.add_argument("--port", type=int, default=9000, help="port (default 9000; 0 = any free port)")
+    p_listen.add_argument("--no-confirm", action="store_true",
+                          help="print subscription confirmations without confirming them")
     args = parser.parse_args(argv)
+    if args.command == "listen":
+        return _listen(args)
     if args.command == "cloudstack-sim":
         return _cloudstack_sim(args)
 

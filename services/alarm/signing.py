@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
@@ -65,6 +66,27 @@ def canonical_string(message: Mapping[str, str]) -> bytes:
             raise ValueError(f"a {kind} message needs {name}")
         out.append(f"{name}\n{message[name]}\n")
     return "".join(out).encode()
+
+
+def verify(message: Mapping[str, str], certificate_pem: bytes) -> bool:
+    """Whether ``message``'s ``Signature`` is valid under the certificate in ``certificate_pem``.
+
+    What a subscriber does with the certificate it fetched from ``SigningCertURL``; False for an
+    unknown ``SignatureVersion``, a message SNS does not sign, or a bad signature.
+    """
+    digest = _HASHES.get(message.get("SignatureVersion", ""))
+    if digest is None:
+        return False
+    try:
+        certificate = x509.load_pem_x509_certificate(certificate_pem)
+        public = certificate.public_key()
+        if not isinstance(public, rsa.RSAPublicKey):
+            return False
+        public.verify(base64.b64decode(message.get("Signature", "")), canonical_string(message),
+                      padding.PKCS1v15(), digest())
+    except (ValueError, InvalidSignature):
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
+import threading
 import time
 import urllib.request
 import uuid
@@ -296,3 +299,49 @@ def test_breaching_data_notifies_once(sns, cw, subscriber):
     assert message["NewStateReason"].startswith("Threshold Crossed: 1 datapoint [500.0 (")
     time.sleep(3)  # later passes keep it in ALARM: no new transition, no new notification
     assert len(subscriber.of(path, "Notification")) == 1
+
+
+def test_stackwatch_listen_confirms_prints_verified_notifications_and_flags_forgeries(sns, cw, subscriber):
+    proc = subprocess.Popen([sys.executable, "-m", "stackwatch.cli", "listen", "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    assert proc.stdout is not None
+    threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True).start()
+
+    def seen(text: str, count: int = 1, timeout: float = 20.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while sum(text in line for line in list(lines)) < count:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+    try:
+        assert seen("Listening for SNS messages on "), lines
+        url = next(line for line in lines if "Listening" in line).split(" on ")[1].split(" ")[0]
+        topic = sns.create_topic(Name=_unique("listen"))["TopicArn"]
+        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=url)
+        assert seen("subscription confirmed"), lines
+        assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"][0]["SubscriptionArn"].startswith(topic)
+        path = f"/ok/{topic.rsplit(':', 1)[1]}"  # the test's own subscriber gets the same notification
+        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=subscriber.url(path))
+        [confirmation] = subscriber.wait(path, "SubscriptionConfirmation")
+        sns.confirm_subscription(TopicArn=topic, Token=confirmation["Token"])
+
+        alarm = _alarm(cw, topic)
+        cw.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="listen says so")
+        assert seen(f'Subject: ALARM: "{alarm}" in us-east-1'), lines
+        assert sum("Notification from" in line and "signature verified" in line for line in lines) == 1, lines
+        assert seen('"NewStateReason": "listen says so"'), lines
+
+        [genuine] = subscriber.wait(path, "Notification")
+        for body, verdict in (({**genuine, "Message": genuine["Message"].replace("ALARM", "OK")}, "NOT VALID"),
+                              (genuine, "verified")):
+            request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST")
+            with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - the test's own listener
+                assert answer.status == 200
+            assert seen(f"Notification from {topic} (signature {verdict})", count=2 if verdict == "verified" else 1)
+        assert sum(f'Subject: ALARM: "{alarm}"' in line for line in lines) == 2, lines  # the forgery not printed
+    finally:
+        proc.terminate()
+        proc.wait(10)
