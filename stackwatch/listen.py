@@ -26,7 +26,6 @@ from aiohttp import web
 from services.alarm.signing import verify
 
 
-
 class Listener:
     """The endpoint's behaviour, apart from the HTTP server that runs it.
 
