@@ -100,7 +100,7 @@ class CloudStackActuator:
         retrying = AsyncRetrying(
             retry=retry_if_exception(_recoverable),
             stop=stop_after_attempt(self._attempts) | stop_after_delay(self._deadline),
-            wait=wait_exponential_jitter(initial=self._backoff, max=max(self._backoff * 8, 1.0),
+            wait=wait_exponential_jitter(multiplier=self._backoff, max=max(self._backoff * 8, 1.0),
                                          jitter=self._backoff),
             reraise=True,
         )
