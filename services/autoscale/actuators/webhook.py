@@ -107,7 +107,8 @@ class WebhookActuator:
         retrying = AsyncRetrying(
             retry=retry_if_exception(lambda e: isinstance(e, _Retryable)),
             stop=stop_after_attempt(self._attempts) | stop_after_delay(self._deadline),
-            wait=wait_exponential_jitter(multiplier=self._backoff, max=max(self._backoff * 8, 1.0), jitter=self._backoff),
+            wait=wait_exponential_jitter(multiplier=self._backoff, max=max(self._backoff * 8, 1.0),
+                                         jitter=self._backoff),
             reraise=True,
         )
         try:
