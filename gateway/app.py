@@ -37,7 +37,7 @@ from typing import NoReturn
 from aiohttp import HttpVersion11, web
 
 from gateway import awsproto, body, sigv4
-from gateway.apis import alarms, cloudwatch
+from gateway.apis import alarms, autoscaling, cloudwatch
 from gateway.calls import Backends, Call
 from gateway.connections import ConnectionGuard, GuardedSite, fd_bounded
 from gateway.serverlog import ServerLog
@@ -50,7 +50,8 @@ BACKENDS = web.AppKey("backends", Backends)
 SETTINGS = web.AppKey("settings", GatewaySettings)
 GUARD = web.AppKey("connection_guard", ConnectionGuard)
 LIMITED_LOG = web.AppKey("limited_log", logs.RateLimitedLog)
-OPERATIONS = {awsproto.CLOUDWATCH.signing_name: {**cloudwatch.OPERATIONS, **alarms.OPERATIONS}}
+OPERATIONS = {awsproto.CLOUDWATCH.signing_name: {**cloudwatch.OPERATIONS, **alarms.OPERATIONS},
+              awsproto.AUTOSCALING.signing_name: autoscaling.OPERATIONS}
 PARSERS = {awsproto.CLOUDWATCH.signing_name: cloudwatch.PARSERS}  # else awsproto.parse_request
 
 
@@ -188,7 +189,7 @@ class Gateway:
 async def _backends_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     backends = Backends(settings.auth_address, settings.ingest_address, settings.rpc_timeout,
-                        settings.alarm_address)
+                        settings.alarm_address, settings.autoscale_address)
     app[BACKENDS] = backends
     yield
     await backends.close()

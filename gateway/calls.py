@@ -17,6 +17,7 @@ import grpc
 from stackwatch import errors, retry
 from stackwatch.proto.alarm.v1 import alarm_pb2_grpc
 from stackwatch.proto.auth.v1 import auth_pb2, auth_pb2_grpc
+from stackwatch.proto.autoscale.v1 import autoscale_pb2_grpc
 from stackwatch.proto.metrics.v1 import metrics_pb2_grpc
 from stackwatch.rpc import error_from_rpc, open_channel, principal_metadata
 
@@ -25,12 +26,14 @@ class Backends:
     """Channels and stubs to the services, opened once per gateway process."""
 
     def __init__(self, auth_address: str, ingest_address: str, timeout: float,
-                 alarm_address: str = "127.0.0.1:50053") -> None:
+                 alarm_address: str = "127.0.0.1:50053", autoscale_address: str = "127.0.0.1:50054") -> None:
         self.timeout = timeout
-        self._channels = [open_channel(auth_address), open_channel(ingest_address), open_channel(alarm_address)]
+        self._channels = [open_channel(auth_address), open_channel(ingest_address), open_channel(alarm_address),
+                          open_channel(autoscale_address)]
         self.auth = auth_pb2_grpc.AuthServiceStub(self._channels[0])
         self.ingest = metrics_pb2_grpc.IngestServiceStub(self._channels[1])
         self.alarm = alarm_pb2_grpc.AlarmServiceStub(self._channels[2])
+        self.autoscale = autoscale_pb2_grpc.AutoscaleServiceStub(self._channels[3])
 
     async def authenticate(self, request: auth_pb2.AuthenticateRequest) -> auth_pb2.AuthenticateResponse:
         """Ask the auth service who signed the request (retried: it is a pure lookup)."""
@@ -66,6 +69,10 @@ class Call:
     async def alarm(self, method: str, request: Any, *, idempotent: bool = True) -> Any:
         """Call ``AlarmService/<method>`` for this principal."""
         return await self._call(getattr(self.backends.alarm, method), request, idempotent)
+
+    async def autoscale(self, method: str, request: Any, *, idempotent: bool = True) -> Any:
+        """Call ``AutoscaleService/<method>`` for this principal."""
+        return await self._call(getattr(self.backends.autoscale, method), request, idempotent)
 
     async def _call(self, stub_method: Any, request: Any, idempotent: bool) -> Any:
         metadata = principal_metadata(self.token)

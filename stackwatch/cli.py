@@ -204,7 +204,8 @@ async def serve(component: str) -> None:
         else:
             from services.autoscale.main import running as autoscale_running
 
-            await stack.enter_async_context(autoscale_running(AutoscaleSettings()))
+            await stack.enter_async_context(
+                autoscale_running(AutoscaleSettings(), CommonSettings().internal_key_bytes()))
         _settle_heap()
         notify_ready()
         await stop.wait()

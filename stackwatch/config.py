@@ -80,6 +80,8 @@ class GatewaySettings(BaseSettings):
     """``host:port`` of the ingest service."""
     alarm_address: str = "127.0.0.1:50053"
     """``host:port`` of the alarm service."""
+    autoscale_address: str = "127.0.0.1:50054"
+    """``host:port`` of the autoscale service."""
     rpc_timeout: float = Field(default=10.0, gt=0)
     """Deadline in seconds for each call to a service."""
     max_body_bytes: int = Field(default=1_048_576 * 2, gt=0)
@@ -258,9 +260,17 @@ class AlarmSettings(ServiceSettings):
 
 
 class AutoscaleSettings(ServiceSettings):
-    """The autoscale service (prefix ``STACKWATCH_AUTOSCALE_``); not implemented yet."""
+    """The autoscale service (prefix ``STACKWATCH_AUTOSCALE_``)."""
 
     model_config = SettingsConfigDict(env_prefix="STACKWATCH_AUTOSCALE_", frozen=True, extra="ignore")
 
     bind: str = "0.0.0.0:50054"
     """gRPC listen address."""
+    store_url: str = "clickhouse://127.0.0.1:9000"
+    """``clickhouse://host:port`` (server) or ``chdb:///data/dir`` (embedded; a directory of its own)."""
+    database: str = "stackwatch_autoscale"
+    """Database that holds the autoscale tables (groups, policies, activities, instances)."""
+    store_threads: int = Field(default=2, gt=0)
+    """Threads doing blocking store I/O."""
+    region: str = "us-east-1"
+    """The region written in Auto Scaling ARNs."""

@@ -100,3 +100,10 @@ BY_CODE: dict[str, type[ServiceError]] = {
 def error_for(code: str, message: str) -> ServiceError:
     """Build the error class registered for ``code`` (``InternalFailure`` if unknown)."""
     return BY_CODE.get(code, InternalFailure)(message)
+
+
+# Auto Scaling's modeled errors (shapes *Fault; the codecs look the shape up by code).
+AlreadyExists = _error("AlreadyExists", "AlreadyExists", 400, True)
+ResourceInUse = _error("ResourceInUse", "ResourceInUse", 400, True)
+ScalingActivityInProgress = _error("ScalingActivityInProgress", "ScalingActivityInProgress", 400, True)
+BY_CODE.update({cls.code: cls for cls in (AlreadyExists, ResourceInUse, ScalingActivityInProgress)})

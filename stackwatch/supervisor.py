@@ -7,6 +7,7 @@ variables), on loopback ports it picks::
 
     stackwatch up ──┬── serve auth      127.0.0.1:<free>     static credentials file
       (this)        ├── serve ingest    127.0.0.1:<free>     chDB store + write-ahead log in the data dir
+                    ├── serve autoscale 127.0.0.1:<free>     chDB store of its own (data dir/autoscale-store)
                     ├── serve alarm     127.0.0.1:<free>     chDB store of its own (data dir/alarm-store)
                     └── serve gateway × N  <host>:<port>     SO_REUSEPORT when N > 1: the kernel
                                                              spreads connections over them
@@ -178,21 +179,23 @@ class Supervisor:
 
 def stack_components(*, host: str, port: int, data_dir: Path, credentials: Path, gateways: int,
                      store_url: str | None = None, log_format: str = "text") -> list[Component]:
-    """The components of ``stackwatch up``: auth, ingest, alarm, ``gateways`` gateways.
+    """The components of ``stackwatch up``: auth, ingest, autoscale, alarm, ``gateways`` gateways.
 
     The store is ``store_url`` (a ClickHouse server), by default chDB in ``data_dir/store`` for
-    ingest and ``data_dir/alarm-store`` for alarm (chDB allows one process per directory);
+    ingest, ``data_dir/autoscale-store`` for autoscale and ``data_dir/alarm-store`` for alarm (chDB
+    allows one process per directory);
     ingest's write-ahead log is ``data_dir/wal`` either way.
     """
     key_file = data_dir / "internal.key"
     if not key_file.exists():
         key_file.write_bytes(os.urandom(32).hex().encode())
         key_file.chmod(0o600)
-    auth_port, ingest_port, alarm_port = free_port(), free_port(), free_port()
+    auth_port, ingest_port, alarm_port, autoscale_port = free_port(), free_port(), free_port(), free_port()
     common = {"STACKWATCH_INTERNAL_KEY_FILE": str(key_file.resolve()), "STACKWATCH_LOG_FORMAT": log_format}
     auth = f"127.0.0.1:{auth_port}"
     ingest = f"127.0.0.1:{ingest_port}"
     alarm = f"127.0.0.1:{alarm_port}"
+    autoscale = f"127.0.0.1:{autoscale_port}"
     components = [
         Component("auth", "auth", {**common, "STACKWATCH_AUTH_BIND": auth,
                                    "STACKWATCH_AUTH_CREDENTIALS_FILE": str(credentials.resolve())}, auth_port),
@@ -200,6 +203,10 @@ def stack_components(*, host: str, port: int, data_dir: Path, credentials: Path,
             **common, "STACKWATCH_INGEST_BIND": ingest, "STACKWATCH_INGEST_AUTH_ADDRESS": auth,
             "STACKWATCH_INGEST_STORE_URL": store_url or f"chdb://{(data_dir / 'store').resolve()}",
             "STACKWATCH_INGEST_WAL_DIR": str((data_dir / "wal").resolve())}, ingest_port),
+        Component("autoscale", "autoscale", {
+            **common, "STACKWATCH_AUTOSCALE_BIND": autoscale,
+            "STACKWATCH_AUTOSCALE_STORE_URL": store_url or f"chdb://{(data_dir / 'autoscale-store').resolve()}"},
+            autoscale_port),
         Component("alarm", "alarm", {
             **common, "STACKWATCH_ALARM_BIND": alarm, "STACKWATCH_ALARM_AUTH_ADDRESS": auth,
             "STACKWATCH_ALARM_INGEST_ADDRESS": ingest,
@@ -207,7 +214,7 @@ def stack_components(*, host: str, port: int, data_dir: Path, credentials: Path,
     ]
     gateway_env = {**common, "STACKWATCH_GATEWAY_HOST": host, "STACKWATCH_GATEWAY_PORT": str(port),
                    "STACKWATCH_GATEWAY_AUTH_ADDRESS": auth, "STACKWATCH_GATEWAY_INGEST_ADDRESS": ingest,
-                   "STACKWATCH_GATEWAY_ALARM_ADDRESS": alarm,
+                   "STACKWATCH_GATEWAY_ALARM_ADDRESS": alarm, "STACKWATCH_GATEWAY_AUTOSCALE_ADDRESS": autoscale,
                    "STACKWATCH_GATEWAY_REUSE_PORT": "true" if gateways > 1 else "false"}
     for i in range(gateways):
         components.append(Component("gateway" if gateways == 1 else f"gateway-{i + 1}", "gateway", gateway_env,

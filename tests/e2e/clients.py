@@ -47,3 +47,11 @@ def cloudwatch(endpoint: str, protocol: str, access_key: str, secret: str, root:
     client = session.client("cloudwatch", endpoint_url=endpoint, config=Config(**config))
     assert client.meta.service_model.resolved_protocol == PROTOCOLS[protocol]
     return client
+
+
+def autoscaling(endpoint: str, access_key: str, secret: str, **config: Any) -> Any:
+    """An Auto Scaling client for ``endpoint`` (query protocol, the only one its model declares)."""
+    session = boto3.session.Session(aws_access_key_id=access_key, aws_secret_access_key=secret,
+                                    region_name="us-east-1")
+    config = {"retries": {"max_attempts": 1, "mode": "standard"}, **config}
+    return session.client("autoscaling", endpoint_url=endpoint, config=Config(**config))

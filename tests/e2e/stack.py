@@ -16,8 +16,9 @@ from typing import Any
 
 from services.alarm.main import running as alarm_running
 from services.auth.main import running as auth_running
+from services.autoscale.main import running as autoscale_running
 from services.ingest.main import running as ingest_running
-from stackwatch.config import AlarmSettings, AuthSettings, GatewaySettings, IngestSettings
+from stackwatch.config import AlarmSettings, AuthSettings, AutoscaleSettings, GatewaySettings, IngestSettings
 
 INTERNAL_KEY = b"e2e-internal-key-0123456789abcdef"
 #: Seconds between the alarm scheduler's passes in the e2e stack.
@@ -84,6 +85,8 @@ class Stack:
             ingest = await stack.enter_async_context(ingest_running(IngestSettings(
                 bind="127.0.0.1:0", store_url=self.store_url, database=self.database,
                 auth_address=f"127.0.0.1:{auth.port}", wal_dir=str(self.wal_dir)), INTERNAL_KEY))
+            autoscale = await stack.enter_async_context(autoscale_running(AutoscaleSettings(
+                bind="127.0.0.1:0", store_url=self.store_url, database=f"{self.database}_autoscale"), INTERNAL_KEY))
             # the same store (chDB allows one path per process), a database of its own; evaluation
             # passes every half second so alarm tests wait for periods, not for the scheduler
             alarm = await stack.enter_async_context(alarm_running(AlarmSettings(
@@ -91,10 +94,11 @@ class Stack:
                 auth_address=f"127.0.0.1:{auth.port}", ingest_address=f"127.0.0.1:{ingest.port}",
                 evaluation_interval=ALARM_EVALUATION_INTERVAL), INTERNAL_KEY))
             self.auth_port, self.ingest_port, self.alarm_port = auth.port, ingest.port, alarm.port
+            self.autoscale_port = autoscale.port
             runner, port = await start(GatewaySettings(
                 host="127.0.0.1", port=0, auth_address=f"127.0.0.1:{auth.port}",
                 ingest_address=f"127.0.0.1:{ingest.port}", alarm_address=f"127.0.0.1:{alarm.port}",
-                **self.gateway_options))
+                autoscale_address=f"127.0.0.1:{autoscale.port}", **self.gateway_options))
             stack.push_async_callback(runner.cleanup)
             self.endpoint = f"http://127.0.0.1:{port}"
             self._ready.set()

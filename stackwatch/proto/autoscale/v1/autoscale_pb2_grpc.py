@@ -35,21 +35,112 @@ class AutoscaleServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.CreateLaunchConfiguration = channel.unary_unary(
+                '/stackwatch.proto.autoscale.v1.AutoscaleService/CreateLaunchConfiguration',
+                request_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.CreateLaunchConfigurationRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.CreateLaunchConfigurationResponse.FromString,
+                _registered_method=True)
+        self.DescribeLaunchConfigurations = channel.unary_unary(
+                '/stackwatch.proto.autoscale.v1.AutoscaleService/DescribeLaunchConfigurations',
+                request_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribeLaunchConfigurationsRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribeLaunchConfigurationsResponse.FromString,
+                _registered_method=True)
+        self.DeleteLaunchConfiguration = channel.unary_unary(
+                '/stackwatch.proto.autoscale.v1.AutoscaleService/DeleteLaunchConfiguration',
+                request_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DeleteLaunchConfigurationRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DeleteLaunchConfigurationResponse.FromString,
+                _registered_method=True)
         self.CreateAutoScalingGroup = channel.unary_unary(
                 '/stackwatch.proto.autoscale.v1.AutoscaleService/CreateAutoScalingGroup',
                 request_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.CreateAutoScalingGroupRequest.SerializeToString,
                 response_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.CreateAutoScalingGroupResponse.FromString,
+                _registered_method=True)
+        self.UpdateAutoScalingGroup = channel.unary_unary(
+                '/stackwatch.proto.autoscale.v1.AutoscaleService/UpdateAutoScalingGroup',
+                request_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.UpdateAutoScalingGroupRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.UpdateAutoScalingGroupResponse.FromString,
+                _registered_method=True)
+        self.DeleteAutoScalingGroup = channel.unary_unary(
+                '/stackwatch.proto.autoscale.v1.AutoscaleService/DeleteAutoScalingGroup',
+                request_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DeleteAutoScalingGroupRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DeleteAutoScalingGroupResponse.FromString,
+                _registered_method=True)
+        self.DescribeAutoScalingGroups = channel.unary_unary(
+                '/stackwatch.proto.autoscale.v1.AutoscaleService/DescribeAutoScalingGroups',
+                request_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribeAutoScalingGroupsRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribeAutoScalingGroupsResponse.FromString,
+                _registered_method=True)
+        self.DescribeAutoScalingInstances = channel.unary_unary(
+                '/stackwatch.proto.autoscale.v1.AutoscaleService/DescribeAutoScalingInstances',
+                request_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribeAutoScalingInstancesRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribeAutoScalingInstancesResponse.FromString,
+                _registered_method=True)
+        self.SetDesiredCapacity = channel.unary_unary(
+                '/stackwatch.proto.autoscale.v1.AutoscaleService/SetDesiredCapacity',
+                request_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.SetDesiredCapacityRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.SetDesiredCapacityResponse.FromString,
+                _registered_method=True)
+        self.PutScalingPolicy = channel.unary_unary(
+                '/stackwatch.proto.autoscale.v1.AutoscaleService/PutScalingPolicy',
+                request_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.PutScalingPolicyRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.PutScalingPolicyResponse.FromString,
+                _registered_method=True)
+        self.DescribePolicies = channel.unary_unary(
+                '/stackwatch.proto.autoscale.v1.AutoscaleService/DescribePolicies',
+                request_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribePoliciesRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribePoliciesResponse.FromString,
+                _registered_method=True)
+        self.DeletePolicy = channel.unary_unary(
+                '/stackwatch.proto.autoscale.v1.AutoscaleService/DeletePolicy',
+                request_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DeletePolicyRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DeletePolicyResponse.FromString,
                 _registered_method=True)
         self.ExecutePolicy = channel.unary_unary(
                 '/stackwatch.proto.autoscale.v1.AutoscaleService/ExecutePolicy',
                 request_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.ExecutePolicyRequest.SerializeToString,
                 response_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.ExecutePolicyResponse.FromString,
                 _registered_method=True)
+        self.DescribeScalingActivities = channel.unary_unary(
+                '/stackwatch.proto.autoscale.v1.AutoscaleService/DescribeScalingActivities',
+                request_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribeScalingActivitiesRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribeScalingActivitiesResponse.FromString,
+                _registered_method=True)
+        self.SetProcesses = channel.unary_unary(
+                '/stackwatch.proto.autoscale.v1.AutoscaleService/SetProcesses',
+                request_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.SetProcessesRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.SetProcessesResponse.FromString,
+                _registered_method=True)
+        self.TerminateInstance = channel.unary_unary(
+                '/stackwatch.proto.autoscale.v1.AutoscaleService/TerminateInstance',
+                request_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.TerminateInstanceRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.TerminateInstanceResponse.FromString,
+                _registered_method=True)
 
 
 class AutoscaleServiceServicer:
     """Auto Scaling groups and policies.
     """
+
+    def CreateLaunchConfiguration(self, request, context):
+        """Create a launch configuration (AWS CreateLaunchConfiguration).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DescribeLaunchConfigurations(self, request, context):
+        """List launch configurations (AWS DescribeLaunchConfigurations).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteLaunchConfiguration(self, request, context):
+        """Delete a launch configuration not in use (AWS DeleteLaunchConfiguration).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
 
     def CreateAutoScalingGroup(self, request, context):
         """Create a group (AWS CreateAutoScalingGroup).
@@ -58,8 +149,85 @@ class AutoscaleServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateAutoScalingGroup(self, request, context):
+        """Change a group (AWS UpdateAutoScalingGroup).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteAutoScalingGroup(self, request, context):
+        """Delete a group (AWS DeleteAutoScalingGroup).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DescribeAutoScalingGroups(self, request, context):
+        """List groups (AWS DescribeAutoScalingGroups).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DescribeAutoScalingInstances(self, request, context):
+        """List instances (AWS DescribeAutoScalingInstances).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetDesiredCapacity(self, request, context):
+        """Set a group's desired capacity (AWS SetDesiredCapacity).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutScalingPolicy(self, request, context):
+        """Create or replace a scaling policy (AWS PutScalingPolicy).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DescribePolicies(self, request, context):
+        """List scaling policies (AWS DescribePolicies).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeletePolicy(self, request, context):
+        """Delete a scaling policy (AWS DeletePolicy).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ExecutePolicy(self, request, context):
-        """Run a scaling policy because an alarm fired (called by the alarm service, at least once).
+        """Run a scaling policy: a user's ExecutePolicy, or an alarm action (at least once, deduplicated by key).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DescribeScalingActivities(self, request, context):
+        """List scaling activities (AWS DescribeScalingActivities).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetProcesses(self, request, context):
+        """Suspend or resume processes (AWS SuspendProcesses / ResumeProcesses).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TerminateInstance(self, request, context):
+        """Terminate an instance (AWS TerminateInstanceInAutoScalingGroup).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -68,15 +236,85 @@ class AutoscaleServiceServicer:
 
 def add_AutoscaleServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'CreateLaunchConfiguration': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateLaunchConfiguration,
+                    request_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.CreateLaunchConfigurationRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.CreateLaunchConfigurationResponse.SerializeToString,
+            ),
+            'DescribeLaunchConfigurations': grpc.unary_unary_rpc_method_handler(
+                    servicer.DescribeLaunchConfigurations,
+                    request_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribeLaunchConfigurationsRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribeLaunchConfigurationsResponse.SerializeToString,
+            ),
+            'DeleteLaunchConfiguration': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteLaunchConfiguration,
+                    request_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DeleteLaunchConfigurationRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DeleteLaunchConfigurationResponse.SerializeToString,
+            ),
             'CreateAutoScalingGroup': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateAutoScalingGroup,
                     request_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.CreateAutoScalingGroupRequest.FromString,
                     response_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.CreateAutoScalingGroupResponse.SerializeToString,
             ),
+            'UpdateAutoScalingGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateAutoScalingGroup,
+                    request_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.UpdateAutoScalingGroupRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.UpdateAutoScalingGroupResponse.SerializeToString,
+            ),
+            'DeleteAutoScalingGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteAutoScalingGroup,
+                    request_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DeleteAutoScalingGroupRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DeleteAutoScalingGroupResponse.SerializeToString,
+            ),
+            'DescribeAutoScalingGroups': grpc.unary_unary_rpc_method_handler(
+                    servicer.DescribeAutoScalingGroups,
+                    request_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribeAutoScalingGroupsRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribeAutoScalingGroupsResponse.SerializeToString,
+            ),
+            'DescribeAutoScalingInstances': grpc.unary_unary_rpc_method_handler(
+                    servicer.DescribeAutoScalingInstances,
+                    request_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribeAutoScalingInstancesRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribeAutoScalingInstancesResponse.SerializeToString,
+            ),
+            'SetDesiredCapacity': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetDesiredCapacity,
+                    request_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.SetDesiredCapacityRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.SetDesiredCapacityResponse.SerializeToString,
+            ),
+            'PutScalingPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutScalingPolicy,
+                    request_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.PutScalingPolicyRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.PutScalingPolicyResponse.SerializeToString,
+            ),
+            'DescribePolicies': grpc.unary_unary_rpc_method_handler(
+                    servicer.DescribePolicies,
+                    request_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribePoliciesRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribePoliciesResponse.SerializeToString,
+            ),
+            'DeletePolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeletePolicy,
+                    request_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DeletePolicyRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DeletePolicyResponse.SerializeToString,
+            ),
             'ExecutePolicy': grpc.unary_unary_rpc_method_handler(
                     servicer.ExecutePolicy,
                     request_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.ExecutePolicyRequest.FromString,
                     response_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.ExecutePolicyResponse.SerializeToString,
+            ),
+            'DescribeScalingActivities': grpc.unary_unary_rpc_method_handler(
+                    servicer.DescribeScalingActivities,
+                    request_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribeScalingActivitiesRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribeScalingActivitiesResponse.SerializeToString,
+            ),
+            'SetProcesses': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetProcesses,
+                    request_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.SetProcessesRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.SetProcessesResponse.SerializeToString,
+            ),
+            'TerminateInstance': grpc.unary_unary_rpc_method_handler(
+                    servicer.TerminateInstance,
+                    request_deserializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.TerminateInstanceRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.TerminateInstanceResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -89,6 +327,87 @@ def add_AutoscaleServiceServicer_to_server(servicer, server):
 class AutoscaleService:
     """Auto Scaling groups and policies.
     """
+
+    @staticmethod
+    def CreateLaunchConfiguration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.autoscale.v1.AutoscaleService/CreateLaunchConfiguration',
+            stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.CreateLaunchConfigurationRequest.SerializeToString,
+            stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.CreateLaunchConfigurationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DescribeLaunchConfigurations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.autoscale.v1.AutoscaleService/DescribeLaunchConfigurations',
+            stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribeLaunchConfigurationsRequest.SerializeToString,
+            stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribeLaunchConfigurationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteLaunchConfiguration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.autoscale.v1.AutoscaleService/DeleteLaunchConfiguration',
+            stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DeleteLaunchConfigurationRequest.SerializeToString,
+            stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DeleteLaunchConfigurationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
 
     @staticmethod
     def CreateAutoScalingGroup(request,
@@ -118,6 +437,222 @@ class AutoscaleService:
             _registered_method=True)
 
     @staticmethod
+    def UpdateAutoScalingGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.autoscale.v1.AutoscaleService/UpdateAutoScalingGroup',
+            stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.UpdateAutoScalingGroupRequest.SerializeToString,
+            stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.UpdateAutoScalingGroupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteAutoScalingGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.autoscale.v1.AutoscaleService/DeleteAutoScalingGroup',
+            stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DeleteAutoScalingGroupRequest.SerializeToString,
+            stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DeleteAutoScalingGroupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DescribeAutoScalingGroups(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.autoscale.v1.AutoscaleService/DescribeAutoScalingGroups',
+            stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribeAutoScalingGroupsRequest.SerializeToString,
+            stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribeAutoScalingGroupsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DescribeAutoScalingInstances(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.autoscale.v1.AutoscaleService/DescribeAutoScalingInstances',
+            stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribeAutoScalingInstancesRequest.SerializeToString,
+            stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribeAutoScalingInstancesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetDesiredCapacity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.autoscale.v1.AutoscaleService/SetDesiredCapacity',
+            stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.SetDesiredCapacityRequest.SerializeToString,
+            stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.SetDesiredCapacityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutScalingPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.autoscale.v1.AutoscaleService/PutScalingPolicy',
+            stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.PutScalingPolicyRequest.SerializeToString,
+            stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.PutScalingPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DescribePolicies(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.autoscale.v1.AutoscaleService/DescribePolicies',
+            stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribePoliciesRequest.SerializeToString,
+            stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribePoliciesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeletePolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.autoscale.v1.AutoscaleService/DeletePolicy',
+            stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DeletePolicyRequest.SerializeToString,
+            stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DeletePolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def ExecutePolicy(request,
             target,
             options=(),
@@ -134,6 +669,87 @@ class AutoscaleService:
             '/stackwatch.proto.autoscale.v1.AutoscaleService/ExecutePolicy',
             stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.ExecutePolicyRequest.SerializeToString,
             stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.ExecutePolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DescribeScalingActivities(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.autoscale.v1.AutoscaleService/DescribeScalingActivities',
+            stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribeScalingActivitiesRequest.SerializeToString,
+            stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.DescribeScalingActivitiesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetProcesses(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.autoscale.v1.AutoscaleService/SetProcesses',
+            stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.SetProcessesRequest.SerializeToString,
+            stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.SetProcessesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TerminateInstance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.autoscale.v1.AutoscaleService/TerminateInstance',
+            stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.TerminateInstanceRequest.SerializeToString,
+            stackwatch_dot_proto_dot_autoscale_dot_v1_dot_autoscale__pb2.TerminateInstanceResponse.FromString,
             options,
             channel_credentials,
             insecure,
