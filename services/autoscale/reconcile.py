@@ -55,46 +55,9 @@ from services.autoscale.actuators.base import (
     slot_of,
     unit_name,
 )
+from services.autoscale.domain import GroupSpec, ScalingProcess
 
 LOG = logging.getLogger(__name__)
-
-
-# --- the group spec ----------------------------------------------------------------------------
-# The autoscale-core branch owns GroupSpec (services/autoscale/domain/model.py); it had not been
-# committed when this was written, so this is a compatible stand-in with the same field names.
-# Once it lands, replace these two classes by an import from services.autoscale.domain.
-
-
-@dataclass(frozen=True, slots=True)
-class LaunchConfiguration:
-    """How a group's VM is made (same fields as ``services.autoscale.domain.LaunchConfiguration``)."""
-
-    name: str
-    image_id: str
-    instance_type: str
-    zone_id: str = ""
-    network_ids: tuple[str, ...] = ()
-    user_data: str = ""
-    key_name: str = ""
-    security_groups: tuple[str, ...] = ()
-    created_ms: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class GroupSpec:
-    """What the reconciler converges (same fields as ``services.autoscale.domain.GroupSpec``)."""
-
-    account: str
-    name: str
-    min_size: int
-    max_size: int
-    desired_capacity: int
-    launch_configuration: LaunchConfiguration
-    load_balancer_rule_ids: tuple[str, ...] = ()
-    tags: tuple[object, ...] = ()
-    default_cooldown: int = 300
-    health_check_grace_period: int = 0
-    suspended_processes: frozenset[str] = frozenset()
 
 
 # --- steps -------------------------------------------------------------------------------------
@@ -154,10 +117,6 @@ class RepairTags:
 Step = Create | Destroy | Attach | RepairTags
 
 
-def _suspended(spec: GroupSpec, process: str) -> bool:
-    return process in {str(p) for p in spec.suspended_processes}
-
-
 def plan(spec: GroupSpec, units: Sequence[Unit], in_flight: Collection[tuple[str, ...]] = ()) -> list[Step]:
     """The steps that move ``units`` toward ``spec`` (pure; see the module docstring).
 
@@ -176,17 +135,17 @@ def plan(spec: GroupSpec, units: Sequence[Unit], in_flight: Collection[tuple[str
     healthy = [u for u in live if u.healthy and u.id not in destroying]
     steps: list[Step] = []
 
-    if not _suspended(spec, "ReplaceUnhealthy"):
+    if not spec.suspended(ScalingProcess.REPLACE_UNHEALTHY):
         steps += [Destroy(u, "unhealthy") for u in live if not u.healthy and u.id not in destroying]
 
     count = len(healthy) + len(pending)
     victims: list[Unit] = []
-    if count < desired and not _suspended(spec, "Launch"):
+    if count < desired and not spec.suspended(ScalingProcess.LAUNCH):
         room = spec.max_size - len(live) - len(pending)  # all that exists or comes counts
         taken = names | pending
         free = [s for s in range(spec.max_size) if unit_name(spec.account, spec.name, s) not in taken]
         steps += [Create(unit_name(spec.account, spec.name, s), s) for s in free[:max(0, min(desired - count, room))]]
-    elif count > desired and not _suspended(spec, "Terminate"):
+    elif count > desired and not spec.suspended(ScalingProcess.TERMINATE):
         current = launch_fingerprint(spec)
 
         def preference(u: Unit) -> tuple[bool, bool, float, int]:
@@ -198,7 +157,7 @@ def plan(spec: GroupSpec, units: Sequence[Unit], in_flight: Collection[tuple[str
         steps += [Destroy(u, "scale-in") for u in victims]
 
     staying = [u for u in healthy if u not in victims]
-    if not _suspended(spec, "AddToLoadBalancer"):
+    if not spec.suspended(ScalingProcess.ADD_TO_LOAD_BALANCER):
         steps += [Attach(u, rule) for u in staying if u.state == "Running"
                   for rule in spec.load_balancer_rule_ids if rule not in u.lb_rule_ids]
     steps += [RepairTags(u) for u in staying if not u.tagged]
@@ -307,15 +266,17 @@ class Reconciler:
         """Plan again now (the desired capacity changed)."""
         self._wake.set()
 
-    async def pass_once(self) -> list[Step]:
+    async def pass_once(self) -> list[Step] | None:
         """Read, plan, and start the steps not in flight nor waiting after a failure; return them.
+
+        Returns None when the group is gone.
 
         Raises:
             ActuatorError: the units could not be listed.
         """
         spec = await self._spec_source()
         if spec is None:
-            return []
+            return None
         units = await self._actuator.list_units(spec)
         steps = plan(spec, units, self.in_flight)
         now = time.monotonic()
@@ -377,9 +338,8 @@ class Reconciler:
         while True:
             self._wake.clear()
             try:
-                if await self._spec_source() is None:
+                if await self.pass_once() is None:
                     return
-                await self.pass_once()
             except ActuatorError as e:
                 LOG.info("reconcile pass failed: %s", e)
             with contextlib.suppress(TimeoutError):

@@ -15,7 +15,8 @@ from dataclasses import replace
 import pytest
 
 from services.autoscale.actuators import ActuatorError, CloudStackActuator, unit_name
-from services.autoscale.reconcile import Activity, GroupSpec, LaunchConfiguration, Reconciler
+from services.autoscale.domain import GroupSpec, LaunchConfiguration
+from services.autoscale.reconcile import Activity, Reconciler
 from stackwatch.cloudstack import CloudStackClient, CloudStackSimulator, SimState
 
 JOB_SECONDS = 0.05
@@ -224,3 +225,27 @@ async def test_a_failed_step_is_recorded_as_failed(sim: CloudStackSimulator, act
     failed = next(a for a in log.final.values() if a.status == "Failed")
     assert "Error" in failed.status_message
     assert len(vms_of(sim, spec.account)) == 1
+
+
+async def test_run_loop_converges_follows_pokes_and_stops_when_the_group_is_gone(
+        sim: CloudStackSimulator, actuator: CloudStackActuator) -> None:
+    spec = tenant_group(sim)
+    current: dict[str, GroupSpec | None] = {"spec": spec}
+
+    async def source() -> GroupSpec | None:
+        return current["spec"]
+
+    async def until(count: int) -> None:
+        while len(vms_of(sim, spec.account)) != count or any(
+                vm.state != "Running" for vm in vms_of(sim, spec.account)):  # type: ignore[attr-defined]
+            await asyncio.sleep(0.02)
+
+    rec = Reconciler(source, actuator, Activities(), interval=60, retry_delay=0.01)
+    task = asyncio.create_task(rec.run())
+    await asyncio.wait_for(until(2), 10)  # no poke needed: steps that end wake the loop
+    current["spec"] = replace(spec, desired_capacity=3)
+    rec.poke()
+    await asyncio.wait_for(until(3), 10)
+    current["spec"] = None
+    rec.poke()
+    await asyncio.wait_for(task, 5)

@@ -31,7 +31,8 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from services.autoscale.actuators import CloudStackActuator
-from services.autoscale.reconcile import Activity, GroupSpec, LaunchConfiguration, Reconciler
+from services.autoscale.domain import GroupSpec, LaunchConfiguration
+from services.autoscale.reconcile import Activity, Reconciler
 from stackwatch.cloudstack import CloudStackClient, CloudStackSimulator, SimState
 
 EXAMPLES = int(os.environ.get("STACKWATCH_FAULT_EXAMPLES", "60"))

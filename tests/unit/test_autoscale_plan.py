@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.autoscale.actuators import Unit, launch_fingerprint, unit_name
-from services.autoscale.reconcile import Attach, Create, Destroy, GroupSpec, LaunchConfiguration, RepairTags, plan
+from services.autoscale.domain import GroupSpec, LaunchConfiguration, ScalingProcess
+from services.autoscale.reconcile import Attach, Create, Destroy, RepairTags, plan
 
 LC = LaunchConfiguration("lc", "tmpl", "small", "zone")
 SPEC = GroupSpec("acct-1", "web", 1, 3, 2, LC, ("rule-1",))
@@ -86,9 +87,9 @@ def test_untagged_units_found_by_name_are_repaired() -> None:
 
 
 def test_suspended_processes_are_honoured() -> None:
-    spec = dataclasses.replace(SPEC, suspended_processes=frozenset({"Launch", "AddToLoadBalancer"}))
+    spec = dataclasses.replace(SPEC, suspended_processes=frozenset({ScalingProcess.LAUNCH, ScalingProcess.ADD_TO_LOAD_BALANCER}))
     assert plan(spec, [unit(0, lb=False)]) == []
-    spec = dataclasses.replace(SPEC, desired_capacity=1, suspended_processes=frozenset({"Terminate"}))
+    spec = dataclasses.replace(SPEC, desired_capacity=1, suspended_processes=frozenset({ScalingProcess.TERMINATE}))
     assert plan(spec, [unit(0), unit(1)]) == []
 
 

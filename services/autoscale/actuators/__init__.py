@@ -7,7 +7,6 @@ user's HTTP endpoint, for groups whose capacity is not VMs.
 
 from services.autoscale.actuators.base import (
     ActuatorError,
-    GroupLike,
     Unit,
     UnitActuator,
     launch_fingerprint,
@@ -17,5 +16,5 @@ from services.autoscale.actuators.base import (
 from services.autoscale.actuators.cloudstack import CloudStackActuator
 from services.autoscale.actuators.webhook import CapacityChange, WebhookActuator, sign_payload
 
-__all__ = ["ActuatorError", "CapacityChange", "CloudStackActuator", "GroupLike", "Unit", "UnitActuator",
+__all__ = ["ActuatorError", "CapacityChange", "CloudStackActuator", "Unit", "UnitActuator",
            "WebhookActuator", "launch_fingerprint", "sign_payload", "slot_of", "unit_name"]

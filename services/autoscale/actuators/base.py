@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
+
+from services.autoscale.domain import GroupSpec
 
 #: States of a unit that is gone or going (it no longer counts).
 GONE_STATES = frozenset({"Destroyed", "Expunging"})
@@ -47,11 +48,9 @@ def slot_of(account: str, group: str, name: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def launch_fingerprint(group: Any) -> str:
+def launch_fingerprint(group: GroupSpec) -> str:
     """A short digest of the launch configuration a VM is made from (kept in ``stackwatch:launch``)."""
-    lc = getattr(group, "launch_configuration", None)
-    if lc is None:
-        return ""
+    lc = group.launch_configuration
     text = repr((lc.image_id, lc.instance_type, lc.zone_id, tuple(lc.network_ids), lc.user_data, lc.key_name,
                  tuple(lc.security_groups)))
     return hashlib.sha256(text.encode()).hexdigest()[:12]
@@ -90,38 +89,22 @@ class Unit:
         return self.state not in UNHEALTHY_STATES and not self.gone
 
 
-class GroupLike(Protocol):
-    """The fields of a group spec the actuators read (``GroupSpec`` has them)."""
-
-    @property
-    def account(self) -> str:
-        """The tenant (CloudStack account uuid)."""
-
-    @property
-    def name(self) -> str:
-        """The group's name."""
-
-    @property
-    def load_balancer_rule_ids(self) -> Sequence[str]:
-        """The load balancer rules every unit belongs to."""
-
-
 class UnitActuator(Protocol):
     """What runs a group's units. Every method is safe to call again after any failure."""
 
-    async def list_units(self, group: GroupLike) -> list[Unit]:
+    async def list_units(self, group: GroupSpec) -> list[Unit]:
         """Every unit of ``group`` that exists now (found by tag or by name)."""
 
-    async def create_unit(self, group: GroupLike, name: str) -> Unit:
+    async def create_unit(self, group: GroupSpec, name: str) -> Unit:
         """Create the unit ``name``, or return the one that already exists under it."""
 
-    async def destroy_unit(self, group: GroupLike, unit: Unit) -> None:
+    async def destroy_unit(self, group: GroupSpec, unit: Unit) -> None:
         """Take ``unit`` out of its load balancer rules and destroy it for good (gone is success)."""
 
-    async def attach(self, group: GroupLike, unit: Unit, rule_id: str) -> None:
+    async def attach(self, group: GroupSpec, unit: Unit, rule_id: str) -> None:
         """Add ``unit`` to load balancer rule ``rule_id`` (already a member is success)."""
 
-    async def repair_tags(self, group: GroupLike, unit: Unit) -> None:
+    async def repair_tags(self, group: GroupSpec, unit: Unit) -> None:
         """Put the group's tags on a unit found by name only."""
 
 

@@ -53,12 +53,12 @@ from services.autoscale.actuators.base import (
     TAG_GROUP,
     TAG_LAUNCH,
     ActuatorError,
-    GroupLike,
     Unit,
     group_digest,
     launch_fingerprint,
     slot_of,
 )
+from services.autoscale.domain import GroupSpec
 from stackwatch.cloudstack import CloudStackClient, CloudStackError, CloudStackJobTimeout, CloudStackUnavailable
 from stackwatch.cloudstack import map_param as _map_param
 
@@ -123,21 +123,21 @@ class CloudStackActuator:
             self._owners[account_id] = owner
         return owner
 
-    async def _vms(self, group: GroupLike, **filters: Any) -> list[dict[str, Any]]:
+    async def _vms(self, group: GroupSpec, **filters: Any) -> list[dict[str, Any]]:
         owner = await self._owner(group.account)
         vms = await self._cs.list_all("listVirtualMachines", "virtualmachine", **owner, **filters)
         # Scoped by account and domain; checked again so a misbehaving server cannot widen it.
         return [vm for vm in vms if vm.get("account") == owner["account"]
                 and vm.get("domainid") == owner["domainid"] and vm.get("state") not in GONE_STATES]
 
-    def _unit(self, group: GroupLike, vm: dict[str, Any], members: dict[str, set[str]]) -> Unit:
+    def _unit(self, group: GroupSpec, vm: dict[str, Any], members: dict[str, set[str]]) -> Unit:
         tags = {t.get("key"): t.get("value") for t in vm.get("tags") or []}
         return Unit(id=vm["id"], name=vm.get("name", ""), state=vm.get("state", ""),
                     created=_created(vm.get("created")), launch=str(tags.get(TAG_LAUNCH, "")),
                     lb_rule_ids=frozenset(r for r, ids in members.items() if vm["id"] in ids),
                     tagged=tags.get(TAG_GROUP) == group.name and tags.get(TAG_ACCOUNT) == group.account)
 
-    async def list_units(self, group: GroupLike) -> list[Unit]:
+    async def list_units(self, group: GroupSpec) -> list[Unit]:
         """The group's VMs: tagged with it, or named with its digest; with their LB memberships."""
         async def op() -> list[Unit]:
             by_tag = await self._vms(group, **_map_param("tags", [{"key": TAG_GROUP, "value": group.name},
@@ -153,10 +153,10 @@ class CloudStackActuator:
             return [self._unit(group, vm, members) for vm in vms.values()]
         return await self._retry(f"list units of {group.name}", op)
 
-    async def _by_name(self, group: GroupLike, name: str) -> dict[str, Any] | None:
+    async def _by_name(self, group: GroupSpec, name: str) -> dict[str, Any] | None:
         return next(iter(await self._vms(group, name=name)), None)
 
-    async def create_unit(self, group: GroupLike, name: str) -> Unit:
+    async def create_unit(self, group: GroupSpec, name: str) -> Unit:
         """Deploy VM ``name`` unless it exists; wait for its job; tag it. Returns it as it is now."""
         async def op() -> Unit:
             vm = await self._by_name(group, name)
@@ -169,10 +169,8 @@ class CloudStackActuator:
             return unit
         return await self._retry(f"create {name}", op)
 
-    async def _deploy(self, group: GroupLike, name: str) -> dict[str, Any]:
-        lc: Any = getattr(group, "launch_configuration", None)
-        if lc is None:
-            raise CloudStackError(431, None, "the group has no launch configuration", "deployVirtualMachine")
+    async def _deploy(self, group: GroupSpec, name: str) -> dict[str, Any]:
+        lc = group.launch_configuration
         params: dict[str, Any] = {"zoneid": lc.zone_id, "serviceofferingid": lc.instance_type,
                                   "templateid": lc.image_id, "name": name, "displayname": name,
                                   **await self._owner(group.account)}
@@ -208,12 +206,12 @@ class CloudStackActuator:
         return vm if isinstance(vm, dict) else (await self._by_name(group, name) or {"id": started["id"],
                                                                                       "name": name})
 
-    async def _tag(self, group: GroupLike, unit: Unit, vm: dict[str, Any]) -> None:
+    async def _tag(self, group: GroupSpec, unit: Unit, vm: dict[str, Any]) -> None:
         have = {t.get("key") for t in vm.get("tags") or []}
         wanted = [{"key": TAG_GROUP, "value": group.name}, {"key": TAG_ACCOUNT, "value": group.account},
                   {"key": TAG_LAUNCH, "value": launch_fingerprint(group)}]
-        wanted += [{"key": t.key, "value": t.value} for t in getattr(group, "tags", ())
-                   if getattr(t, "propagate_at_launch", False) and not t.key.startswith("stackwatch:")]
+        wanted += [{"key": t.key, "value": t.value} for t in group.tags
+                   if t.propagate_at_launch and not t.key.startswith("stackwatch:")]
         missing = [t for t in wanted if t["key"] not in have]
         if not missing:
             return
@@ -224,7 +222,7 @@ class CloudStackActuator:
             if not (e.errorcode == 431 and "already on" in e.errortext):
                 raise
 
-    async def repair_tags(self, group: GroupLike, unit: Unit) -> None:
+    async def repair_tags(self, group: GroupSpec, unit: Unit) -> None:
         """Put the group's tags on a VM of the group that lacks them (its create was interrupted)."""
         async def op() -> None:
             vm = await self._by_name(group, unit.name)
@@ -232,7 +230,7 @@ class CloudStackActuator:
                 await self._tag(group, unit, vm)
         await self._retry(f"tag {unit.name}", op)
 
-    async def attach(self, group: GroupLike, unit: Unit, rule_id: str) -> None:
+    async def attach(self, group: GroupSpec, unit: Unit, rule_id: str) -> None:
         """``assignToLoadBalancerRule``; a VM already in the rule is success."""
         async def op() -> None:
             try:
@@ -242,7 +240,7 @@ class CloudStackActuator:
                     raise
         await self._retry(f"attach {unit.name} to {rule_id}", op)
 
-    async def destroy_unit(self, group: GroupLike, unit: Unit) -> None:
+    async def destroy_unit(self, group: GroupSpec, unit: Unit) -> None:
         """Remove the VM from the group's LB rules, then destroy it with ``expunge=true``."""
         async def op() -> None:
             vm = await self._by_name(group, unit.name)
