@@ -59,7 +59,7 @@ GRPC_COMPONENTS = ("auth", "ingest", "alarm", "autoscale")
 WORKLOAD_KINDS = ("Deployment", "StatefulSet")
 #: The components whose ``stackwatch serve`` reads the internal key (checked against the code by
 #: test_the_internal_key_is_read_by): exactly these get the Secret.
-KEY_READERS = ("auth", "ingest", "alarm")
+KEY_READERS = ("auth", "ingest", "alarm", "autoscale")
 INTERNAL_KEY_SECRET = "stackwatch-internal-key"
 #: Where auth finds the optional static credentials file once STACKWATCH_AUTH_CREDENTIALS_FILE is
 #: set (commented out in 20-auth.yaml, documented in k8s/README.md).
