@@ -48,6 +48,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from services.autoscale.actuators.base import (
+    STUCK,
     ActuatorError,
     Unit,
     UnitActuator,
@@ -117,7 +118,13 @@ class RepairTags:
 Step = Create | Destroy | Attach | RepairTags
 
 
-def plan(spec: GroupSpec, units: Sequence[Unit], in_flight: Collection[tuple[str, ...]] = ()) -> list[Step]:
+#: Seconds a VM may stay ``Starting`` (or the health check grace period, if longer) before it is
+#: replaced: its deploy job is lost or hung.
+STARTING_LIMIT = 900.0
+
+
+def plan(spec: GroupSpec, units: Sequence[Unit], in_flight: Collection[tuple[str, ...]] = (),
+         now: float | None = None) -> list[Step]:
     """The steps that move ``units`` toward ``spec`` (pure; see the module docstring).
 
     Args:
@@ -125,7 +132,12 @@ def plan(spec: GroupSpec, units: Sequence[Unit], in_flight: Collection[tuple[str
         units: the group's units as last observed.
         in_flight: keys of steps already running (they are not planned again, and creates among
             them count as units).
+        now: the time, to find units stuck in ``Starting`` (None: never stuck).
     """
+    limit = max(float(spec.health_check_grace_period), STARTING_LIMIT)
+    if now is not None:
+        units = [Unit(u.id, u.name, STUCK, u.created, u.launch, u.lb_rule_ids, u.tagged)
+                 if u.state == "Starting" and 0 < u.created < now - limit else u for u in units]
     flying = set(in_flight)
     live = [u for u in units if not u.gone]
     names = {u.name for u in live}
@@ -216,6 +228,10 @@ def describe(step: Step, spec: GroupSpec, count: int, when: float) -> tuple[str,
             return (f"At {at} an instance was started in response to a difference between desired and actual "
                     f"capacity, increasing the capacity from {count} to {count + 1}.",
                     f"Launching a new VM: {name}")
+        case Destroy(unit=unit, why="unhealthy") if unit.state == STUCK:
+            return (f"At {at} an instance was taken out of service because it stayed Starting longer than "
+                    f"{max(float(spec.health_check_grace_period), STARTING_LIMIT):.0f} seconds.",
+                    f"Terminating VM: {unit.name} ({unit.id})")
         case Destroy(unit=unit, why="unhealthy"):
             return (f"At {at} an instance was taken out of service in response to its CloudStack state "
                     f"{unit.state}, which means it cannot serve.", f"Terminating VM: {unit.name} ({unit.id})")
@@ -278,7 +294,7 @@ class Reconciler:
         if spec is None:
             return None
         units = await self._actuator.list_units(spec)
-        steps = plan(spec, units, self.in_flight)
+        steps = plan(spec, units, self.in_flight, self._clock())
         now = time.monotonic()
         ready = [s for s in steps if self._failures.get(s.key, (0, 0.0))[1] <= now]
         count = sum(1 for u in units if u.healthy)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from services.autoscale.actuators import Unit, launch_fingerprint, unit_name
 from services.autoscale.domain import GroupSpec, LaunchConfiguration, ScalingProcess
-from services.autoscale.reconcile import Attach, Create, Destroy, RepairTags, plan
+from services.autoscale.reconcile import Attach, Create, Destroy, RepairTags, describe, plan
 
 LC = LaunchConfiguration("lc", "tmpl", "small", "zone")
 SPEC = GroupSpec("acct-1", "web", 1, 3, 2, LC, ("rule-1",))
@@ -127,3 +127,15 @@ def test_plan_never_plans_past_max_nor_below_desired(units: list[Unit], lo: int,
         1 for s in steps if isinstance(s, Destroy) and s.why == "scale-in")
     desired = min(max(want, spec.min_size), spec.max_size)
     assert healthy_after >= min(desired, sum(1 for u in live if u.healthy) + len(pending))
+
+
+def test_a_unit_stuck_starting_past_the_limit_is_replaced() -> None:
+    stuck = unit(1, "Starting", lb=False, created=1000.0)
+    assert plan(SPEC, [unit(0), stuck], now=1000.0 + 60) == []
+    steps = plan(SPEC, [unit(0), stuck], now=1000.0 + 901)
+    assert [type(s).__name__ for s in steps] == ["Destroy", "Create"] and steps[0].unit.id == "vm-1"
+    cause, description = describe(steps[0], SPEC, 1, 0.0)
+    assert cause == ("At 1970-01-01T00:00:00Z an instance was taken out of service because it stayed Starting "
+                     "longer than 900 seconds.") and description == f"Terminating VM: {name(1)} (vm-1)"
+    patient = dataclasses.replace(SPEC, health_check_grace_period=3600)
+    assert plan(patient, [unit(0), stuck], now=1000.0 + 901) == []
