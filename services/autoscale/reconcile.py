@@ -6,7 +6,8 @@ Two parts, as the alarm evaluator is split from its scheduler:
   past ``max_size`` (everything that exists or is being created counts, unhealthy and
   being-destroyed units included), never plans below the desired capacity (itself
   ``>= min_size``), and only chooses units it observed.
-* :class:`Reconciler` — the driver loop of one group. Each pass reads the spec (desired capacity
+* :class:`Reconciler` — the driver loop of one group of VMs (:class:`WebhookReconciler` is the
+  same for a webhook group, whose capacity is a number). Each pass reads the spec (desired capacity
   from the store) and the units (from CloudStack, by tag and by name), plans, and starts the steps
   not already in flight; each step is recorded as a scaling activity (InProgress, then
   Successful or Failed). It keeps nothing that matters in memory: after a restart, the next pass
@@ -43,7 +44,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -56,6 +57,7 @@ from services.autoscale.actuators.base import (
     slot_of,
     unit_name,
 )
+from services.autoscale.actuators.webhook import CapacityChange, WebhookActuator
 from services.autoscale.domain import GroupSpec, ScalingProcess
 
 LOG = logging.getLogger(__name__)
@@ -368,3 +370,60 @@ class Reconciler:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
+
+
+AckSource = Callable[[], Awaitable[int | None]]
+
+
+class WebhookReconciler:
+    """Converges a webhook group: hands its desired capacity to the endpoint until it says 2xx.
+
+    There are no units to count: the state is the capacity the endpoint last acknowledged, which
+    the caller keeps (``acknowledged``) — the store reads it from the last Successful activity,
+    whose ``details`` carry ``desired`` and ``previous``. A pass with nothing to hand over does
+    nothing; a failed hand-over is a Failed activity and the next pass tries again. Each change's
+    idempotency key is its activity id; the payload *sets* a capacity, so a receiver that acts on
+    a duplicate twice ends in the same place.
+
+    Args:
+        spec_source: reads the group (desired capacity from the store); None when it is gone.
+        acknowledged: the capacity the endpoint last acknowledged (None: never told).
+        actuator: the group's webhook.
+        record: stores a scaling activity (at start and at end).
+        clock: wall clock for activity times.
+    """
+
+    def __init__(self, spec_source: SpecSource, acknowledged: AckSource, actuator: WebhookActuator,
+                 record: Recorder, *, clock: Callable[[], float] = time.time) -> None:
+        self._spec_source = spec_source
+        self._acknowledged = acknowledged
+        self._actuator = actuator
+        self._record = record
+        self._clock = clock
+
+    async def pass_once(self) -> bool | None:
+        """Hand the desired capacity over if the endpoint does not have it: True if it did, None if gone."""
+        spec = await self._spec_source()
+        if spec is None:
+            return None
+        previous = await self._acknowledged()
+        desired = min(max(spec.desired_capacity, spec.min_size), spec.max_size)
+        if previous == desired:
+            return False
+        start = self._clock()
+        before = previous or 0
+        verb = "increasing" if desired > before else "shrinking"
+        cause = (f"At {_at(start)} the capacity was handed to the group's webhook in response to a difference "
+                 f"between desired and actual capacity, {verb} the capacity from {before} to {desired}.")
+        activity = Activity(str(uuid.uuid4()), spec.account, spec.name, cause,
+                            f"Setting the capacity of webhook {self._actuator.url} to {desired}", "InProgress",
+                            start=start, details={"desired": str(desired), "previous": str(before)})
+        await self._record(activity)
+        try:
+            await self._actuator.set_capacity(CapacityChange(spec.name, desired, before, cause, activity.id))
+        except ActuatorError as e:
+            await self._record(replace(activity, status="Failed", status_message=str(e), progress=100,
+                                       end=self._clock()))
+            return False
+        await self._record(replace(activity, status="Successful", progress=100, end=self._clock()))
+        return True

@@ -94,3 +94,40 @@ async def test_a_closed_port_is_retried_then_recoverable() -> None:
     with pytest.raises(ActuatorError) as info:
         await actuator.set_capacity(CHANGE)
     assert info.value.recoverable
+
+
+async def test_webhook_reconciler_hands_over_changes_until_acknowledged(endpoint: Endpoint) -> None:
+    from services.autoscale.domain import GroupSpec, LaunchConfiguration
+    from services.autoscale.reconcile import Activity, WebhookReconciler
+
+    spec = GroupSpec("acct", "heap", 1, 4, 2, LaunchConfiguration("lc", "", ""))
+    acked: dict[str, int] = {}
+    records: list[Activity] = []
+
+    async def source() -> GroupSpec:
+        return spec
+
+    async def acknowledged() -> int | None:
+        return acked.get("n")
+
+    async def record(activity: Activity) -> None:
+        records.append(activity)
+        if activity.status == "Successful":  # what the store does: the last success is the state
+            acked["n"] = int(activity.details["desired"])
+
+    rec = WebhookReconciler(source, acknowledged, WebhookActuator(endpoint.url, SECRET, attempts=2, backoff=0.01),
+                            record)
+    endpoint.answers = [503, 503]  # the first change fails after its two attempts
+    assert await rec.pass_once() is False
+    assert [r.status for r in records] == ["InProgress", "Failed"]
+    assert await rec.pass_once() is True  # the next pass hands it over (a new activity, a new key)
+    assert await rec.pass_once() is False  # nothing left to do: no request
+    assert len(endpoint.seen) == 3 and acked == {"n": 2}
+    first, second = (json.loads(b) for _, b in endpoint.seen[1:])
+    assert (second["desired"], second["previous"]) == (2, 0)
+    assert json.loads(endpoint.seen[0][1])["idempotency_key"] == first["idempotency_key"] != second["idempotency_key"]
+    assert second["idempotency_key"] == records[-1].id and records[-1].status == "Successful"
+    spec = GroupSpec("acct", "heap", 1, 4, 9, LaunchConfiguration("lc", "", ""))  # clamped to max 4
+    assert await rec.pass_once() is True
+    last = json.loads(endpoint.seen[-1][1])
+    assert (last["desired"], last["previous"]) == (4, 2) and "from 2 to 4" in last["cause"]
