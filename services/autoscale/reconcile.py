@@ -259,16 +259,21 @@ class Reconciler:
         actuator: runs the units.
         record: stores a scaling activity (called at start and at end of each step).
         interval: seconds between passes when nothing happens.
+        settle_interval: seconds between passes while a unit is ``Starting`` (to attach it soon).
         retry_delay: first delay before a failed step is tried again (doubles, up to 60 s).
         clock: wall clock for activity times.
     """
 
     def __init__(self, spec_source: SpecSource, actuator: UnitActuator, record: Recorder, *,
-                 interval: float = 10.0, retry_delay: float = 1.0, clock: Callable[[], float] = time.time) -> None:
+                 interval: float = 10.0, settle_interval: float = 2.0, retry_delay: float = 1.0,
+                 clock: Callable[[], float] = time.time) -> None:
         self._spec_source = spec_source
         self._actuator = actuator
         self._record = record
         self._interval = interval
+        self._settle_interval = settle_interval
+        self._starting = False
+        self._planned = True
         self._retry_delay = retry_delay
         self._clock = clock
         self._tasks: dict[tuple[str, ...], asyncio.Task[None]] = {}
@@ -279,6 +284,11 @@ class Reconciler:
     def in_flight(self) -> frozenset[tuple[str, ...]]:
         """Keys of the steps running now."""
         return frozenset(self._tasks)
+
+    @property
+    def settled(self) -> bool:
+        """True when the last pass found nothing to do, nothing runs, and no unit was ``Starting``."""
+        return not self._planned and not self._tasks and not self._starting
 
     def poke(self) -> None:
         """Plan again now (the desired capacity changed)."""
@@ -297,6 +307,8 @@ class Reconciler:
             return None
         units = await self._actuator.list_units(spec)
         steps = plan(spec, units, self.in_flight, self._clock())
+        self._planned = bool(steps)
+        self._starting = any(u.state == "Starting" for u in units)
         now = time.monotonic()
         ready = [s for s in steps if self._failures.get(s.key, (0, 0.0))[1] <= now]
         count = sum(1 for u in units if u.healthy)
@@ -361,7 +373,8 @@ class Reconciler:
             except ActuatorError as e:
                 LOG.info("reconcile pass failed: %s", e)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._interval)
+                await asyncio.wait_for(self._wake.wait(),
+                                       self._settle_interval if self._starting else self._interval)
 
     async def close(self) -> None:
         """Cancel the steps in flight (as a crash would) and wait for them to stop."""

@@ -170,8 +170,8 @@ class Activities:
 async def converge(rec: Reconciler, sim: CloudStackSimulator, spec: GroupSpec, timeout: float = 15.0) -> None:
     async def done() -> None:
         while True:
-            steps = await rec.pass_once()
-            if not steps and not rec.in_flight:
+            await rec.pass_once()
+            if rec.settled:
                 return
             await asyncio.sleep(0.02)
     await asyncio.wait_for(done(), timeout)
@@ -249,3 +249,28 @@ async def test_run_loop_converges_follows_pokes_and_stops_when_the_group_is_gone
     current["spec"] = None
     rec.poke()
     await asyncio.wait_for(task, 5)
+
+
+async def test_a_restart_mid_scale_finishes_the_half_done_vms_without_making_more(
+        sim: CloudStackSimulator, client: CloudStackClient) -> None:
+    spec = replace(tenant_group(sim), desired_capacity=3)
+
+    async def source() -> GroupSpec:
+        return spec
+
+    sim.job_seconds = 0.5  # deploys stay pending: the "crash" comes before tags and LB membership
+    first = Reconciler(source, CloudStackActuator(client, backoff=0.01), Activities(), retry_delay=0.01)
+    await first.pass_once()
+    while len(vms_of(sim, spec.account)) < 3:
+        await asyncio.sleep(0.01)
+    await first.close()  # the service dies: its in-flight steps are cancelled mid-wait
+    assert not any(t.resource_id == vm.id for vm in vms_of(sim, spec.account) for t in sim.state.tags)  # type: ignore[attr-defined]
+    sim.job_seconds = JOB_SECONDS
+    log = Activities()
+    async with CloudStackClient(sim.endpoint, *sim.admin_keys, backoff=0.01, job_poll=0.02) as fresh:
+        second = Reconciler(source, CloudStackActuator(fresh, backoff=0.01), log, retry_delay=0.01)
+        await converge(second, sim, spec)
+    vms = vms_of(sim, spec.account)
+    assert len(vms) == 3 and sim.calls["deployVirtualMachine"] == 3
+    assert sorted(sim.state.lbrules[spec.load_balancer_rule_ids[0]].members) == sorted(vm.id for vm in vms)  # type: ignore[attr-defined]
+    assert {a.description.split(" ")[0] for a in log.final.values()} == {"Tagging", "Adding"}

@@ -10,11 +10,13 @@ client, actuator and reconciler with nothing in memory).
 
 Checked:
 
-* at every moment the simulator served a request, the tenant never held more than ``max`` VMs
+* at every moment the simulator served a request, the group never held more than ``max`` VMs
   that are not destroyed (``Starting`` and ``Error`` ones counted): an observer in the simulator
   sees every change, since every change happens while it answers;
 * after the faults stop, the reconciler converges: exactly the desired number of VMs, all
-  ``Running``, all in the load balancer rule, and ``min <= running <= max``.
+  ``Running``, all in the load balancer rule, and ``min <= running <= max``;
+* bystanders are untouched: a VM of the same tenant outside the group, and a VM of another
+  tenant's group of the same name.
 
 ``STACKWATCH_FAULT_EXAMPLES`` sets the number of schedules (default 60).
 """
@@ -30,7 +32,7 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from services.autoscale.actuators import CloudStackActuator
+from services.autoscale.actuators import CloudStackActuator, slot_of, unit_name
 from services.autoscale.domain import GroupSpec, LaunchConfiguration
 from services.autoscale.reconcile import Activity, Reconciler
 from stackwatch.cloudstack import CloudStackClient, CloudStackSimulator, SimState
@@ -72,9 +74,18 @@ class World:
     activities: list[Activity] = field(default_factory=list)
 
 
-def live_vms(state: SimState, account: str) -> list[str]:
+def live_vms(state: SimState, account: str, group: str = "web") -> list[str]:
+    """The group's VMs that are not destroyed (by name, whatever their state or tags)."""
     return [vm.id for vm in state.vms.values() if vm.account_id == account and vm.removed is None
-            and vm.state not in ("Destroyed", "Expunging")]
+            and vm.state not in ("Destroyed", "Expunging") and slot_of(account, group, vm.name) is not None]
+
+
+async def deploy_directly(sim: CloudStackSimulator, account: str, name: str, zone: str, offering: str,
+                          template: str) -> str:
+    async with CloudStackClient(sim.endpoint, *sim.admin_keys, job_poll=0.01) as api:
+        vm = await api.call_async("deployVirtualMachine", zoneid=zone, serviceofferingid=offering,
+                                  templateid=template, name=name, account=account, domainid=sim.state.root.id)
+        return str(vm["virtualmachine"]["id"])
 
 
 def launch() -> LaunchConfiguration:
@@ -108,6 +119,12 @@ async def scenario(max_size: int, desired: int, events: list[tuple[int, tuple[st
             world.peak = max(world.peak, len(live_vms(state, account.id)))
 
         sim.observers.append(observe)
+        # bystanders: a VM of the same tenant outside the group, and one of another tenant's group "web"
+        other, _, _ = sim.add_tenant("other")
+        ids = (world.spec.launch_configuration.zone_id, world.spec.launch_configuration.instance_type,
+               world.spec.launch_configuration.image_id)
+        bystanders = [await deploy_directly(sim, account.name, "db-1", *ids),
+                      await deploy_directly(sim, other.name, unit_name(other.id, "web", 0), *ids)]
         rec, client = new_reconciler(world)
         try:
             for round_ in range(ROUNDS):
@@ -149,7 +166,8 @@ async def scenario(max_size: int, desired: int, events: list[tuple[int, tuple[st
             await rec.close()
             await client.close()
         assert world.peak <= max_size, f"peak {world.peak} > max {max_size}"
-        vms = [sim.state.vms[i] for i in live_vms(sim.state, account.id)]
+        assert all(sim.state.vms[b].removed is None for b in bystanders)
+        vms = [sim.state.vms[i] for i in live_vms(sim.state, account.id) if i not in bystanders]
         assert len(vms) == world.spec.desired_capacity
         assert world.spec.min_size <= len(vms) <= max_size
         assert all(vm.state == "Running" for vm in vms), [vm.state for vm in vms]
@@ -162,10 +180,10 @@ async def converge(rec: Reconciler, timeout: float = 20.0) -> None:
         quiet = 0
         while quiet < 2:  # two empty passes in a row: nothing in flight and nothing to do
             try:
-                steps = await rec.pass_once()
+                await rec.pass_once()
+                quiet = quiet + 1 if rec.settled else 0
             except Exception:
-                steps = [None]  # type: ignore[list-item]
-            quiet = quiet + 1 if not steps and not rec.in_flight else 0
+                quiet = 0
             await asyncio.sleep(0.03)
     await asyncio.wait_for(loop(), timeout)
 
