@@ -95,7 +95,8 @@ class CloudStackClient:
         timeout: seconds one HTTP attempt may take.
         attempts: most attempts per call, first one included.
         deadline: seconds a call may take over all its attempts (default ``timeout * attempts``).
-        method: ``GET`` (query string) or ``POST`` (form body; no URL length limit for userdata).
+        method: ``GET`` (query string) or ``POST`` (form body; no URL length limit for userdata) for
+            reads; commands that change something (not ``list*``/``get*``/``query*``) always POST.
         expires_in: lifetime of each signed request (``signatureVersion=3``).
         backoff: first retry delay in seconds; doubles per retry, plus up to as much jitter.
         job_timeout: default seconds :meth:`wait_for_job` waits.
@@ -174,7 +175,7 @@ class CloudStackClient:
                 if remaining <= 0:
                     raise CloudStackUnavailable(0, None, f"deadline of {self._deadline:.1f}s exceeded",
                                                 command, may_have_run=False)
-                return await self._attempt(command, wire, min(self._timeout, remaining))
+                return await self._attempt(command, wire, min(self._timeout, remaining), idempotent)
         raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod
@@ -186,13 +187,14 @@ class CloudStackClient:
         LOG.info("cloudstack %s failed (errorcode %s), attempt %d, retrying in %.2fs",
                  command, code, state.attempt_number, sleep)
 
-    async def _attempt(self, command: str, wire: Mapping[str, str], timeout: float) -> dict[str, Any]:
+    async def _attempt(self, command: str, wire: Mapping[str, str], timeout: float,
+                       idempotent: bool = True) -> dict[str, Any]:
         signed = signed_params(command, wire, self._api_key, self._secret, self._expires_in,
                                self._clock.now())
         encoded = urlencode(signed, quote_via=quote)
         started = time.monotonic()
         try:
-            status, content_type, body = await self._send(encoded, timeout)
+            status, content_type, body = await self._send(encoded, timeout, "GET" if idempotent else "POST")
         except aiohttp.ClientConnectorError as e:
             LOG.info("cloudstack %s: cannot connect (%s)", command, type(e).__name__)
             raise CloudStackUnavailable(0, None, f"cannot connect to {self.endpoint}: {e.os_error}", command,
@@ -213,10 +215,13 @@ class CloudStackClient:
         LOG.debug("cloudstack %s: ok in %.3fs", command, elapsed)
         return inner
 
-    async def _send(self, encoded: str, timeout: float) -> tuple[int, str, bytes]:
+    async def _send(self, encoded: str, timeout: float, method: str = "GET") -> tuple[int, str, bytes]:
+        # A command that changes something always goes as POST: aiohttp silently sends a GET again
+        # when a reused keep-alive connection drops before the answer (RFC 9112 §9.3.1.1 allows it
+        # for idempotent methods), which would deploy a VM twice behind our back.
         session = self._http()
         client_timeout = aiohttp.ClientTimeout(total=timeout)
-        if self._method == "GET":
+        if self._method == "GET" and method == "GET":
             url = URL(f"{self.endpoint}?{encoded}", encoded=True)
             request = session.get(url, timeout=client_timeout)
         else:

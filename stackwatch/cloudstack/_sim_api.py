@@ -194,7 +194,9 @@ def visible_account_ids(ctx: Ctx, args: Mapping[str, Any]) -> set[str] | None:
     if ctx.admin:
         name = args.get("account")
         if name:
-            return {a.id for a in ctx.state.accounts.values() if a.name == name}
+            domain_id = args.get("domainid")
+            return {a.id for a in ctx.state.accounts.values()
+                    if a.name == name and domain_id in (None, a.domain_id)}
         if args.get("listall"):
             return None
     return {ctx.account.id}

@@ -10,6 +10,9 @@ One request, start to end::
       tick jobs -> verify_request (401 / 432) -> fail_next? -> control characters? (431)
       -> parse params (431) -> handler -> sync: {"<cmd>response": {...}}
                                           async: job submitted, {"jobid"} (+ "id" for deploy)
+                                                 (fail_next_jobs? the job fails when it runs)
+      observers(state)                                            (after every request)
+      lose_responses? -> the command ran, but the connection is dropped without an answer
       errors: {"<cmd>response"|"errorresponse"|"null": {"uuidList": [], "errorcode": N,
                ["cserrorcode": M,] "errortext": "..."}}, HTTP status = N
 
@@ -30,7 +33,7 @@ import json
 import logging
 import threading
 from collections import Counter, deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, NamedTuple
@@ -118,6 +121,10 @@ class CloudStackSimulator:
         self._unavailable = False
         self._delay = 0.0
         self._failures: dict[str, deque[ApiFailure]] = {}
+        self._job_failures: dict[str, deque[ApiFailure]] = {}
+        self._lost: dict[str, deque[float]] = {}
+        #: Called with the state (its lock held) after every request: tests watch invariants here.
+        self.observers: list[Callable[[SimState], None]] = []
         self._runner: web.AppRunner | None = None
 
     @property
@@ -166,6 +173,54 @@ class CloudStackSimulator:
         with self.state.lock:
             self.state.deploy_failures.extend([errortext or ""] * count)
 
+    def fail_next_jobs(self, command: str, errorcode: int = 530, errortext: str = "injected job failure", *,
+                       times: int = 1) -> None:
+        """Accept the next ``times`` calls of async ``command``, then fail their jobs (jobstatus 2).
+
+        A deploy whose job fails leaves its VM in ``Error``, as CloudStack does (see
+        :meth:`fail_next_deploys`); other commands fail without an effect.
+        """
+        if command == "deployVirtualMachine":
+            with self.state.lock:
+                self.state.deploy_failures.extend([errortext] * times)
+            return
+        queue = self._job_failures.setdefault(command, deque())
+        queue.extend(ApiFailure(errorcode, errortext) for _ in range(times))
+
+    def lose_responses(self, command: str, *, times: int = 1, delay: float = 0.0) -> None:
+        """Run the next ``times`` calls of ``command``, then drop the connection after ``delay`` seconds.
+
+        The command takes effect (a VM is deployed, a job starts) but the caller never learns it:
+        what a client sees when a proxy or the network fails after the server acted, or when its
+        own timeout (shorter than ``delay``) fires first.
+        """
+        self._lost.setdefault(command, deque()).extend([delay] * times)
+
+    def clear_faults(self) -> None:
+        """Stop every injected fault: outage, delay, queued errors, job failures and lost answers."""
+        self._unavailable = False
+        self._delay = 0.0
+        self._failures.clear()
+        self._job_failures.clear()
+        self._lost.clear()
+        with self.state.lock:
+            self.state.deploy_failures.clear()
+
+    def crash_vm(self, vm_id: str) -> None:
+        """Put a VM in ``Error`` (its host failed); it stays listed and in its load balancer rules."""
+        with self.state.lock:
+            self.state.vms[vm_id].state = "Error"
+
+    def vanish_vm(self, vm_id: str) -> None:
+        """Expunge a VM behind StackWatch's back (an operator did): gone from lists, rules and tags."""
+        with self.state.lock:
+            vm = self.state.vms[vm_id]
+            vm.state, vm.removed = "Expunging", self.state.clock.now()
+            for rule in self.state.lbrules.values():
+                if vm_id in rule.members:
+                    rule.members.remove(vm_id)
+            self.state.tags[:] = [t for t in self.state.tags if t.resource_id != vm_id]
+
     async def start(self) -> None:
         """Bind and serve."""
         app = web.Application()
@@ -208,6 +263,15 @@ class CloudStackSimulator:
             await asyncio.sleep(self._delay)
         with self.state.lock:
             status, doc = self._process(params, command)
+            for observe in self.observers:
+                observe(self.state)
+        lost = self._lost.get(command or "")
+        if lost and status == 200:
+            await asyncio.sleep(lost.popleft())
+            if request.transport is not None:
+                request.transport.abort()
+            LOG.debug("simulator %s: answer dropped on purpose", command)
+            return web.Response(status=status)  # written to a closed transport: nobody gets it
         text, content_type = render(doc, (first(params, "response") or "").lower() == "json")
         return web.Response(status=status, body=text, headers={"Content-Type": content_type})
 
@@ -249,7 +313,15 @@ class CloudStackSimulator:
         if not isinstance(result, Started):
             return result
         assert spec.job_cmd is not None
-        job = self.state.submit_job(spec.job_cmd[1 if ctx.admin else 0], user, result.run,
+        run = result.run
+        job_failures = self._job_failures.get(spec.name)
+        if job_failures:
+            failure = job_failures.popleft()
+
+            def run() -> dict[str, Any]:
+                raise failure
+
+        job = self.state.submit_job(spec.job_cmd[1 if ctx.admin else 0], user, run,
                                     instance_type=result.instance_type, instance_id=result.instance_id)
         LOG.debug("simulator %s: job %s due in %.2fs", spec.name, job.id, self.state.job_seconds)
         return {"id": result.created_id, "jobid": job.id} if result.created_id else {"jobid": job.id}
