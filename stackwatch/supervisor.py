@@ -199,7 +199,8 @@ def stack_components(*, host: str, port: int, data_dir: Path, credentials: Path,
         Component("ingest", "ingest", {
             **common, "STACKWATCH_INGEST_BIND": ingest, "STACKWATCH_INGEST_AUTH_ADDRESS": auth,
             "STACKWATCH_INGEST_STORE_URL": store_url or f"chdb://{(data_dir / 'store').resolve()}",
-            "STACKWATCH_INGEST_WAL_DIR": str((data_dir / "wal").resolve())}, ingest_port),
+            "STACKWATCH_INGEST_WAL_DIR": str((data_dir / "wal").resolve()),
+            "STACKWATCH_INGEST_ALARM_ADDRESS": alarm}, ingest_port),
         Component("alarm", "alarm", {
             **common, "STACKWATCH_ALARM_BIND": alarm, "STACKWATCH_ALARM_AUTH_ADDRESS": auth,
             "STACKWATCH_ALARM_INGEST_ADDRESS": ingest,

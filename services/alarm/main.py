@@ -1,4 +1,4 @@
-"""Run the alarm service: open its store, start the evaluation scheduler, serve gRPC.
+"""Run the alarm service: open its store, load the alarm registry, start the evaluation scheduler, serve gRPC.
 
 The scheduler reads datapoints from ingest over gRPC, acting for each alarm's account with a
 principal token it signs itself with the internal key (the key every service shares; ingest
@@ -19,13 +19,15 @@ import grpc
 from services.alarm.domain import Datapoint
 from services.alarm.domain.model import from_epoch
 from services.alarm.records import AlarmConfig
+from services.alarm.registry import AlarmRegistry, WatchedStore
 from services.alarm.scheduler import Scheduler
-from services.alarm.servicer import AlarmServicer
-from services.alarm.store import AlarmStore
+from services.alarm.stream import StreamingAlarmServicer
+from services.alarm.windows import Backfilled
 from services.alarm.writer import AlarmWriter
 from stackwatch import retry
 from stackwatch.clock import Clock, SystemClock
 from stackwatch.config import AlarmSettings
+from stackwatch.domain.metrics import StatisticSet
 from stackwatch.proto.alarm.v1 import alarm_pb2, alarm_pb2_grpc
 from stackwatch.proto.auth.v1 import auth_pb2, auth_pb2_grpc
 from stackwatch.proto.metrics.v1 import metrics_pb2, metrics_pb2_grpc
@@ -62,23 +64,32 @@ class IngestReader:
         self._tokens = tokens
         self._timeout = timeout
 
-    async def __call__(self, account: str, config: AlarmConfig, start: datetime, end: datetime) -> Sequence[Datapoint]:
-        """One datapoint per period of ``[start, end)`` that has data (the first unit's, if several)."""
+    def _request(self, config: AlarmConfig, statistics: list[str]) -> metrics_pb2.GetMetricStatisticsRequest:
         request = metrics_pb2.GetMetricStatisticsRequest(
             namespace=config.namespace, metric_name=config.metric_name,
             dimensions=[metrics_pb2.Dimension(name=n, value=v) for n, v in config.dimensions],
-            period=config.period, statistics=["SampleCount"] + ([config.statistic] if config.statistic else []),
+            period=config.period, statistics=statistics,
             extended_statistics=[config.extended_statistic] if config.extended_statistic else [])
         if config.unit is not None:
             request.unit = config.unit
+        return request
+
+    async def _datapoints(self, account: str, request: metrics_pb2.GetMetricStatisticsRequest, period: int,
+                          start: datetime, end: datetime) -> list[metrics_pb2.Datapoint]:
         token = self._tokens.issue(auth_pb2.Principal(account_id=account, user=EVALUATOR_USER))
         datapoints: list[metrics_pb2.Datapoint] = []
         first, last = int(start.timestamp()), int(end.timestamp())
-        step = MAX_DATAPOINTS * config.period  # GetMetricStatistics answers at most 1,440 periods a call
+        step = MAX_DATAPOINTS * period  # GetMetricStatistics answers at most 1,440 periods a call
         for chunk in range(first, last, step):
             request.start_time.FromSeconds(chunk)
             request.end_time.FromSeconds(min(chunk + step, last))
             datapoints.extend(await self._call(request, token))
+        return datapoints
+
+    async def __call__(self, account: str, config: AlarmConfig, start: datetime, end: datetime) -> Sequence[Datapoint]:
+        """One datapoint per period of ``[start, end)`` that has data (the first unit's, if several)."""
+        request = self._request(config, ["SampleCount"] + ([config.statistic] if config.statistic else []))
+        datapoints = await self._datapoints(account, request, config.period, start, end)
         points: dict[int, Datapoint] = {}
         for dp in datapoints:
             if config.statistic:
@@ -92,6 +103,17 @@ class IngestReader:
                 dp.sample_count if dp.HasField("sample_count") else None)
         return list(points.values())
 
+    async def backfill(self, account: str, config: AlarmConfig, start: datetime, end: datetime) -> Sequence[Backfilled]:
+        """Every period and unit of ``[start, end)`` with its statistic set (and percentile): a window's fill."""
+        request = self._request(config, ["SampleCount", "Sum", "Minimum", "Maximum"])
+        out = []
+        for dp in await self._datapoints(account, request, config.period, start, end):
+            percentile = None
+            if config.extended_statistic and config.extended_statistic in dp.extended_statistics:
+                percentile = float(dp.extended_statistics[config.extended_statistic])
+            out.append(Backfilled(dp.timestamp.seconds, dp.unit or "None",
+                                  StatisticSet(dp.sample_count, dp.sum, dp.minimum, dp.maximum), percentile))
+        return out
 
     async def _call(self, request: metrics_pb2.GetMetricStatisticsRequest,
                     token: str) -> Sequence[metrics_pb2.Datapoint]:
@@ -117,18 +139,22 @@ async def running(settings: AlarmSettings, internal_key: bytes,
     clock = clock or SystemClock()
     tokens = TokenSigner(internal_key, clock)  # refuses a bad key before anything touches the store
     engine = AsyncEngine(open_engine(settings.store_url), threads=settings.store_threads)
-    store = AlarmStore(engine, settings.database)
+    registry = AlarmRegistry()
+    store = WatchedStore(engine, settings.database, registry)
     await store.ensure_schema()
     auth_channel = open_channel(settings.auth_address)
     ingest_channel = open_channel(settings.ingest_address)
     writer = AlarmWriter(store, settings.region)
     reader = IngestReader(metrics_pb2_grpc.IngestServiceStub(ingest_channel), tokens, settings.rpc_timeout)
-    scheduler = Scheduler(writer, reader, clock, settings.evaluation_interval)
+    scheduler = Scheduler(writer, reader, clock, settings.evaluation_interval, registry=registry,
+                          backfill=reader.backfill, grace=settings.evaluation_grace)
+    LOG.info("alarm: %d alarms loaded", await scheduler.start())
     principals = PrincipalVerifier(tokens, auth_pb2_grpc.AuthServiceStub(auth_channel), SERVICE_NAME)
-    servicer = AlarmServicer(writer, scheduler, clock, principals, settings.region)
+    servicer = StreamingAlarmServicer(writer, scheduler, clock, principals, settings.region)
     handle = await serve(settings.bind, lambda s: alarm_pb2_grpc.add_AlarmServiceServicer_to_server(servicer, s),
                          [SERVICE_NAME])
-    evaluator = asyncio.create_task(scheduler.run(), name="alarm-scheduler")
+    evaluator = asyncio.create_task(scheduler.run(settings.ownership_interval, settings.reload_interval),
+                                    name="alarm-scheduler")
     try:
         yield handle
     finally:
@@ -136,7 +162,10 @@ async def running(settings: AlarmSettings, internal_key: bytes,
         with contextlib.suppress(asyncio.CancelledError):
             await evaluator
         await handle.stop(grace=5.0)
-        LOG.info("alarm stopped: %d evaluations", scheduler.evaluations)
+        p50, p99 = scheduler.lags()
+        LOG.info("alarm stopped: %d evaluations (%d streamed), %d backfills, %d datums observed, "
+                 "lag p50 %.3f s p99 %.3f s", scheduler.evaluations, scheduler.streamed_evaluations,
+                 scheduler.backfills, scheduler.observed, p50, p99)
         engine.close()
         await auth_channel.close()
         await ingest_channel.close()

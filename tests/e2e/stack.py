@@ -18,6 +18,7 @@ from services.alarm.main import running as alarm_running
 from services.auth.main import running as auth_running
 from services.ingest.main import running as ingest_running
 from stackwatch.config import AlarmSettings, AuthSettings, GatewaySettings, IngestSettings
+from stackwatch.supervisor import free_port
 
 INTERNAL_KEY = b"e2e-internal-key-0123456789abcdef"
 #: Seconds between the alarm scheduler's passes in the e2e stack.
@@ -81,13 +82,15 @@ class Stack:
         async with contextlib.AsyncExitStack() as stack:
             auth = await stack.enter_async_context(auth_running(AuthSettings(
                 bind="127.0.0.1:0", **self.auth_options), INTERNAL_KEY))
+            alarm_port = free_port()  # ingest forwards watched datums to alarm, which starts after it
             ingest = await stack.enter_async_context(ingest_running(IngestSettings(
                 bind="127.0.0.1:0", store_url=self.store_url, database=self.database,
-                auth_address=f"127.0.0.1:{auth.port}", wal_dir=str(self.wal_dir)), INTERNAL_KEY))
+                auth_address=f"127.0.0.1:{auth.port}", wal_dir=str(self.wal_dir),
+                alarm_address=f"127.0.0.1:{alarm_port}"), INTERNAL_KEY))
             # the same store (chDB allows one path per process), a database of its own; evaluation
             # passes every half second so alarm tests wait for periods, not for the scheduler
             alarm = await stack.enter_async_context(alarm_running(AlarmSettings(
-                bind="127.0.0.1:0", store_url=self.store_url, database=f"{self.database}_alarms",
+                bind=f"127.0.0.1:{alarm_port}", store_url=self.store_url, database=f"{self.database}_alarms",
                 auth_address=f"127.0.0.1:{auth.port}", ingest_address=f"127.0.0.1:{ingest.port}",
                 evaluation_interval=ALARM_EVALUATION_INTERVAL), INTERNAL_KEY))
             self.auth_port, self.ingest_port, self.alarm_port = auth.port, ingest.port, alarm.port
