@@ -80,6 +80,8 @@ Fetch = Callable[[str, AlarmConfig, datetime, datetime], Awaitable[Sequence[Data
 BackfillRead = Callable[[str, AlarmConfig, datetime, datetime], Awaitable[Sequence[Backfilled]]]
 #: Seconds between a late datum and the re-evaluation it causes (a burst causes one).
 LATE_DELAY = 0.1
+#: Seconds between two writes of deferred reason-only state changes.
+FLUSH_INTERVAL = 1.0
 #: Evaluation lags kept for :meth:`Scheduler.lags`.
 LAG_SAMPLES = 100_000
 
@@ -277,21 +279,29 @@ class Scheduler:
 
     async def start(self) -> int:
         """Load the registry (every definition and state, once); the number of alarms held."""
-        return await self.registry.load(self._writer.store)
+        count = await self.registry.load(self._writer.store)
+        for alarm in list(self.registry.alarms.values()):
+            if alarm.owned and alarm.key not in self._entries:
+                self.added(alarm)
+        return count
 
     async def run(self, ownership_interval: float = 10.0, reload_interval: float = 0.0) -> None:
         """Evaluate until cancelled; re-check ownership (and reload, if asked) every so often."""
         loop = asyncio.get_running_loop()
-        checked = reloaded = loop.time()
+        checked = reloaded = flushed = loop.time()
         try:
             while True:
                 try:
                     await self.run_once(wait=False)
+                    if loop.time() - flushed >= FLUSH_INTERVAL:
+                        flushed = loop.time()
+                        await self.flush()
                     if loop.time() - checked >= ownership_interval:
                         checked = loop.time()
                         self.registry.recheck_ownership()
                     if reload_interval and loop.time() - reloaded >= reload_interval:
                         reloaded = loop.time()
+                        await self.flush()
                         await self.registry.reload(self._writer.store)
                 except errors.StackWatchError as e:
                     LOG.warning("alarm evaluation failed: %s", e)
@@ -304,6 +314,15 @@ class Scheduler:
         finally:
             for task in list(self._tasks):
                 task.cancel()
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self.flush())
+
+    async def flush(self) -> None:
+        """Write the deferred reason-only state changes (see :class:`WatchedStore`)."""
+        flush = getattr(self._writer.store, "flush", None)
+        if flush is not None:
+            async with self._writer.lock:
+                await flush()
 
     async def run_once(self, wait: bool = True) -> int:
         """Evaluate every alarm that is due, start the backfills that may start; the number evaluated.
