@@ -46,6 +46,8 @@ LOG = logging.getLogger(__name__)
 SERVICE_NAME = alarm_pb2.DESCRIPTOR.services_by_name["AlarmService"].full_name
 #: The user named in the principal tokens the scheduler signs.
 EVALUATOR_USER = "stackwatch-alarm"
+#: The scheduler of each running service by its port (tests and benchmarks read its counters).
+SCHEDULERS: dict[int, Scheduler] = {}
 #: Most periods one GetMetricStatistics call may ask for.
 MAX_DATAPOINTS = 1440
 
@@ -155,9 +157,11 @@ async def running(settings: AlarmSettings, internal_key: bytes,
                          [SERVICE_NAME])
     evaluator = asyncio.create_task(scheduler.run(settings.ownership_interval, settings.reload_interval),
                                     name="alarm-scheduler")
+    SCHEDULERS[handle.port] = scheduler
     try:
         yield handle
     finally:
+        SCHEDULERS.pop(handle.port, None)
         evaluator.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await evaluator

@@ -139,7 +139,7 @@ class Forwarder:
     async def _forever(self, once: object, what: str) -> None:
         assert callable(once)
         retrying = AsyncRetrying(retry=retry_if_exception_type(_Disconnected),
-                                 wait=wait_exponential_jitter(initial=0.1, max=5.0), reraise=True)
+                                 wait=wait_exponential_jitter(multiplier=0.1, max=5.0), reraise=True)
         async for attempt in retrying:
             with attempt:
                 try:
