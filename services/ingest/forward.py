@@ -199,9 +199,13 @@ async def forwarding(address: str | None, tokens: TokenSigner, clock: Clock) -> 
     if not address:
         yield None
         return
-    from stackwatch.rpc import open_channel
+    from stackwatch.rpc._channel import CLIENT_OPTIONS, channel_target
 
-    channel = open_channel(address)
+    # A subchannel pool of its own: the forwarder starts before the alarm service and fails to
+    # connect at first; a shared subchannel would make that failure's backoff every other
+    # channel's to the same address in this process (the gateway's, when a stack runs in one).
+    channel = grpc.aio.insecure_channel(channel_target(address),
+                                       options=[*CLIENT_OPTIONS, ("grpc.use_local_subchannel_pool", 1)])
     forwarder = Forwarder(alarm_pb2_grpc.AlarmServiceStub(channel), tokens, clock)
     task = asyncio.create_task(forwarder.run(), name="alarm-forwarder")
     try:
