@@ -82,6 +82,8 @@ BackfillRead = Callable[[str, AlarmConfig, datetime, datetime], Awaitable[Sequen
 LATE_DELAY = 0.1
 #: Seconds between two writes of deferred reason-only state changes.
 FLUSH_INTERVAL = 1.0
+#: Evaluations run back to back before the loop lets other work in.
+YIELD_EVERY = 50
 #: Evaluation lags kept for :meth:`Scheduler.lags`.
 LAG_SAMPLES = 100_000
 
@@ -118,6 +120,7 @@ class _Entry:
     evaluated: int = -1  # end of the newest period evaluated
     ready: bool = False  # window backfilled
     missed: bool = False  # an evaluation came due while the window was filling
+    fill: int = 0  # the current backfill's token (a newer one supersedes a read in flight)
     backfill_started: float | None = None  # clock time the backfill read began
     held: list[Observed] = field(default_factory=list)
 
@@ -166,7 +169,7 @@ class Scheduler:
         self._grace = grace
         self._slots = asyncio.Semaphore(concurrency)
         self._entries: dict[AlarmKey, _Entry] = {}
-        self._heap: list[tuple[float, int, AlarmKey, int]] = []
+        self._heap: list[tuple[float, int, int, AlarmKey, int]] = []  # (due, period, seq, key, generation)
         self._seq = 0
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -263,14 +266,14 @@ class Scheduler:
         entry.generation += 1
         entry.due = due
         self._seq += 1
-        heapq.heappush(self._heap, (due, self._seq, entry.alarm.key, entry.generation))
-        if self._heap[0][2] == entry.alarm.key:
+        heapq.heappush(self._heap, (due, entry.alarm.config.period, self._seq, entry.alarm.key, entry.generation))
+        if self._heap[0][3] == entry.alarm.key:
             self._wake.set()
 
     def next_due(self) -> float:
         """The earliest due time (inf when nothing is scheduled)."""
         while self._heap:
-            due, _, key, generation = self._heap[0]
+            due, _, _, key, generation = self._heap[0]
             entry = self._entries.get(key)
             if entry is not None and entry.generation == generation:
                 return due
@@ -336,7 +339,7 @@ class Scheduler:
         streamed: list[_Entry] = []
         count = 0
         while self.next_due() <= now:
-            _, _, key, _ = heapq.heappop(self._heap)
+            key = heapq.heappop(self._heap)[3]
             entry = self._entries[key]
             p = entry.alarm.config.period
             closed = math.floor(now / p) * p
@@ -349,9 +352,11 @@ class Scheduler:
                 continue
             count += 1
             self._spawn(self._fetched(entry, now))
-        for entry in streamed:
+        for i, entry in enumerate(streamed):  # shortest periods first (the heap's order at equal due times)
             await self._evaluate(entry, entry.window.datapoints(now) if entry.window else [], now)
             count += 1
+            if i % YIELD_EVERY == YIELD_EVERY - 1:
+                await asyncio.sleep(0)  # let the stream, the API and the store's answers in during a burst
         self.streamed_evaluations += len(streamed)
         self.evaluations += count
         if wait:
@@ -376,6 +381,7 @@ class Scheduler:
                 if entry.window is not None:
                     entry.ready = False
                     entry.backfill_started = None
+                    entry.fill += 1
                     entry.held.clear()
                     self._to_backfill.add(key)
         self._live = live
@@ -394,10 +400,11 @@ class Scheduler:
             entry.ready = False
             entry.held.clear()
             entry.backfill_started = self._clock.now()
-            self._spawn(self._filled(entry, entry.generation))
+            entry.fill += 1
+            self._spawn(self._filled(entry, entry.fill))
 
     # -- evaluation ------------------------------------------------------------------------------
-    async def _filled(self, entry: _Entry, generation: int) -> None:
+    async def _filled(self, entry: _Entry, fill: int) -> None:
         assert self._backfill is not None and entry.window is not None
         alarm = entry.alarm
         started = entry.backfill_started or 0.0
@@ -410,12 +417,12 @@ class Scheduler:
         except errors.ServiceError as e:
             LOG.warning("alarm %s of %s: backfill failed (%s: %s); trying again", alarm.name, alarm.account,
                         e.code, e.message)
-            if self._entries.get(alarm.key) is entry:
+            if self._entries.get(alarm.key) is entry and entry.fill == fill:
                 entry.backfill_started = None
                 self._to_backfill.add(alarm.key)
             return
-        if self._entries.get(alarm.key) is not entry:
-            return  # deleted or replaced meanwhile
+        if self._entries.get(alarm.key) is not entry or entry.fill != fill:
+            return  # deleted, replaced or refilled meanwhile
         entry.window.backfill(periods)
         held, entry.held = entry.held, []
         entry.backfill_started = None
