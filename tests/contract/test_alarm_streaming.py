@@ -63,8 +63,13 @@ async def stack(chdb_url: str) -> AsyncIterator[Stack]:
         ingest_channel = grpc.aio.insecure_channel(f"127.0.0.1:{ingest.port}")
         alarm_channel = grpc.aio.insecure_channel(f"127.0.0.1:{alarm_port}")
         token = TokenSigner(KEY).issue(TENANT)
+        scheduler = SCHEDULERS[alarm_port]
+        for _ in range(300):  # ingest started first and backs off until the alarm service answers
+            if scheduler.streaming:
+                break
+            await asyncio.sleep(0.05)
         yield Stack(metrics_pb2_grpc.IngestServiceStub(ingest_channel), alarm_pb2_grpc.AlarmServiceStub(alarm_channel),
-                    principal_metadata(token), SCHEDULERS[alarm_port])
+                    principal_metadata(token), scheduler)
         await ingest_channel.close()
         await alarm_channel.close()
 

@@ -50,6 +50,9 @@ def _delay(stack: Any, tmp_path_factory: Any, period: int, resolution: int) -> f
     cw = _client(stack, "json", "a", tmp_path_factory)
     namespace, name = f"E2E/{uuid.uuid4().hex[:12]}", f"stream-{uuid.uuid4().hex[:8]}"
     scheduler = SCHEDULERS[stack.alarm_port]
+    until = time.time() + 15
+    while not scheduler.streaming and time.time() < until:  # ingest backs off until the alarm service answers
+        time.sleep(0.05)
     observed = scheduler.observed
     end = _breach_in_open_period(cw, namespace, name, period, resolution)
     alarm = _wait_for_state(cw, name, "ALARM", end + 15)
