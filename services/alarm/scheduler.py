@@ -176,6 +176,7 @@ class Scheduler:
         self._to_backfill: set[AlarmKey] = set()
         self._streams: dict[str, int] = {}
         self._live: frozenset[str] = frozenset()
+        self._refill = False
         self.evaluations = 0
         self.streamed_evaluations = 0
         self.backfills = 0
@@ -209,8 +210,13 @@ class Scheduler:
 
     # -- the stream ----------------------------------------------------------------------------
     def stream_opened(self, sender: str) -> None:
-        """An ingest instance opened its ObserveDatapoints stream."""
+        """An ingest instance opened its ObserveDatapoints stream (it may have missed datums: refill)."""
         self._streams[sender] = self._streams.get(sender, 0) + 1
+        self.refill()
+
+    def refill(self) -> None:
+        """Fill every window from ingest again (a stream opened, or ingest dropped datums)."""
+        self._refill = True
         self._wake.set()
 
     def stream_closed(self, sender: str) -> None:
@@ -374,9 +380,10 @@ class Scheduler:
         task.add_done_callback(self._tasks.discard)
 
     def _check_streams(self) -> None:
-        """A newly streaming ingest instance may have missed datums: refill every window."""
+        """A newly streaming ingest instance, or one that dropped datums, may have missed some: refill."""
         live = frozenset(self._streams) if self.streaming else frozenset()
-        if live - self._live:
+        if live and (self._refill or live - self._live):
+            self._refill = False
             for key, entry in self._entries.items():
                 if entry.window is not None:
                     entry.ready = False

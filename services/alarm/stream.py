@@ -89,7 +89,7 @@ class StreamingAlarmServicer(AlarmServicer):
         """Feed the streamed datums to the windows of the alarms that watch them."""
         await self._service(context, alarm_pb2.ObserveDatapointsRequest(), "ObserveDatapoints")
         sender = ""
-        received = unwatched = 0
+        received = unwatched = dropped = 0
         opened = False
         try:
             async for request in request_iterator:
@@ -97,6 +97,12 @@ class StreamingAlarmServicer(AlarmServicer):
                     sender = request.sender or context.peer()
                     self._streaming.stream_opened(sender)
                     opened = True
+                    dropped = request.dropped
+                elif request.dropped > dropped:  # ingest lost datums: the windows are filled again
+                    LOG.warning("ingest %s dropped %d datums; refilling the alarm windows", sender,
+                                request.dropped - dropped)
+                    dropped = request.dropped
+                    self._streaming.refill()
                 for series in request.series:
                     datums = [Observed(d.timestamp, d.unit, StatisticSet(d.sample_count, d.sum, d.minimum, d.maximum),
                                        d.values, d.counts, d.acknowledged_at) for d in series.datums]

@@ -13,10 +13,10 @@
 one set lookup per datum (nothing at all for an account with no watched metric), then an append
 to a bounded queue. It never awaits, never raises. When the alarm service is down, slow or gone,
 the queue fills and the oldest datums beyond ``max_pending`` are dropped and counted
-(:attr:`Forwarder.dropped`); the sender reconnects with tenacity's exponential backoff. The alarm
-service refills its windows from GetMetricStatistics when a stream (re)connects, so what was
-dropped while disconnected is recovered there; drops on a connected but overloaded stream are
-not (they are counted and logged).
+(:attr:`Forwarder.dropped`); the sender reconnects with tenacity's exponential backoff. Every
+message carries the running drop count, and the alarm service refills its windows from
+GetMetricStatistics when a stream (re)connects or the count grows, so what was dropped is
+recovered there (at the cost of one read per alarm).
 
 **Who may call.** The alarm service accepts these two RPCs only from a principal token naming
 :data:`SERVICE_ACCOUNT` with no access key, which only holders of the internal key can sign
@@ -169,12 +169,12 @@ class Forwarder:
         await call
 
     async def _messages(self) -> AsyncIterator[alarm_pb2.ObserveDatapointsRequest]:
-        yield alarm_pb2.ObserveDatapointsRequest(sender=self.instance)  # opens the stream at once
+        yield alarm_pb2.ObserveDatapointsRequest(sender=self.instance, dropped=self.dropped)  # opens the stream
         while True:
             if not self._queue:
                 self._ready.clear()
                 await self._ready.wait()
-            request = alarm_pb2.ObserveDatapointsRequest(sender=self.instance)
+            request = alarm_pb2.ObserveDatapointsRequest(sender=self.instance, dropped=self.dropped)
             by_metric: dict[MetricKey, alarm_pb2.ObservedSeries] = {}
             taken = 0
             newest = 0.0

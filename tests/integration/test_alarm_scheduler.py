@@ -272,3 +272,19 @@ async def test_the_registry_is_loaded_once_from_the_store(world, async_engine, d
     [alarm] = registry.alarms.values()
     assert alarm.state is not None and alarm.state.value is AlarmState.INSUFFICIENT_DATA
     assert list(registry.by_metric) == [METRIC]
+
+
+async def test_a_reconnected_stream_or_dropped_datums_refill_the_windows(world):
+    store, clock, ingest, scheduler = world
+    stream(scheduler)
+    await scheduler.run_once()
+    assert len(ingest.backfills) == 1
+    await scheduler.run_once()
+    assert len(ingest.backfills) == 1  # nothing new: no read
+    scheduler.stream_closed("ingest-1")  # ingest reconnects between two looks at the timers
+    scheduler.stream_opened("ingest-1")
+    await scheduler.run_once()
+    assert len(ingest.backfills) == 2
+    scheduler.refill()  # ingest reported dropped datums
+    await scheduler.run_once()
+    assert len(ingest.backfills) == 3

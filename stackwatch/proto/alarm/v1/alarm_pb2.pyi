@@ -243,20 +243,22 @@ class DisableAlarmActionsResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class ObserveDatapointsRequest(_message.Message):
-    __slots__ = ("account_id", "namespace", "metric_data", "series", "acknowledged_at", "sender")
+    __slots__ = ("account_id", "namespace", "metric_data", "series", "acknowledged_at", "sender", "dropped")
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     METRIC_DATA_FIELD_NUMBER: _ClassVar[int]
     SERIES_FIELD_NUMBER: _ClassVar[int]
     ACKNOWLEDGED_AT_FIELD_NUMBER: _ClassVar[int]
     SENDER_FIELD_NUMBER: _ClassVar[int]
+    DROPPED_FIELD_NUMBER: _ClassVar[int]
     account_id: str
     namespace: str
     metric_data: _containers.RepeatedCompositeFieldContainer[_metrics_pb2.MetricDatum]
     series: _containers.RepeatedCompositeFieldContainer[ObservedSeries]
     acknowledged_at: _timestamp_pb2.Timestamp
     sender: str
-    def __init__(self, account_id: _Optional[str] = ..., namespace: _Optional[str] = ..., metric_data: _Optional[_Iterable[_Union[_metrics_pb2.MetricDatum, _Mapping]]] = ..., series: _Optional[_Iterable[_Union[ObservedSeries, _Mapping]]] = ..., acknowledged_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sender: _Optional[str] = ...) -> None: ...
+    dropped: int
+    def __init__(self, account_id: _Optional[str] = ..., namespace: _Optional[str] = ..., metric_data: _Optional[_Iterable[_Union[_metrics_pb2.MetricDatum, _Mapping]]] = ..., series: _Optional[_Iterable[_Union[ObservedSeries, _Mapping]]] = ..., acknowledged_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sender: _Optional[str] = ..., dropped: _Optional[int] = ...) -> None: ...
 
 class ObserveDatapointsResponse(_message.Message):
     __slots__ = ("received", "unwatched")
