@@ -43,7 +43,7 @@ from stackwatch.config import (
     GatewaySettings,
     IngestSettings,
 )
-from stackwatch.supervisor import READY_FD_VARIABLE, notify_ready
+from stackwatch.supervisor import READY_FD_VARIABLE, free_port, notify_ready
 
 LOG = logging.getLogger("stackwatch")
 COMPONENTS = ("gateway", "auth", "ingest", "alarm", "autoscale")
@@ -139,11 +139,12 @@ async def up_in_one_process(host: str, port: int, data_dir: Path, credentials: P
         key = secrets.token_bytes(32)  # one process: the principal-token key lives and dies with it
         auth = await stack.enter_async_context(auth_running(AuthSettings(
             bind="127.0.0.1:0", credentials_file=str(creds_file)), key))
+        alarm_port = free_port()  # ingest forwards watched datums to alarm, which starts after it
         ingest = await stack.enter_async_context(ingest_running(IngestSettings(
             bind="127.0.0.1:0", store_url=f"chdb://{store_dir}", auth_address=f"127.0.0.1:{auth.port}",
-            wal_dir=str((data_dir / "wal").resolve())), key))
+            wal_dir=str((data_dir / "wal").resolve()), alarm_address=f"127.0.0.1:{alarm_port}"), key))
         alarm = await stack.enter_async_context(alarm_running(AlarmSettings(
-            bind="127.0.0.1:0", store_url=f"chdb://{store_dir}", auth_address=f"127.0.0.1:{auth.port}",
+            bind=f"127.0.0.1:{alarm_port}", store_url=f"chdb://{store_dir}", auth_address=f"127.0.0.1:{auth.port}",
             ingest_address=f"127.0.0.1:{ingest.port}"), key))
         gw_port = await stack.enter_async_context(_gateway(GatewaySettings(
             host=host, port=port, auth_address=f"127.0.0.1:{auth.port}",

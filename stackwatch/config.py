@@ -213,6 +213,9 @@ class IngestSettings(BaseSettings):
     read_wait: float = Field(default=10.0, gt=0)
     """With a write-ahead log: most seconds a read waits for the caller's acknowledged writes to
     reach ClickHouse before answering ``ServiceUnavailable``."""
+    alarm_address: str | None = None
+    """``host:port`` of the alarm service, to which the datums of watched metrics are forwarded
+    right after they are acknowledged (unset: nothing is forwarded; alarms then read ingest)."""
     catalog_refresh: float = Field(default=900.0, ge=0)
     """Seconds after which a metric's catalog row (its ListMetrics ``last_seen``) is rewritten."""
     store_threads: int = Field(default=4, gt=0)
@@ -252,9 +255,17 @@ class AlarmSettings(ServiceSettings):
     region: str = "us-east-1"
     """The region written in alarm ARNs (``arn:aws:cloudwatch:<region>:<account>:alarm:<name>``)."""
     evaluation_interval: float = Field(default=5.0, gt=0)
-    """Seconds between the scheduler's passes; each pass evaluates the alarms whose period has
-    closed since their last evaluation. CloudWatch evaluates every minute (every 10 s for
-    high-resolution alarms), so a few seconds keeps an alarm's delay well under one period."""
+    """Longest sleep of the scheduler between two looks at its timers. Alarms are evaluated when
+    their period closes (plus ``evaluation_grace``), not at this interval; it only bounds how long
+    a clock jump or a missed wake-up can delay an evaluation."""
+    evaluation_grace: float = Field(default=0.5, ge=0)
+    """Seconds after a period closes before it is evaluated, for datums still on their way from
+    ingest (a datum later still causes a re-evaluation)."""
+    ownership_interval: float = Field(default=10.0, gt=0)
+    """Seconds between two checks of which alarms this process owns."""
+    reload_interval: float = Field(default=0.0, ge=0)
+    """Seconds between two re-reads of every alarm from the store (0: never; alarms written through
+    this process are known at once)."""
     rpc_timeout: float = Field(default=10.0, gt=0)
     """Deadline in seconds of each call to ingest."""
     autoscale_address: str = "127.0.0.1:50054"

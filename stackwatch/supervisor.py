@@ -206,7 +206,8 @@ def stack_components(*, host: str, port: int, data_dir: Path, credentials: Path,
         Component("ingest", "ingest", {
             **common, "STACKWATCH_INGEST_BIND": ingest, "STACKWATCH_INGEST_AUTH_ADDRESS": auth,
             "STACKWATCH_INGEST_STORE_URL": store_url or f"chdb://{(data_dir / 'store').resolve()}",
-            "STACKWATCH_INGEST_WAL_DIR": str((data_dir / "wal").resolve())}, ingest_port),
+            "STACKWATCH_INGEST_WAL_DIR": str((data_dir / "wal").resolve()),
+            "STACKWATCH_INGEST_ALARM_ADDRESS": alarm}, ingest_port),
         Component("autoscale", "autoscale", {
             **common, "STACKWATCH_AUTOSCALE_BIND": autoscale,
             "STACKWATCH_AUTOSCALE_STORE_URL": store_url or f"chdb://{(data_dir / 'autoscale-store').resolve()}"},

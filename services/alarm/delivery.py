@@ -262,12 +262,17 @@ class Dispatcher:
         deliver: delivers one row; None or the error.
         clock: the service clock.
         poll_interval: seconds between looks at the outbox when nobody wakes it.
+        owns: whether this replica owns an alarm (account, name): only the owner of an alarm
+            delivers its actions, so two replicas never deliver one row side by side (a row whose
+            owner died is taken by the new owner).
     """
 
     def __init__(self, outbox: NotificationStore, alarms: AlarmStore, deliver: Callable[[PendingAction],
-                 Awaitable[str | None]], clock: Clock, poll_interval: float = 2.0) -> None:
+                 Awaitable[str | None]], clock: Clock, poll_interval: float = 2.0,
+                 owns: Callable[[str, str], bool] = lambda account, name: True) -> None:
         self._outbox, self._alarms, self._deliver, self._clock = outbox, alarms, deliver, clock
         self._poll = poll_interval
+        self._owns = owns
         self._event = asyncio.Event()
         self._running: dict[str, asyncio.Task[None]] = {}
         self.delivered = 0
@@ -281,7 +286,7 @@ class Dispatcher:
         """Start a task for every pending row not already under way; returns how many were started."""
         started = 0
         for row in await self._outbox.pending():
-            if row.id in self._running:
+            if row.id in self._running or not self._owns(row.account, row.alarm_name):
                 continue
             self._running[row.id] = asyncio.create_task(self._one(row), name=f"action-{row.id[:8]}")
             started += 1

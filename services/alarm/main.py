@@ -1,9 +1,12 @@
-"""Run the alarm service: open its store, start the evaluation scheduler and the action dispatcher, serve gRPC.
+"""Run the alarm service: open its store, load the alarm registry, start the evaluation scheduler and the
+action dispatcher, serve gRPC.
 
-Two gRPC services share the port: AlarmService and NotificationService (SNS topics for alarm
-actions, :mod:`services.alarm.notifications`). Due actions wait in the outbox until the
+Two gRPC services share the port: AlarmService (with the internal ObserveDatapoints and
+WatchedMetrics RPCs ingest calls, :mod:`services.alarm.stream`) and NotificationService (SNS topics
+for alarm actions, :mod:`services.alarm.notifications`). Due actions wait in the outbox until the
 :class:`~services.alarm.delivery.Dispatcher` has delivered them; pending ones left by a previous
-run are delivered at start.
+run are delivered at start. With replicas (``replica_id`` set), each evaluates and delivers for
+the alarms it owns (:mod:`services.alarm.ownership`).
 
 The scheduler reads datapoints from ingest over gRPC, acting for each alarm's account with a
 principal token it signs itself with the internal key (the key every service shares; ingest
@@ -30,15 +33,18 @@ from services.alarm.egress import parse_networks
 from services.alarm.notifications import NotificationServicer
 from services.alarm.ownership import Membership
 from services.alarm.records import AlarmConfig
+from services.alarm.registry import AlarmRegistry, WatchedStore
 from services.alarm.scheduler import Scheduler
-from services.alarm.servicer import AlarmServicer, query_message
+from services.alarm.servicer import query_message
 from services.alarm.signing import SigningKey
-from services.alarm.store import AlarmStore
+from services.alarm.stream import StreamingAlarmServicer
 from services.alarm.topics import NotificationStore
+from services.alarm.windows import Backfilled
 from services.alarm.writer import AlarmWriter
 from stackwatch import retry
 from stackwatch.clock import Clock, SystemClock
 from stackwatch.config import AlarmSettings
+from stackwatch.domain.metrics import StatisticSet
 from stackwatch.proto.alarm.v1 import alarm_pb2, alarm_pb2_grpc, notifications_pb2, notifications_pb2_grpc
 from stackwatch.proto.auth.v1 import auth_pb2, auth_pb2_grpc
 from stackwatch.proto.autoscale.v1 import autoscale_pb2_grpc
@@ -59,6 +65,8 @@ SERVICE_NAME = alarm_pb2.DESCRIPTOR.services_by_name["AlarmService"].full_name
 NOTIFICATION_SERVICE = notifications_pb2.DESCRIPTOR.services_by_name["NotificationService"].full_name
 #: The user named in the principal tokens the scheduler signs.
 EVALUATOR_USER = "stackwatch-alarm"
+#: The scheduler of each running service by its port (tests and benchmarks read its counters).
+SCHEDULERS: dict[int, Scheduler] = {}
 #: Most periods one GetMetricStatistics call may ask for.
 MAX_DATAPOINTS = 1440
 
@@ -120,24 +128,33 @@ class IngestReader:
 
         return await retry.idempotent(once, deadline=self._timeout)
 
-    async def _statistics(self, account: str, config: AlarmConfig, start: datetime,
-                          end: datetime) -> Sequence[Datapoint]:
-        """One datapoint per period of ``[start, end)`` that has data (the first unit's, if several)."""
+    def _request(self, config: AlarmConfig, statistics: list[str]) -> metrics_pb2.GetMetricStatisticsRequest:
         request = metrics_pb2.GetMetricStatisticsRequest(
             namespace=config.namespace, metric_name=config.metric_name,
             dimensions=[metrics_pb2.Dimension(name=n, value=v) for n, v in config.dimensions],
-            period=config.period, statistics=["SampleCount"] + ([config.statistic] if config.statistic else []),
+            period=config.period, statistics=statistics,
             extended_statistics=[config.extended_statistic] if config.extended_statistic else [])
         if config.unit is not None:
             request.unit = config.unit
+        return request
+
+    async def _datapoints(self, account: str, request: metrics_pb2.GetMetricStatisticsRequest, period: int,
+                          start: datetime, end: datetime) -> list[metrics_pb2.Datapoint]:
         token = self._tokens.issue(auth_pb2.Principal(account_id=account, user=EVALUATOR_USER))
         datapoints: list[metrics_pb2.Datapoint] = []
         first, last = int(start.timestamp()), int(end.timestamp())
-        step = MAX_DATAPOINTS * config.period  # GetMetricStatistics answers at most 1,440 periods a call
+        step = MAX_DATAPOINTS * period  # GetMetricStatistics answers at most 1,440 periods a call
         for chunk in range(first, last, step):
             request.start_time.FromSeconds(chunk)
             request.end_time.FromSeconds(min(chunk + step, last))
             datapoints.extend(await self._call(request, token))
+        return datapoints
+
+    async def _statistics(self, account: str, config: AlarmConfig, start: datetime,
+                          end: datetime) -> Sequence[Datapoint]:
+        """One datapoint per period of ``[start, end)`` that has data (the first unit's, if several)."""
+        request = self._request(config, ["SampleCount"] + ([config.statistic] if config.statistic else []))
+        datapoints = await self._datapoints(account, request, config.period, start, end)
         points: dict[int, Datapoint] = {}
         for dp in datapoints:
             if config.statistic:
@@ -150,6 +167,18 @@ class IngestReader:
                 from_epoch(dp.timestamp.seconds), float(value),
                 dp.sample_count if dp.HasField("sample_count") else None)
         return list(points.values())
+
+    async def backfill(self, account: str, config: AlarmConfig, start: datetime, end: datetime) -> Sequence[Backfilled]:
+        """Every period and unit of ``[start, end)`` with its statistic set (and percentile): a window's fill."""
+        request = self._request(config, ["SampleCount", "Sum", "Minimum", "Maximum"])
+        out = []
+        for dp in await self._datapoints(account, request, config.period, start, end):
+            percentile = None
+            if config.extended_statistic and config.extended_statistic in dp.extended_statistics:
+                percentile = float(dp.extended_statistics[config.extended_statistic])
+            out.append(Backfilled(dp.timestamp.seconds, dp.unit or "None",
+                                  StatisticSet(dp.sample_count, dp.sum, dp.minimum, dp.maximum), percentile))
+        return out
 
     async def _call(self, request: metrics_pb2.GetMetricStatisticsRequest,
                     token: str) -> Sequence[metrics_pb2.Datapoint]:
@@ -175,7 +204,8 @@ async def running(settings: AlarmSettings, internal_key: bytes,
     clock = clock or SystemClock()
     tokens = TokenSigner(internal_key, clock)  # refuses a bad key before anything touches the store
     engine = AsyncEngine(open_engine(settings.store_url), threads=settings.store_threads)
-    store = AlarmStore(engine, settings.database)
+    registry = AlarmRegistry()
+    store = WatchedStore(engine, settings.database, registry)
     await store.ensure_schema()
     topics = NotificationStore(engine, settings.database)
     await topics.ensure_schema()
@@ -189,15 +219,20 @@ async def running(settings: AlarmSettings, internal_key: bytes,
     writer = AlarmWriter(store, settings.region, topics)
     router = ActionRouter(topics, post, autoscale_pb2_grpc.AutoscaleServiceStub(autoscale_channel), tokens, key,
                           links, settings.region, policy, settings.rpc_timeout)
-    dispatcher = Dispatcher(topics, store, router, clock)
-    writer.wake = dispatcher.wake
     reader = IngestReader(metrics_pb2_grpc.IngestServiceStub(ingest_channel), tokens, settings.rpc_timeout)
-    scheduler = Scheduler(writer, reader, clock, settings.evaluation_interval)
+    membership = Membership(engine, settings.database, settings.replica_id, clock, settings.heartbeat_interval)
+    await membership.start()  # before the registry loads: it keeps only the alarms this replica owns
+    registry.owns = membership.owns
+    dispatcher = Dispatcher(topics, store, router, clock, owns=membership.owns)
+    writer.wake = dispatcher.wake
+    scheduler = Scheduler(writer, reader, clock, settings.evaluation_interval, registry=registry,
+                          backfill=reader.backfill, grace=settings.evaluation_grace)
+    LOG.info("alarm: %d alarms loaded", await scheduler.start())
     auth_stub = auth_pb2_grpc.AuthServiceStub(auth_channel)
     principals = PrincipalVerifier(tokens, auth_stub, SERVICE_NAME)
     composites = Composites(writer, clock)
     writer.after_change = composites.on_change
-    servicer = AlarmServicer(writer, scheduler, clock, principals, settings.region, composites)
+    servicer = StreamingAlarmServicer(writer, scheduler, clock, principals, settings.region, composites)
     notifications = NotificationServicer(topics, PrincipalVerifier(tokens, auth_stub, NOTIFICATION_SERVICE), clock,
                                          settings.region, key, links, post, policy)
 
@@ -206,13 +241,14 @@ async def running(settings: AlarmSettings, internal_key: bytes,
         notifications_pb2_grpc.add_NotificationServiceServicer_to_server(notifications, server)
 
     handle = await serve(settings.bind, register, [SERVICE_NAME, NOTIFICATION_SERVICE])
-    membership = Membership(engine, settings.database, settings.replica_id, clock, settings.heartbeat_interval)
-    await membership.start()  # the streaming scheduler filters with membership.owns
-    evaluator = asyncio.create_task(scheduler.run(), name="alarm-scheduler")
+    evaluator = asyncio.create_task(scheduler.run(settings.ownership_interval, settings.reload_interval),
+                                    name="alarm-scheduler")
     delivering = asyncio.create_task(dispatcher.run(), name="alarm-actions")
+    SCHEDULERS[handle.port] = scheduler
     try:
         yield handle
     finally:
+        SCHEDULERS.pop(handle.port, None)
         await membership.stop()
         for task in (evaluator, delivering):
             task.cancel()
@@ -222,7 +258,10 @@ async def running(settings: AlarmSettings, internal_key: bytes,
         await composites.close()
         await notifications.close()
         await post.close()
-        LOG.info("alarm stopped: %d evaluations, %d actions delivered, %d failed", scheduler.evaluations,
+        p50, p99 = scheduler.lags()
+        LOG.info("alarm stopped: %d evaluations (%d streamed), %d backfills, %d datums observed, "
+                 "lag p50 %.3f s p99 %.3f s; %d actions delivered, %d failed", scheduler.evaluations,
+                 scheduler.streamed_evaluations, scheduler.backfills, scheduler.observed, p50, p99,
                  dispatcher.delivered, dispatcher.failed)
         engine.close()
         await auth_channel.close()

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from services.ingest.commit import GroupCommitter, WalCommitter, WalRow
+from services.ingest.forward import forwarding
 from services.ingest.servicer import IngestServicer, decode_record
 from services.ingest.store import MetricStore
 from services.ingest.wal import WriteAheadLog
@@ -56,13 +57,16 @@ async def running(settings: IngestSettings, internal_key: bytes,
     auth_channel = open_channel(settings.auth_address)
     principals = PrincipalVerifier(tokens, auth_pb2_grpc.AuthServiceStub(auth_channel),
                                    SERVICE_NAME)
-    servicer = IngestServicer(store, committer, clock, principals)
+    forwards = forwarding(settings.alarm_address, tokens, clock)
+    forwarder = await forwards.__aenter__()
+    servicer = IngestServicer(store, committer, clock, principals, forwarder)
     handle = await serve(settings.bind, lambda s: metrics_pb2_grpc.add_IngestServiceServicer_to_server(servicer, s),
                          [SERVICE_NAME])
     try:
         yield handle
     finally:
         await handle.stop(grace=5.0)
+        await forwards.__aexit__(None, None, None)
         committer.close()
         await writer
         st = committer.stats

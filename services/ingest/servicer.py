@@ -46,6 +46,7 @@ from services.ingest.domain import (
     validate_metric_identity,
     validate_request,
 )
+from services.ingest.forward import Forwarder
 from services.ingest.store import MetricStore, SeriesBucket
 from services.ingest.wal import Record
 from stackwatch import errors
@@ -156,8 +157,9 @@ class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
     """CloudWatch's metric API over gRPC."""
 
     def __init__(self, store: MetricStore, committer: Committer, clock: Clock,
-                 principals: PrincipalVerifier) -> None:
+                 principals: PrincipalVerifier, forwarder: Forwarder | None = None) -> None:
         self._store = store
+        self._forwarder = forwarder
         self._principals = principals
         self._committer = committer
         self._clock = clock
@@ -171,6 +173,8 @@ class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
         batch = validate(request, now)
         payload = request.SerializeToString() if self._committer.keeps_requests else b""
         await self._committer.submit(principal.account_id, batch, now, payload)
+        if self._forwarder is not None:  # durable now: watched datums go to the alarm service (never blocks)
+            self._forwarder.offer(principal.account_id, batch, self._clock.now())
         return metrics_pb2.PutMetricDataResponse(accepted=batch.size)
 
     @servicer_errors

@@ -84,9 +84,11 @@ class Stack:
         async with contextlib.AsyncExitStack() as stack:
             auth = await stack.enter_async_context(auth_running(AuthSettings(
                 bind="127.0.0.1:0", **self.auth_options), INTERNAL_KEY))
+            alarm_port = free_port()  # ingest forwards watched datums to alarm, which starts after it
             ingest = await stack.enter_async_context(ingest_running(IngestSettings(
                 bind="127.0.0.1:0", store_url=self.store_url, database=self.database,
-                auth_address=f"127.0.0.1:{auth.port}", wal_dir=str(self.wal_dir)), INTERNAL_KEY))
+                auth_address=f"127.0.0.1:{auth.port}", wal_dir=str(self.wal_dir),
+                alarm_address=f"127.0.0.1:{alarm_port}"), INTERNAL_KEY))
             autoscale = await stack.enter_async_context(autoscale_running(AutoscaleSettings(
                 bind="127.0.0.1:0", store_url=self.store_url, database=f"{self.database}_autoscale"), INTERNAL_KEY))
             # the gateway's port is chosen first: SNS messages name its URL
@@ -95,7 +97,7 @@ class Stack:
             # passes every half second so alarm tests wait for periods, not for the scheduler;
             # deliveries retry quickly so retry tests wait for retries, not for backoff
             alarm = await stack.enter_async_context(alarm_running(AlarmSettings(
-                bind="127.0.0.1:0", store_url=self.store_url, database=f"{self.database}_alarms",
+                bind=f"127.0.0.1:{alarm_port}", store_url=self.store_url, database=f"{self.database}_alarms",
                 auth_address=f"127.0.0.1:{auth.port}", ingest_address=f"127.0.0.1:{ingest.port}",
                 autoscale_address=f"127.0.0.1:{autoscale.port}", public_url=f"http://127.0.0.1:{gateway_port}",
                 signing_key_file=str(self.signing_key_file), delivery_first_wait=0.05, delivery_max_wait=0.5,

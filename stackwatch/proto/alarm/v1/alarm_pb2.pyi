@@ -341,15 +341,89 @@ class DisableAlarmActionsResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class ObserveDatapointsRequest(_message.Message):
-    __slots__ = ("account_id", "namespace", "metric_data")
+    __slots__ = ("account_id", "namespace", "metric_data", "series", "acknowledged_at", "sender", "dropped")
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     METRIC_DATA_FIELD_NUMBER: _ClassVar[int]
+    SERIES_FIELD_NUMBER: _ClassVar[int]
+    ACKNOWLEDGED_AT_FIELD_NUMBER: _ClassVar[int]
+    SENDER_FIELD_NUMBER: _ClassVar[int]
+    DROPPED_FIELD_NUMBER: _ClassVar[int]
     account_id: str
     namespace: str
     metric_data: _containers.RepeatedCompositeFieldContainer[_metrics_pb2.MetricDatum]
-    def __init__(self, account_id: _Optional[str] = ..., namespace: _Optional[str] = ..., metric_data: _Optional[_Iterable[_Union[_metrics_pb2.MetricDatum, _Mapping]]] = ...) -> None: ...
+    series: _containers.RepeatedCompositeFieldContainer[ObservedSeries]
+    acknowledged_at: _timestamp_pb2.Timestamp
+    sender: str
+    dropped: int
+    def __init__(self, account_id: _Optional[str] = ..., namespace: _Optional[str] = ..., metric_data: _Optional[_Iterable[_Union[_metrics_pb2.MetricDatum, _Mapping]]] = ..., series: _Optional[_Iterable[_Union[ObservedSeries, _Mapping]]] = ..., acknowledged_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sender: _Optional[str] = ..., dropped: _Optional[int] = ...) -> None: ...
 
 class ObserveDatapointsResponse(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("received", "unwatched")
+    RECEIVED_FIELD_NUMBER: _ClassVar[int]
+    UNWATCHED_FIELD_NUMBER: _ClassVar[int]
+    received: int
+    unwatched: int
+    def __init__(self, received: _Optional[int] = ..., unwatched: _Optional[int] = ...) -> None: ...
+
+class WatchedMetric(_message.Message):
+    __slots__ = ("account_id", "namespace", "metric_name", "dimensions")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    METRIC_NAME_FIELD_NUMBER: _ClassVar[int]
+    DIMENSIONS_FIELD_NUMBER: _ClassVar[int]
+    account_id: str
+    namespace: str
+    metric_name: str
+    dimensions: _containers.RepeatedCompositeFieldContainer[_metrics_pb2.Dimension]
+    def __init__(self, account_id: _Optional[str] = ..., namespace: _Optional[str] = ..., metric_name: _Optional[str] = ..., dimensions: _Optional[_Iterable[_Union[_metrics_pb2.Dimension, _Mapping]]] = ...) -> None: ...
+
+class ObservedSeries(_message.Message):
+    __slots__ = ("metric", "datums")
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    DATUMS_FIELD_NUMBER: _ClassVar[int]
+    metric: WatchedMetric
+    datums: _containers.RepeatedCompositeFieldContainer[ObservedDatum]
+    def __init__(self, metric: _Optional[_Union[WatchedMetric, _Mapping]] = ..., datums: _Optional[_Iterable[_Union[ObservedDatum, _Mapping]]] = ...) -> None: ...
+
+class ObservedDatum(_message.Message):
+    __slots__ = ("timestamp", "sample_count", "sum", "minimum", "maximum", "values", "counts", "unit", "acknowledged_at")
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SUM_FIELD_NUMBER: _ClassVar[int]
+    MINIMUM_FIELD_NUMBER: _ClassVar[int]
+    MAXIMUM_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    COUNTS_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    ACKNOWLEDGED_AT_FIELD_NUMBER: _ClassVar[int]
+    timestamp: float
+    sample_count: float
+    sum: float
+    minimum: float
+    maximum: float
+    values: _containers.RepeatedScalarFieldContainer[float]
+    counts: _containers.RepeatedScalarFieldContainer[float]
+    unit: str
+    acknowledged_at: float
+    def __init__(self, timestamp: _Optional[float] = ..., sample_count: _Optional[float] = ..., sum: _Optional[float] = ..., minimum: _Optional[float] = ..., maximum: _Optional[float] = ..., values: _Optional[_Iterable[float]] = ..., counts: _Optional[_Iterable[float]] = ..., unit: _Optional[str] = ..., acknowledged_at: _Optional[float] = ...) -> None: ...
+
+class WatchedMetricsRequest(_message.Message):
+    __slots__ = ("known_version", "instance", "wait_seconds")
+    KNOWN_VERSION_FIELD_NUMBER: _ClassVar[int]
+    INSTANCE_FIELD_NUMBER: _ClassVar[int]
+    WAIT_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    known_version: int
+    instance: str
+    wait_seconds: float
+    def __init__(self, known_version: _Optional[int] = ..., instance: _Optional[str] = ..., wait_seconds: _Optional[float] = ...) -> None: ...
+
+class WatchedMetricsResponse(_message.Message):
+    __slots__ = ("version", "changed", "metrics")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
+    version: int
+    changed: bool
+    metrics: _containers.RepeatedCompositeFieldContainer[WatchedMetric]
+    def __init__(self, version: _Optional[int] = ..., changed: _Optional[bool] = ..., metrics: _Optional[_Iterable[_Union[WatchedMetric, _Mapping]]] = ...) -> None: ...

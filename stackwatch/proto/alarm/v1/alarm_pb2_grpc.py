@@ -100,6 +100,11 @@ class AlarmServiceStub:
                 request_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.ObserveDatapointsRequest.SerializeToString,
                 response_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.ObserveDatapointsResponse.FromString,
                 _registered_method=True)
+        self.WatchedMetrics = channel.unary_unary(
+                '/stackwatch.proto.alarm.v1.AlarmService/WatchedMetrics',
+                request_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.WatchedMetricsRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.WatchedMetricsResponse.FromString,
+                _registered_method=True)
 
 
 class AlarmServiceServicer:
@@ -192,8 +197,17 @@ class AlarmServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ObserveDatapoints(self, request_iterator, context):
-        """Datapoints of watched metrics, streamed by ingest as they are stored (high-resolution alarms;
-        not served yet: answers UNIMPLEMENTED).
+        """Datapoints of watched metrics, streamed by ingest right after it acknowledged them (internal:
+        ingest's service principal only). One long-lived stream per ingest process.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchedMetrics(self, request, context):
+        """The metrics some alarm evaluated by this service watches, for ingest to forward (internal:
+        ingest's service principal only). A long poll: answers at once when the set's version differs
+        from the caller's, else when it changes or after wait_seconds.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -266,6 +280,11 @@ def add_AlarmServiceServicer_to_server(servicer, server):
                     servicer.ObserveDatapoints,
                     request_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.ObserveDatapointsRequest.FromString,
                     response_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.ObserveDatapointsResponse.SerializeToString,
+            ),
+            'WatchedMetrics': grpc.unary_unary_rpc_method_handler(
+                    servicer.WatchedMetrics,
+                    request_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.WatchedMetricsRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.WatchedMetricsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -620,6 +639,33 @@ class AlarmService:
             '/stackwatch.proto.alarm.v1.AlarmService/ObserveDatapoints',
             stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.ObserveDatapointsRequest.SerializeToString,
             stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.ObserveDatapointsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchedMetrics(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.alarm.v1.AlarmService/WatchedMetrics',
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.WatchedMetricsRequest.SerializeToString,
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.WatchedMetricsResponse.FromString,
             options,
             channel_credentials,
             insecure,
