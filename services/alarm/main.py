@@ -1,5 +1,4 @@
-"""Run the alarm service: open its store, load the alarm registry, start the evaluation scheduler and the
-action dispatcher, serve gRPC.
+"""Run the alarm service: its store, registry, scheduler and action dispatcher, and its gRPC services.
 
 Two gRPC services share the port: AlarmService (with the internal ObserveDatapoints and
 WatchedMetrics RPCs ingest calls, :mod:`services.alarm.stream`) and NotificationService (SNS topics
@@ -249,6 +248,7 @@ async def running(settings: AlarmSettings, internal_key: bytes,
         yield handle
     finally:
         SCHEDULERS.pop(handle.port, None)
+        await servicer.close()
         await membership.stop()
         for task in (evaluator, delivering):
             task.cancel()

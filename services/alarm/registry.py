@@ -43,12 +43,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from services.alarm.domain import StateRecord
 from services.alarm.records import AlarmConfig
-from services.alarm.store import STATE_COLUMNS, AlarmStore, StoredAlarm, _ms
+from services.alarm.store import METRIC, STATE_COLUMNS, AlarmStore, StoredAlarm, _ms
 from stackwatch import errors
 from stackwatch.store import AsyncEngine
 
@@ -294,10 +294,11 @@ class WatchedStore(AlarmStore):
         self._deferred: dict[AlarmKey, dict[str, Any]] = {}
 
     async def put_alarm(self, account: str, name: str, arn: str, namespace: str, metric: str, config: str,
-                        now: float) -> None:
-        """Write the definition, then register it."""
-        await super().put_alarm(account, name, arn, namespace, metric, config, now)
-        self.registry.put(account, name, arn, config)
+                        now: float, kind: str = METRIC) -> None:
+        """Write the definition, then register it (metric alarms: composites follow their children)."""
+        await super().put_alarm(account, name, arn, namespace, metric, config, now, kind)
+        if kind == METRIC:
+            self.registry.put(account, name, arn, config)
 
     async def delete_alarms(self, account: str, names: Sequence[str], now: float) -> None:
         """Mark the alarms deleted, then forget them."""
@@ -335,15 +336,17 @@ class WatchedStore(AlarmStore):
         return len(rows)
 
     async def alarms(self, account: str, *, names: Sequence[str] | None = None, prefix: str | None = None,
-                     namespace: str | None = None, metric: str | None = None) -> list[StoredAlarm]:
+                     namespace: str | None = None, metric: str | None = None,
+                     kinds: Sequence[str] | None = None) -> list[StoredAlarm]:
         """:meth:`AlarmStore.alarms`, with the states of this process (deferred words included)."""
-        found = await super().alarms(account, names=names, prefix=prefix, namespace=namespace, metric=metric)
+        found = await super().alarms(account, names=names, prefix=prefix, namespace=namespace, metric=metric,
+                                     kinds=kinds)
         if not self._deferred:
             return found
         out = []
         for s in found:
             held = self.registry.alarms.get((s.account, s.name))
             if (s.account, s.name) in self._deferred and held is not None and held.state is not None:
-                s = StoredAlarm(s.account, s.name, s.arn, s.config, held.state)
+                s = replace(s, state=held.state)
             out.append(s)
         return out

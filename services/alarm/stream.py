@@ -16,6 +16,7 @@ instance holds (:meth:`AlarmRegistry.acknowledge`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -78,6 +79,29 @@ class StreamingAlarmServicer(AlarmServicer):
         self._verifier = principals
         self._now = clock
         self.unwatched = 0
+        self._closing = asyncio.Event()
+
+    async def close(self) -> None:
+        """End the open streams and long polls (before the server stops: they would hold it for its grace)."""
+        self._closing.set()
+
+    async def _until_closed(self, requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        """The stream's requests until it ends or :meth:`close` is called."""
+        closing = asyncio.ensure_future(self._closing.wait())
+        try:
+            while True:
+                step = asyncio.ensure_future(anext(requests))
+                await asyncio.wait({step, closing}, return_when=asyncio.FIRST_COMPLETED)
+                if not step.done():
+                    step.cancel()
+                    return
+                try:
+                    request = step.result()
+                except StopAsyncIteration:
+                    return
+                yield request
+        finally:
+            closing.cancel()
 
     async def _service(self, context: Context, request: Any, method: str) -> None:
         principal = await self._verifier.require(context, request, method)
@@ -93,7 +117,7 @@ class StreamingAlarmServicer(AlarmServicer):
         received = unwatched = dropped = 0
         opened = False
         try:
-            async for request in request_iterator:
+            async for request in self._until_closed(aiter(request_iterator)):
                 if not opened:
                     sender = request.sender or context.peer()
                     self._streaming.stream_opened(sender)
@@ -129,7 +153,12 @@ class StreamingAlarmServicer(AlarmServicer):
         registry = self._registry
         if request.instance:
             registry.acknowledge(request.instance, request.known_version)
-        await registry.wait_for_change(request.known_version, min(max(request.wait_seconds, 0.0), MAX_WAIT))
+        changed = asyncio.ensure_future(
+            registry.wait_for_change(request.known_version, min(max(request.wait_seconds, 0.0), MAX_WAIT)))
+        closing = asyncio.ensure_future(self._closing.wait())
+        await asyncio.wait({changed, closing}, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in (changed, closing):
+            waiter.cancel()
         if request.instance:  # still polling: keep counting it as live
             registry.acknowledge(request.instance, request.known_version)
         response = alarm_pb2.WatchedMetricsResponse(version=registry.version)
