@@ -40,6 +40,7 @@ from collections.abc import AsyncIterator
 import grpc
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 
+from stackwatch import logs
 from stackwatch.clock import Clock
 from stackwatch.domain.metrics import DatumBatch
 from stackwatch.proto.alarm.v1 import alarm_pb2, alarm_pb2_grpc
@@ -88,6 +89,7 @@ class Forwarder:
                  max_pending: int = 200_000, wait: float = 20.0) -> None:
         self._stub = stub
         self._tokens = tokens
+        self._limited = logs.RateLimitedLog(LOG, limit=1, interval=60.0)  # the alarm service may be long gone
         self._clock = clock
         self._max_pending = max_pending
         self._wait = wait
@@ -145,7 +147,8 @@ class Forwarder:
                 try:
                     await once()
                 except grpc.aio.AioRpcError as e:
-                    LOG.info("alarm forwarding: %s ended (%s); reconnecting", what, e.code().name)
+                    self._limited.log(logging.INFO, what, "alarm forwarding: %s ended (%s); reconnecting", what,
+                                      e.code().name)
                     raise _Disconnected from None
                 except Exception:
                     LOG.exception("alarm forwarding: %s failed; reconnecting", what)
