@@ -792,19 +792,21 @@ def test_statefulsets_are_governed_by_their_services():
     assert _named("StatefulSet", "clickhouse")["spec"]["replicas"] == 1, "the single-node layout"
 
 
-def test_alarm_replicas_know_their_id_and_shard_only_when_the_scheduler_filters():
-    """The replica id is the pod name; more than one replica only once the scheduler uses owns()."""
-    import inspect
+def test_alarm_replicas_know_their_id_and_run_one_until_ingest_routes_datums_to_owners():
+    """The replica id is the pod name; one replica while ingest streams every datum to one address.
 
-    from services.alarm.scheduler import Scheduler
+    Replicas split the alarms by ownership (services.alarm.ownership), but ingest forwards watched
+    datums to the single STACKWATCH_INGEST_ALARM_ADDRESS: a second replica's alarms would get no
+    stream and fall back to reading ingest at each evaluation.
+    """
+    from stackwatch.config import IngestSettings
 
     sts = _named("StatefulSet", "alarm")
     (container,) = [c for w, c, comp in _stackwatch_containers() if comp == "alarm"]
     (var,) = [v for v in container["env"] if v["name"] == "STACKWATCH_ALARM_REPLICA_ID"]
     assert var["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}
-    filters = any("owns" in p for p in inspect.signature(Scheduler.__init__).parameters)
-    if not filters:
-        assert sts["spec"]["replicas"] == 1, "the scheduler evaluates every alarm: more replicas would all do so"
+    assert IngestSettings.model_fields["alarm_address"].annotation == str | None, "one address, not a list"
+    assert sts["spec"]["replicas"] == 1, "ingest streams to one alarm address: more replicas would miss the stream"
     pdb = _named("PodDisruptionBudget", "alarm")
     assert [w["metadata"]["name"] for w in _selected(pdb["spec"]["selector"])] == ["alarm"]
     assert pdb["spec"].get("maxUnavailable") == 1 and "minAvailable" not in pdb["spec"], "drains one at a time"
