@@ -68,6 +68,8 @@ from services.alarm.domain import initial_state  # noqa: E402
 from services.alarm.domain.model import from_epoch  # noqa: E402
 from services.alarm.records import AlarmConfig  # noqa: E402
 from services.alarm.store import ALARM_COLUMNS, STATE_COLUMNS, AlarmStore  # noqa: E402
+from services.alarm.store import METRIC as METRIC_KIND  # noqa: E402
+from stackwatch.domain.arn import account_number  # noqa: E402
 from stackwatch.store import AsyncEngine, open_engine  # noqa: E402
 from tests.e2e.clients import cloudwatch  # noqa: E402
 
@@ -115,8 +117,8 @@ def load_alarms(data_dir: Path, first: int, count: int, metrics: int, high_res: 
             names = [s[0] for s in specs]
             await engine.insert(f"{store.database}.alarms", ALARM_COLUMNS, {
                 "account": [ACCOUNT] * n, "name": names, "version": [version + i for i in ids], "deleted": [0] * n,
-                "arn": [f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}" for name in names],
-                "namespace": [NS] * n, "metric": [METRIC] * n,
+                "arn": [f"arn:aws:cloudwatch:{REGION}:{account_number(ACCOUNT)}:alarm:{name}" for name in names],
+                "namespace": [NS] * n, "metric": [METRIC] * n, "kind": [METRIC_KIND] * n,
                 "config": [config(name, m, p, now).to_json() for name, m, p in specs]})
             ms = round(now * 1000)
             await engine.insert(f"{store.database}.states", STATE_COLUMNS, {

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -125,6 +126,9 @@ def stackwatch_up(*, clickhouse: bool = False, gateways: int | None = None, log_
             except subprocess.TimeoutExpired:
                 proc.kill()
             text = log.read_text()
+            kept = Path(tempfile.gettempdir()) / "stackwatch-bench-up.log"
+            shutil.copyfile(log, kept)
+            print(f"  stack log kept in {kept}")
             for line in text.splitlines():
                 if "ingest stopped" in line or "alarm stopped" in line:
                     print("  " + line.split("INFO", 1)[-1].strip())

@@ -307,19 +307,23 @@ class WatchedStore(AlarmStore):
             self._deferred.pop((account, name), None)
         self.registry.delete(account, names)
 
-    async def write_state(self, account: str, name: str, state: StateRecord, now: float) -> None:
-        """Write the state (deferred when only its words changed), then hold it."""
-        current = self.registry.alarms.get((account, name))
-        old = current.state if current is not None else None
-        if old is not None and old.value == state.value and old.updated == state.updated:
-            self._deferred[(account, name)] = {
-                "account": account, "name": name, "version": self._versions.next(now), "value": str(state.value),
-                "reason": state.reason, "reason_data": state.reason_data or "",
-                "has_reason_data": int(state.reason_data is not None), "updated_ms": _ms(state.updated),
-                "transitioned_ms": _ms(state.transitioned)}
-        else:
-            await super().write_state(account, name, state, now)
-        self.registry.set_state(account, name, state)
+    async def write_states(self, states: Sequence[tuple[str, str, StateRecord]], now: float) -> None:
+        """Write the states (deferred when only their words changed), then hold them."""
+        through = []
+        for account, name, state in states:
+            current = self.registry.alarms.get((account, name))
+            old = current.state if current is not None else None
+            if old is not None and old.value == state.value and old.updated == state.updated:
+                self._deferred[(account, name)] = {
+                    "account": account, "name": name, "version": self._versions.next(now),
+                    "value": str(state.value), "reason": state.reason, "reason_data": state.reason_data or "",
+                    "has_reason_data": int(state.reason_data is not None), "updated_ms": _ms(state.updated),
+                    "transitioned_ms": _ms(state.transitioned)}
+            else:
+                through.append((account, name, state))
+        await super().write_states(through, now)
+        for account, name, state in states:
+            self.registry.set_state(account, name, state)
 
     @property
     def deferred(self) -> int:

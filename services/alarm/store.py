@@ -194,11 +194,20 @@ class AlarmStore:
 
     async def write_state(self, account: str, name: str, state: StateRecord, now: float) -> None:
         """Record ``state`` as the alarm's current state."""
+        await self.write_states([(account, name, state)], now)
+
+    async def write_states(self, states: Sequence[tuple[str, str, StateRecord]], now: float) -> None:
+        """Record ``(account, name, state)`` as those alarms' current states, in one INSERT."""
+        if not states:
+            return
         await self._engine.insert(f"{self._db}.states", STATE_COLUMNS, {
-            "account": [account], "name": [name], "version": [self._versions.next(now)],
-            "value": [str(state.value)], "reason": [state.reason], "reason_data": [state.reason_data or ""],
-            "has_reason_data": [int(state.reason_data is not None)], "updated_ms": [_ms(state.updated)],
-            "transitioned_ms": [_ms(state.transitioned)]})
+            "account": [a for a, _, _ in states], "name": [n for _, n, _ in states],
+            "version": [self._versions.next(now) for _ in states],
+            "value": [str(s.value) for _, _, s in states], "reason": [s.reason for _, _, s in states],
+            "reason_data": [s.reason_data or "" for _, _, s in states],
+            "has_reason_data": [int(s.reason_data is not None) for _, _, s in states],
+            "updated_ms": [_ms(s.updated) for _, _, s in states],
+            "transitioned_ms": [_ms(s.transitioned) for _, _, s in states]})
 
     async def write_suppression(self, account: str, name: str, by: str, reason: str, now: float) -> None:
         """Record why a composite's actions are suppressed now (``by`` empty: they are not)."""
@@ -219,14 +228,17 @@ class AlarmStore:
     async def add_history(self, account: str, items: Sequence[tuple[str, HistoryItem]], now: float,
                           alarm_type: str = METRIC) -> None:
         """Append ``(alarm name, item)`` history items of ``account``, in one INSERT."""
+        await self.add_histories([(account, name, item, alarm_type) for name, item in items], now)
+
+    async def add_histories(self, items: Sequence[tuple[str, str, HistoryItem, str]], now: float) -> None:
+        """Append ``(account, alarm name, item, alarm type)`` history items of any accounts, in one INSERT."""
         if not items:
             return
-        n = len(items)
         await self._engine.insert(f"{self._db}.history", HISTORY_COLUMNS, {
-            "account": [account] * n, "alarm_name": [name for name, _ in items], "alarm_type": [alarm_type] * n,
-            "ts_ms": [_ms(item.timestamp) for _, item in items], "seq": [self._versions.next(now) for _ in items],
-            "item_type": [item.item_type for _, item in items], "summary": [item.summary for _, item in items],
-            "data": [item.data for _, item in items]})
+            "account": [a for a, _, _, _ in items], "alarm_name": [n for _, n, _, _ in items],
+            "alarm_type": [t for _, _, _, t in items], "ts_ms": [_ms(i.timestamp) for _, _, i, _ in items],
+            "seq": [self._versions.next(now) for _ in items], "item_type": [i.item_type for _, _, i, _ in items],
+            "summary": [i.summary for _, _, i, _ in items], "data": [i.data for _, _, i, _ in items]})
 
     async def alarms(self, account: str, *, names: Sequence[str] | None = None, prefix: str | None = None,
                      namespace: str | None = None, metric: str | None = None,

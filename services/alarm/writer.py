@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from services.alarm.actions import notification
-from services.alarm.domain import HistoryItem, Outcome, StateRecord, action_key, due_actions
+from services.alarm.domain import Outcome, StateRecord, action_key, due_actions
 from services.alarm.domain._format import java_json
 from services.alarm.domain.model import from_epoch
 from services.alarm.domain.transitions import Change
@@ -37,6 +38,17 @@ from services.alarm.topics import NotificationStore, PendingAction, outbox_id
 from stackwatch import logs
 
 LOG = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    """One alarm's outcome to write: whose, from which state, and what changed."""
+
+    account: str
+    arn: str
+    config: AnyConfig
+    old: StateRecord
+    outcome: Outcome
 
 
 class AlarmWriter:
@@ -62,22 +74,31 @@ class AlarmWriter:
     async def record(self, account: str, arn: str, config: AnyConfig, old: StateRecord, outcome: Outcome,
                      now: float) -> None:
         """Write what ``outcome`` changed (call with :attr:`lock` held)."""
-        pending = self._pending(account, arn, config, old, outcome, now)
+        await self.record_many([StateChange(account, arn, config, old, outcome)], now)
+
+    async def record_many(self, changes: Sequence[StateChange], now: float) -> None:
+        """Write what each outcome changed, in at most one INSERT per table (call with :attr:`lock` held).
+
+        The order per table is the one that keeps a crash harmless: due actions first (outbox),
+        then states, then history; a crash in between repeats at most an action (at least once).
+        """
+        pending = [p for c in changes for p in self._pending(c.account, c.arn, c.config, c.old, c.outcome, now)]
         if pending:
             await self.outbox.ready()
             await self.outbox.add_pending(pending, now)
-        if outcome.change is not Change.NONE:
-            await self.store.write_state(account, config.name, outcome.state, now)
-        items: list[HistoryItem] = [outcome.history] if outcome.history is not None else []
-        await self.store.add_history(account, [(config.name, item) for item in items], now, kind_of(config))
+        await self.store.write_states([(c.account, c.config.name, c.outcome.state) for c in changes
+                                       if c.outcome.change is not Change.NONE], now)
+        await self.store.add_histories([(c.account, c.config.name, c.outcome.history, kind_of(c.config))
+                                        for c in changes if c.outcome.history is not None], now)
         if pending:
             self.wake()
-        if outcome.change is Change.VALUE:
-            token = logs.bind(account=account, alarm_arn=arn)
-            LOG.info("alarm %s: %s -> %s", config.name, old.value, outcome.state.value)
-            logs.unbind(token)
-            if self.after_change is not None:
-                await self.after_change(account, config.name, now)
+        for c in changes:
+            if c.outcome.change is Change.VALUE:
+                token = logs.bind(account=c.account, alarm_arn=c.arn)
+                LOG.info("alarm %s: %s -> %s", c.config.name, c.old.value, c.outcome.state.value)
+                logs.unbind(token)
+                if self.after_change is not None:
+                    await self.after_change(c.account, c.config.name, now)
 
     def _pending(self, account: str, arn: str, config: AnyConfig, old: StateRecord, outcome: Outcome,
                  now: float) -> list[PendingAction]:
