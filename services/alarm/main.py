@@ -87,6 +87,7 @@ class IngestReader:
         self._stub = stub
         self._tokens = tokens
         self._timeout = timeout
+        self._backfills: dict[tuple[str, bytes, datetime, datetime], asyncio.Future[Sequence[Backfilled]]] = {}
 
     async def __call__(self, account: str, config: AlarmConfig, start: datetime, end: datetime) -> Sequence[Datapoint]:
         """:meth:`fetch`."""
@@ -168,8 +169,21 @@ class IngestReader:
         return list(points.values())
 
     async def backfill(self, account: str, config: AlarmConfig, start: datetime, end: datetime) -> Sequence[Backfilled]:
-        """Every period and unit of ``[start, end)`` with its statistic set (and percentile): a window's fill."""
+        """Every period and unit of ``[start, end)`` with its statistic set (and percentile): a window's fill.
+
+        Alarms on one metric with one period (and percentile) ask the same question when they
+        are filled together (at start, after a reconnect): one read answers all of them.
+        """
         request = self._request(config, ["SampleCount", "Sum", "Minimum", "Maximum"])
+        key = (account, request.SerializeToString(deterministic=True), start, end)
+        shared = self._backfills.get(key)
+        if shared is None:
+            shared = self._backfills[key] = asyncio.ensure_future(self._backfill(account, config, request, start, end))
+            shared.add_done_callback(lambda _: self._backfills.pop(key, None))
+        return await asyncio.shield(shared)
+
+    async def _backfill(self, account: str, config: AlarmConfig, request: metrics_pb2.GetMetricStatisticsRequest,
+                        start: datetime, end: datetime) -> Sequence[Backfilled]:
         out = []
         for dp in await self._datapoints(account, request, config.period, start, end):
             percentile = None

@@ -151,12 +151,15 @@ class Scheduler:
         registry: the alarm registry (the writer's store's by default).
         backfill: how windows are filled; None: every alarm uses ``fetch``.
         grace: seconds after a period's end before it is evaluated.
-        concurrency: most fetches and backfills in flight at once.
+        concurrency: most fetches in flight at once.
+        backfill_concurrency: most backfills in flight at once. A backfill waits for ingest to
+            have stored the account's acknowledged writes (up to its apply interval, ~1 s), so at
+            start or after a reconnect, thousands of them overlap that wait rather than queue on it.
     """
 
     def __init__(self, writer: AlarmWriter, fetch: Fetch, clock: Clock, interval: float, *,
                  registry: AlarmRegistry | None = None, backfill: BackfillRead | None = None,
-                 grace: float = 0.5, concurrency: int = 8) -> None:
+                 grace: float = 0.5, concurrency: int = 8, backfill_concurrency: int = 128) -> None:
         self._writer = writer
         found = registry if registry is not None else getattr(writer.store, "registry", None)
         if not isinstance(found, AlarmRegistry):
@@ -169,6 +172,7 @@ class Scheduler:
         self._interval = interval
         self._grace = grace
         self._slots = asyncio.Semaphore(concurrency)
+        self._backfill_slots = asyncio.Semaphore(backfill_concurrency)
         self._entries: dict[AlarmKey, _Entry] = {}
         self._heap: list[tuple[float, int, int, AlarmKey, int]] = []  # (due, period, seq, key, generation)
         self._seq = 0
@@ -371,9 +375,9 @@ class Scheduler:
                 await asyncio.gather(*list(self._tasks), return_exceptions=True)
         return count
 
-    def _spawn(self, work: Awaitable[None]) -> None:
+    def _spawn(self, work: Awaitable[None], slots: asyncio.Semaphore | None = None) -> None:
         async def bounded() -> None:
-            async with self._slots:
+            async with slots or self._slots:
                 await work
 
         task = asyncio.ensure_future(bounded())
@@ -409,7 +413,7 @@ class Scheduler:
             entry.held.clear()
             entry.backfill_started = self._clock.now()
             entry.fill += 1
-            self._spawn(self._filled(entry, entry.fill))
+            self._spawn(self._filled(entry, entry.fill), self._backfill_slots)
 
     # -- evaluation ------------------------------------------------------------------------------
     async def _filled(self, entry: _Entry, fill: int) -> None:
