@@ -128,7 +128,9 @@ def _instance(i: pb.Instance, with_group: bool) -> Result:
     out: Result = {"InstanceId": i.instance_id}
     if with_group:
         out["AutoScalingGroupName"] = i.auto_scaling_group_name
-    out.update({"AvailabilityZone": i.zone_id, "LifecycleState": i.lifecycle_state, "HealthStatus": i.health_status,
+    out.update({"AvailabilityZone": i.zone_id, "LifecycleState": i.lifecycle_state,
+                # AWS spells it HEALTHY in DescribeAutoScalingInstances, Healthy in a group's Instances
+                "HealthStatus": i.health_status.upper() if with_group else i.health_status,
                 "LaunchConfigurationName": i.launch_configuration_name,
                 "ProtectedFromScaleIn": i.protected_from_scale_in})
     return out
