@@ -328,6 +328,10 @@ class AutoscaleSettings(ServiceSettings):
     """Seconds between scans of the store for groups another replica created."""
     alarm_address: str | None = None
     """The alarm service (``host:port``): target tracking policies create their alarms there."""
+    target_tracking_period: int = Field(default=60, ge=10)
+    """Period in seconds of the alarms target tracking policies create (AWS: 60; 10, 20 or 30 for demos)."""
+    rpc_timeout: float = Field(default=10.0, gt=0)
+    """Deadline in seconds of each call to the alarm service."""
 
     def cloudstack_secret(self) -> str:
         """The service account's secret key.

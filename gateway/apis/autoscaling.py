@@ -209,7 +209,8 @@ async def put_scaling_policy(call: Call, params: Params) -> Result:
             customized_metric_json=json.dumps(custom, sort_keys=True) if custom else "",
             disable_scale_in=tt.get("DisableScaleIn", False)))
     response = await call.autoscale("PutScalingPolicy", pb.PutScalingPolicyRequest(policy=p), idempotent=False)
-    return {"PolicyARN": response.policy_arn, "Alarms": []}
+    return {"PolicyARN": response.policy_arn,
+            "Alarms": [{"AlarmName": a.rsplit(":alarm:", 1)[-1], "AlarmARN": a} for a in response.alarm_arns]}
 
 
 def _policy(p: pb.ScalingPolicy) -> Result:

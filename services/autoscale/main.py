@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from services.autoscale.actuators import CloudStackActuator
+from services.autoscale.alarms import PolicyAlarms
 from services.autoscale.runner import GroupRunners
 from services.autoscale.servicer import AutoscaleServicer
 from services.autoscale.store import AutoscaleStore
@@ -24,8 +25,9 @@ from stackwatch import errors
 from stackwatch.clock import Clock, SystemClock
 from stackwatch.cloudstack import CloudStackClient
 from stackwatch.config import AutoscaleSettings
+from stackwatch.proto.alarm.v1 import alarm_pb2_grpc
 from stackwatch.proto.autoscale.v1 import autoscale_pb2, autoscale_pb2_grpc
-from stackwatch.rpc import PrincipalVerifier, ServerHandle, TokenSigner, serve
+from stackwatch.rpc import PrincipalVerifier, ServerHandle, TokenSigner, open_channel, serve
 from stackwatch.store import AsyncEngine, open_engine
 
 LOG = logging.getLogger(__name__)
@@ -70,8 +72,14 @@ async def running(settings: AutoscaleSettings, internal_key: bytes,
         runners = GroupRunners(store, actuator, interval=settings.reconcile_interval,
                                settle_interval=settings.settle_interval, scan_interval=settings.scan_interval,
                                clock=clock.now)
+        alarms = None
+        if settings.alarm_address:
+            channel = open_channel(settings.alarm_address)
+            stack.push_async_callback(channel.close)
+            alarms = PolicyAlarms(alarm_pb2_grpc.AlarmServiceStub(channel), tokens,
+                                  period=settings.target_tracking_period, timeout=settings.rpc_timeout)
         servicer = AutoscaleServicer(store, clock, PrincipalVerifier(tokens, None, SERVICE_NAME), settings.region,
-                                     changed=runners.changed)
+                                     changed=runners.changed, alarms=alarms)
         handle = await serve(
             settings.bind, lambda s: autoscale_pb2_grpc.add_AutoscaleServiceServicer_to_server(servicer, s),
             [SERVICE_NAME])

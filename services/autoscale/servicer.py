@@ -27,6 +27,7 @@ from typing import Any, TypeAlias
 
 import grpc
 
+from services.autoscale.alarms import PolicyAlarms
 from services.autoscale.domain import LaunchConfiguration, ScalingProcess, Tag
 from services.autoscale.domain import scaling as sc
 from services.autoscale.domain.policies import (
@@ -153,10 +154,16 @@ class AutoscaleServicer(autoscale_pb2_grpc.AutoscaleServiceServicer):
     """
 
     def __init__(self, store: AutoscaleStore, clock: Clock, principals: PrincipalVerifier, region: str,
-                 changed: Callable[[str, str], None] | None = None) -> None:
+                 changed: Callable[[str, str], None] | None = None, alarms: PolicyAlarms | None = None) -> None:
         self._store, self._clock, self._principals, self._region = store, clock, principals, region
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._on_change = changed
+        self._alarms = alarms
+
+    async def _drop_alarms(self, tenant: Tenant, policy: ScalingPolicy) -> None:
+        """Delete the alarms a target tracking policy owns."""
+        if policy.alarm_arns and self._alarms is not None and policy.policy_type is PolicyType.TARGET_TRACKING:
+            await self._alarms.delete(tenant.account_id, policy.alarm_arns)
 
     def _changed(self, tenant: Tenant, group: str) -> None:
         """Tell the reconcilers a group was written (they plan again at once)."""
@@ -322,6 +329,7 @@ class AutoscaleServicer(autoscale_pb2_grpc.AutoscaleServiceServicer):
                 raise errors.ResourceInUse("You cannot delete an AutoScalingGroup while there are instances or "
                                            "pending Spot instance request(s) still in the group.")
             for p in await self._store.policies(tenant.account_id, group.name):
+                await self._drop_alarms(tenant, p)
                 await self._store.delete_policy(tenant.account_id, group.name, p.name, now)
             await self._store.delete_group(tenant.account_id, group.name, now)
         self._changed(tenant, group.name)
@@ -398,8 +406,18 @@ class AutoscaleServicer(autoscale_pb2_grpc.AutoscaleServiceServicer):
                 "autoscaling", self._region,
                 f"scalingPolicy:{uuid.uuid4()}:autoScalingGroupName/{group.name}:policyName/{p.policy_name}")
             policy = _policy_from(p, arn)
+            if policy.policy_type is PolicyType.TARGET_TRACKING:
+                if self._alarms is None:
+                    raise errors.ServiceUnavailable("Target tracking needs the alarm service, which this "
+                                                    "deployment does not name (STACKWATCH_AUTOSCALE_ALARM_ADDRESS).")
+                owned = same[0].alarm_arns if same and same[0].policy_type is PolicyType.TARGET_TRACKING else ()
+                policy = dataclasses.replace(policy, alarm_arns=await self._alarms.put(
+                    tenant.account_id, policy, owned))
+            elif same:
+                await self._drop_alarms(tenant, same[0])
             await self._store.put_policy(tenant.account_id, policy, now)
-        return pb.PutScalingPolicyResponse(policy_arn=arn)
+        return pb.PutScalingPolicyResponse(policy_arn=arn, alarm_arns=list(
+            policy.alarm_arns if policy.policy_type is PolicyType.TARGET_TRACKING else ()))
 
     @servicer_errors
     async def DescribePolicies(self, request: pb.DescribePoliciesRequest,
@@ -432,6 +450,7 @@ class AutoscaleServicer(autoscale_pb2_grpc.AutoscaleServiceServicer):
         tenant = await self._tenant(context, request, "DeletePolicy")
         async with self._locks[tenant.account_id]:
             policy = await self._policy(tenant, request.auto_scaling_group_name, request.policy_name)
+            await self._drop_alarms(tenant, policy)
             await self._store.delete_policy(tenant.account_id, policy.group, policy.name, self._now())
         return pb.DeletePolicyResponse()
 

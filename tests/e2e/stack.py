@@ -88,16 +88,17 @@ class Stack:
             ingest = await stack.enter_async_context(ingest_running(IngestSettings(
                 bind="127.0.0.1:0", store_url=self.store_url, database=self.database,
                 auth_address=f"127.0.0.1:{auth.port}", wal_dir=str(self.wal_dir)), INTERNAL_KEY))
+            alarm_port = free_port()  # chosen first: autoscale makes target tracking alarms there
             autoscale = await stack.enter_async_context(autoscale_running(AutoscaleSettings(
                 bind="127.0.0.1:0", store_url=self.store_url, database=f"{self.database}_autoscale",
-                **self.autoscale_options), INTERNAL_KEY))
+                alarm_address=f"127.0.0.1:{alarm_port}", **self.autoscale_options), INTERNAL_KEY))
             # the gateway's port is chosen first: SNS messages name its URL
             gateway_port = self.gateway_options.pop("port", None) or free_port()
             # the same store (chDB allows one path per process), a database of its own; evaluation
             # passes every half second so alarm tests wait for periods, not for the scheduler;
             # deliveries retry quickly so retry tests wait for retries, not for backoff
             alarm = await stack.enter_async_context(alarm_running(AlarmSettings(
-                bind="127.0.0.1:0", store_url=self.store_url, database=f"{self.database}_alarms",
+                bind=f"127.0.0.1:{alarm_port}", store_url=self.store_url, database=f"{self.database}_alarms",
                 auth_address=f"127.0.0.1:{auth.port}", ingest_address=f"127.0.0.1:{ingest.port}",
                 autoscale_address=f"127.0.0.1:{autoscale.port}", public_url=f"http://127.0.0.1:{gateway_port}",
                 signing_key_file=str(self.signing_key_file), delivery_first_wait=0.05, delivery_max_wait=0.5,

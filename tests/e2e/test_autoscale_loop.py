@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import http.server
 import json
+import re
 import threading
 import time
 import uuid
@@ -44,7 +45,7 @@ def loop_stack(sim: Any, e2e_store_url: str, tmp_path_factory: Any) -> Iterator[
     s = Stack(e2e_store_url, "e2e_loop_" + uuid.uuid4().hex[:8], tmp_path_factory.mktemp("loop-stack"),
               auth={**cs, "cache_ttl": 60.0}, autoscale={
                   **cs, "cloudstack_job_poll": 0.1, "reconcile_interval": 2.0, "settle_interval": 0.3,
-                  "scan_interval": 5.0}).start()
+                  "scan_interval": 5.0, "target_tracking_period": 10}).start()
     yield s
     s.stop()
 
@@ -243,3 +244,36 @@ def test_tenant_isolation(sim: Any, loop_stack: Stack, tmp_path_factory: Any) ->
     b.asg.update_auto_scaling_group(AutoScalingGroupName="web", MinSize=0, DesiredCapacity=0)
     _wait("B's VMs gone", lambda: _running(sim, b.keys) == [])
     assert [v["id"] for v in _running(sim, a.keys)] == [vm_a["id"]]
+
+
+def test_target_tracking_owns_its_alarms_and_scales(sim: Any, tenant: Tenant) -> None:
+    group = tenant.group("tt", MinSize=1, MaxSize=3)
+    ns = f"App/{uuid.uuid4().hex[:8]}"
+    metric = {"MetricName": "Load", "Namespace": ns, "Statistic": "Average",
+              "Dimensions": [{"Name": "Group", "Value": group}]}
+    answer = tenant.asg.put_scaling_policy(
+        AutoScalingGroupName=group, PolicyName="track", PolicyType="TargetTrackingScaling",
+        EstimatedInstanceWarmup=0,
+        TargetTrackingConfiguration={"TargetValue": 50.0, "CustomizedMetricSpecification": metric})
+    names = sorted(a["AlarmName"] for a in answer["Alarms"])
+    assert len(names) == 2
+    assert re.fullmatch(rf"TargetTracking-{group}-AlarmHigh-[0-9a-f-]{{36}}", names[0])
+    assert re.fullmatch(rf"TargetTracking-{group}-AlarmLow-[0-9a-f-]{{36}}", names[1])
+    [policy] = tenant.asg.describe_policies(AutoScalingGroupName=group)["ScalingPolicies"]
+    assert sorted(a["AlarmName"] for a in policy["Alarms"]) == names
+    alarms = {a["AlarmName"]: a for a in tenant.cw.describe_alarms(AlarmNames=names)["MetricAlarms"]}
+    high, low = alarms[names[0]], alarms[names[1]]
+    assert (high["Threshold"], high["ComparisonOperator"], high["EvaluationPeriods"], high["Period"]) == (
+        50.0, "GreaterThanThreshold", 3, 10)
+    assert (low["Threshold"], low["ComparisonOperator"], low["EvaluationPeriods"]) == (45.0, "LessThanThreshold", 15)
+    assert high["AlarmActions"] == low["AlarmActions"] == [answer["PolicyARN"]]
+    _wait("the first VM", lambda: len(_running(sim, tenant.keys)) == 1)
+
+    def scaled() -> bool:  # load 150 for a target of 50: three times the capacity, capped at max 3
+        tenant.cw.put_metric_data(Namespace=ns, MetricData=[{
+            "MetricName": "Load", "Dimensions": [{"Name": "Group", "Value": group}], "Value": 150.0,
+            "StorageResolution": 1}])
+        return len([v for v in _running(sim, tenant.keys) if v["state"] == "Running"]) == 3
+    _wait("target tracking to scale out to 3", scaled, every=2.0, timeout=180)
+    tenant.asg.delete_policy(AutoScalingGroupName=group, PolicyName="track")
+    assert tenant.cw.describe_alarms(AlarmNames=names)["MetricAlarms"] == []
