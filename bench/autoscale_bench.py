@@ -145,7 +145,7 @@ async def bench(groups: int, waves: int, concurrency: int, chdb: bool) -> dict[s
                     if group is not None and vm.account_id in accounts:
                         by_group[(vm.account_id, group)] = vm
                 if VERBOSE:
-                    print("by_group", list(by_group)[:3], "started", list(started)[:3])
+                    print("by_group", len(by_group), len(fresh), [(vm.name, vm.account_id[:6], tags.get((vm.id, "stackwatch:group"))) for vm in fresh][:4])
                 for key, t in started.items():
                     vm = by_group.get(key)
                     if vm is None or vm.id not in running_at:
