@@ -314,3 +314,51 @@ class AutoscaleSettings(ServiceSettings):
     """Threads doing blocking store I/O."""
     region: str = "us-east-1"
     """The region written in Auto Scaling ARNs."""
+    cloudstack_url: str | None = None
+    """CloudStack's API endpoint the groups' VMs run in (unset: only webhook groups run). ``stackwatch
+    up`` sets it to the auth service's (``STACKWATCH_AUTH_CLOUDSTACK_URL``) when unset."""
+    cloudstack_api_key: str | None = None
+    """API key of the StackWatch service account (an Admin role: it deploys and destroys VMs in
+    tenants' accounts by ``account``/``domainid``, and expunges them)."""
+    cloudstack_secret_key_file: str | None = None
+    """File holding that account's secret key."""
+    cloudstack_secret_key: str | None = Field(default=None, repr=False)
+    """The secret key itself, when no file is given."""
+    cloudstack_timeout: float = Field(default=10.0, gt=0)
+    """Seconds one CloudStack request may take."""
+    cloudstack_job_poll: float = Field(default=1.0, gt=0)
+    """Seconds between two ``queryAsyncJobResult`` polls of a deploy or destroy."""
+    cloudstack_job_timeout: float = Field(default=600.0, gt=0)
+    """Seconds a deploy or destroy job may stay pending before the step fails (and is retried)."""
+    reconcile_interval: float = Field(default=10.0, gt=0)
+    """Seconds between two passes of a group's reconciler when nothing wakes it (a change of
+    desired capacity wakes it at once)."""
+    settle_interval: float = Field(default=1.0, gt=0)
+    """Seconds between passes while one of the group's VMs is starting (to add it to its LB rule soon)."""
+    scan_interval: float = Field(default=30.0, gt=0)
+    """Seconds between scans of the store for groups another replica created."""
+    alarm_address: str | None = None
+    """The alarm service (``host:port``): target tracking policies create their alarms there."""
+    target_tracking_period: int = Field(default=60, ge=10)
+    """Period in seconds of the alarms target tracking policies create (AWS: 60; 10, 20 or 30 for demos)."""
+    rpc_timeout: float = Field(default=10.0, gt=0)
+    """Deadline in seconds of each call to the alarm service."""
+
+    def cloudstack_secret(self) -> str:
+        """The service account's secret key.
+
+        Raises:
+            StackWatchError: not configured, or the file cannot be read.
+        """
+        if self.cloudstack_secret_key_file:
+            try:
+                secret = Path(self.cloudstack_secret_key_file).read_text().strip()
+            except OSError as e:
+                raise errors.StackWatchError(
+                    f"cannot read STACKWATCH_AUTOSCALE_CLOUDSTACK_SECRET_KEY_FILE: {e.strerror}") from None
+            if secret:
+                return secret
+        if self.cloudstack_secret_key:
+            return self.cloudstack_secret_key
+        raise errors.StackWatchError("STACKWATCH_AUTOSCALE_CLOUDSTACK_URL is set but no secret key is: set "
+                                     "STACKWATCH_AUTOSCALE_CLOUDSTACK_SECRET_KEY_FILE")

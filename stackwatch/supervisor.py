@@ -179,6 +179,23 @@ class Supervisor:
         return {c.name: c.process.pid for c in self.components if c.process is not None}
 
 
+def _autoscale_cloudstack() -> dict[str, str]:
+    """The autoscale service's CloudStack settings: its own if set, else the auth service's.
+
+    ``stackwatch up`` wires autoscale to the CloudStack tenants sign in with, with the same
+    service account (``STACKWATCH_AUTH_CLOUDSTACK_URL``, ``_API_KEY``, ``_SECRET_KEY_FILE`` or
+    ``_SECRET_KEY``), unless ``STACKWATCH_AUTOSCALE_CLOUDSTACK_URL`` names another.
+    """
+    if os.environ.get("STACKWATCH_AUTOSCALE_CLOUDSTACK_URL"):
+        return {}
+    out: dict[str, str] = {}
+    for suffix in ("URL", "API_KEY", "SECRET_KEY_FILE", "SECRET_KEY"):
+        value = os.environ.get(f"STACKWATCH_AUTH_CLOUDSTACK_{suffix}")
+        if value:
+            out[f"STACKWATCH_AUTOSCALE_CLOUDSTACK_{suffix}"] = value
+    return out
+
+
 def stack_components(*, host: str, port: int, data_dir: Path, credentials: Path, gateways: int,
                      store_url: str | None = None, log_format: str = "text") -> list[Component]:
     """The components of ``stackwatch up``: auth, ingest, autoscale, alarm, ``gateways`` gateways.
@@ -209,7 +226,8 @@ def stack_components(*, host: str, port: int, data_dir: Path, credentials: Path,
             "STACKWATCH_INGEST_WAL_DIR": str((data_dir / "wal").resolve()),
             "STACKWATCH_INGEST_ALARM_ADDRESS": alarm}, ingest_port),
         Component("autoscale", "autoscale", {
-            **common, "STACKWATCH_AUTOSCALE_BIND": autoscale,
+            **common, **_autoscale_cloudstack(), "STACKWATCH_AUTOSCALE_BIND": autoscale,
+            "STACKWATCH_AUTOSCALE_ALARM_ADDRESS": alarm,
             "STACKWATCH_AUTOSCALE_STORE_URL": store_url or f"chdb://{(data_dir / 'autoscale-store').resolve()}"},
             autoscale_port),
         Component("alarm", "alarm", {

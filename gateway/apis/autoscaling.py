@@ -128,7 +128,9 @@ def _instance(i: pb.Instance, with_group: bool) -> Result:
     out: Result = {"InstanceId": i.instance_id}
     if with_group:
         out["AutoScalingGroupName"] = i.auto_scaling_group_name
-    out.update({"AvailabilityZone": i.zone_id, "LifecycleState": i.lifecycle_state, "HealthStatus": i.health_status,
+    out.update({"AvailabilityZone": i.zone_id, "LifecycleState": i.lifecycle_state,
+                # AWS spells it HEALTHY in DescribeAutoScalingInstances, Healthy in a group's Instances
+                "HealthStatus": i.health_status.upper() if with_group else i.health_status,
                 "LaunchConfigurationName": i.launch_configuration_name,
                 "ProtectedFromScaleIn": i.protected_from_scale_in})
     return out
@@ -207,7 +209,8 @@ async def put_scaling_policy(call: Call, params: Params) -> Result:
             customized_metric_json=json.dumps(custom, sort_keys=True) if custom else "",
             disable_scale_in=tt.get("DisableScaleIn", False)))
     response = await call.autoscale("PutScalingPolicy", pb.PutScalingPolicyRequest(policy=p), idempotent=False)
-    return {"PolicyARN": response.policy_arn, "Alarms": []}
+    return {"PolicyARN": response.policy_arn,
+            "Alarms": [{"AlarmName": a.rsplit(":alarm:", 1)[-1], "AlarmARN": a} for a in response.alarm_arns]}
 
 
 def _policy(p: pb.ScalingPolicy) -> Result:

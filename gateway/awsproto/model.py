@@ -28,8 +28,16 @@ from stackwatch import errors
 
 @functools.cache
 def service_model(name: str) -> ServiceModel:
-    """The botocore model for ``name`` (``cloudwatch``, ``autoscaling``), loaded once per process."""
-    return botocore.session.get_session().get_service_model(name)
+    """The botocore model for ``name`` (``cloudwatch``, ``autoscaling``), loaded once per process.
+
+    Auto Scaling's instance ids are CloudStack VM UUIDs (36 characters), not EC2's ``i-`` ids
+    (at most 19): its ``XmlStringMaxLen19`` shape, used only for instance ids, is widened to 36.
+    """
+    model = botocore.session.get_session().get_service_model(name)
+    if name == "autoscaling":
+        shapes = model._shape_resolver._shape_map  # noqa: SLF001 - the one place the model is amended
+        shapes["XmlStringMaxLen19"] = {**shapes["XmlStringMaxLen19"], "max": 36}
+    return model
 
 
 class Wording(StrEnum):

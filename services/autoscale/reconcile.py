@@ -50,6 +50,7 @@ from typing import Literal
 
 from services.autoscale.actuators.base import (
     STUCK,
+    TERMINATING,
     ActuatorError,
     Unit,
     UnitActuator,
@@ -233,6 +234,9 @@ def describe(step: Step, spec: GroupSpec, count: int, when: float) -> tuple[str,
         case Destroy(unit=unit, why="unhealthy") if unit.state == STUCK:
             return (f"At {at} an instance was taken out of service because it stayed Starting longer than "
                     f"{max(float(spec.health_check_grace_period), STARTING_LIMIT):.0f} seconds.",
+                    f"Terminating VM: {unit.name} ({unit.id})")
+        case Destroy(unit=unit, why="unhealthy") if unit.state == TERMINATING:
+            return (f"At {at} an instance was taken out of service in response to a user request.",
                     f"Terminating VM: {unit.name} ({unit.id})")
         case Destroy(unit=unit, why="unhealthy"):
             return (f"At {at} an instance was taken out of service in response to its CloudStack state "

@@ -22,10 +22,12 @@ import dataclasses
 import json
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any, TypeAlias
 
 import grpc
 
+from services.autoscale.alarms import PolicyAlarms
 from services.autoscale.domain import LaunchConfiguration, ScalingProcess, Tag
 from services.autoscale.domain import scaling as sc
 from services.autoscale.domain.policies import (
@@ -151,9 +153,22 @@ class AutoscaleServicer(autoscale_pb2_grpc.AutoscaleServiceServicer):
         region: the region in ARNs.
     """
 
-    def __init__(self, store: AutoscaleStore, clock: Clock, principals: PrincipalVerifier, region: str) -> None:
+    def __init__(self, store: AutoscaleStore, clock: Clock, principals: PrincipalVerifier, region: str,
+                 changed: Callable[[str, str], None] | None = None, alarms: PolicyAlarms | None = None) -> None:
         self._store, self._clock, self._principals, self._region = store, clock, principals, region
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._on_change = changed
+        self._alarms = alarms
+
+    async def _drop_alarms(self, tenant: Tenant, policy: ScalingPolicy) -> None:
+        """Delete the alarms a target tracking policy owns."""
+        if policy.alarm_arns and self._alarms is not None and policy.policy_type is PolicyType.TARGET_TRACKING:
+            await self._alarms.delete(tenant.account_id, policy.alarm_arns)
+
+    def _changed(self, tenant: Tenant, group: str) -> None:
+        """Tell the reconcilers a group was written (they plan again at once)."""
+        if self._on_change is not None:
+            self._on_change(tenant.account_id, group)
 
     async def _tenant(self, context: Context, request: Any, method: str) -> Tenant:
         return Tenant.of(await self._principals.require(context, request, method))
@@ -267,6 +282,7 @@ class AutoscaleServicer(autoscale_pb2_grpc.AutoscaleServiceServicer):
                                  tuple(Tag(t.key, t.value, t.propagate_at_launch) for t in g.tags),
                                  g.health_check_type or "EC2", g.health_check_grace_period)
             await self._record(tenant, record, decision, now)
+        self._changed(tenant, g.name)
         return pb.CreateAutoScalingGroupResponse()
 
     @servicer_errors
@@ -294,6 +310,7 @@ class AutoscaleServicer(autoscale_pb2_grpc.AutoscaleServiceServicer):
                                  desired=_opt(request, "desired_capacity"),
                                  default_cooldown=_opt(request, "default_cooldown"))
             await self._record(tenant, group, decision, now)
+        self._changed(tenant, group.name)
         return pb.UpdateAutoScalingGroupResponse()
 
     @servicer_errors
@@ -312,8 +329,10 @@ class AutoscaleServicer(autoscale_pb2_grpc.AutoscaleServiceServicer):
                 raise errors.ResourceInUse("You cannot delete an AutoScalingGroup while there are instances or "
                                            "pending Spot instance request(s) still in the group.")
             for p in await self._store.policies(tenant.account_id, group.name):
+                await self._drop_alarms(tenant, p)
                 await self._store.delete_policy(tenant.account_id, group.name, p.name, now)
             await self._store.delete_group(tenant.account_id, group.name, now)
+        self._changed(tenant, group.name)
         return pb.DeleteAutoScalingGroupResponse()
 
     @servicer_errors
@@ -366,6 +385,7 @@ class AutoscaleServicer(autoscale_pb2_grpc.AutoscaleServiceServicer):
             decision = sc.set_desired(group.name, group.capacity, request.desired_capacity, now, str(uuid.uuid4()),
                                       request.honor_cooldown)
             await self._record(tenant, group, decision, now)
+        self._changed(tenant, group.name)
         return pb.SetDesiredCapacityResponse()
 
     # policies
@@ -386,8 +406,18 @@ class AutoscaleServicer(autoscale_pb2_grpc.AutoscaleServiceServicer):
                 "autoscaling", self._region,
                 f"scalingPolicy:{uuid.uuid4()}:autoScalingGroupName/{group.name}:policyName/{p.policy_name}")
             policy = _policy_from(p, arn)
+            if policy.policy_type is PolicyType.TARGET_TRACKING:
+                if self._alarms is None:
+                    raise errors.ServiceUnavailable("Target tracking needs the alarm service, which this "
+                                                    "deployment does not name (STACKWATCH_AUTOSCALE_ALARM_ADDRESS).")
+                owned = same[0].alarm_arns if same and same[0].policy_type is PolicyType.TARGET_TRACKING else ()
+                policy = dataclasses.replace(policy, alarm_arns=await self._alarms.put(
+                    tenant.account_id, policy, owned))
+            elif same:
+                await self._drop_alarms(tenant, same[0])
             await self._store.put_policy(tenant.account_id, policy, now)
-        return pb.PutScalingPolicyResponse(policy_arn=arn)
+        return pb.PutScalingPolicyResponse(policy_arn=arn, alarm_arns=list(
+            policy.alarm_arns if policy.policy_type is PolicyType.TARGET_TRACKING else ()))
 
     @servicer_errors
     async def DescribePolicies(self, request: pb.DescribePoliciesRequest,
@@ -420,6 +450,7 @@ class AutoscaleServicer(autoscale_pb2_grpc.AutoscaleServiceServicer):
         tenant = await self._tenant(context, request, "DeletePolicy")
         async with self._locks[tenant.account_id]:
             policy = await self._policy(tenant, request.auto_scaling_group_name, request.policy_name)
+            await self._drop_alarms(tenant, policy)
             await self._store.delete_policy(tenant.account_id, policy.group, policy.name, self._now())
         return pb.DeletePolicyResponse()
 
@@ -459,6 +490,8 @@ class AutoscaleServicer(autoscale_pb2_grpc.AutoscaleServiceServicer):
             if key:
                 await self._store.put_execution(tenant.account_id, key, json.dumps(
                     {"desired": decision.capacity.desired, "activity": activity, "skipped": decision.skipped}), now)
+        if decision.activity is not None:
+            self._changed(tenant, group.name)
         return pb.ExecutePolicyResponse(desired_capacity=decision.capacity.desired, activity_id=activity,
                                         skipped=decision.skipped)
 
@@ -504,6 +537,7 @@ class AutoscaleServicer(autoscale_pb2_grpc.AutoscaleServiceServicer):
                     current.pop(str(p), None)
             group = _replace(group, suspended=tuple(sorted(current.items())))
             await self._store.put_group(group, now)
+        self._changed(tenant, group.name)
         return pb.SetProcessesResponse()
 
     @servicer_errors
@@ -521,18 +555,19 @@ class AutoscaleServicer(autoscale_pb2_grpc.AutoscaleServiceServicer):
             group = await self._group(tenant, instance.group)
             capacity = group.capacity
             before = capacity.desired
-            if request.should_decrement_desired_capacity:
-                if before - 1 < capacity.min_size:
-                    raise errors.ValidationError(f"Currently, desiredSize equals minSize ({capacity.min_size}). "
-                                                 "Terminating instance without replacement will violate group's "
-                                                 "min size constraint. Either set shouldDecrementDesiredCapacity "
-                                                 "flag to false or lower group's min size.")
-                group = await self._record(tenant, group, sc.Decision(
-                    _replace_capacity(capacity, before - 1)), now)
-            after = group.capacity.desired
+            if request.should_decrement_desired_capacity and before - 1 < capacity.min_size:
+                raise errors.ValidationError(f"Currently, desiredSize equals minSize ({capacity.min_size}). "
+                                             "Terminating instance without replacement will violate group's "
+                                             "min size constraint. Either set shouldDecrementDesiredCapacity "
+                                             "flag to false or lower group's min size.")
+            # marked first: a pass between the two writes must not scale in another VM instead of it
             await self._store.put_instance(tenant.account_id, Instance(
                 instance.group, instance.instance_id, "Terminating", instance.health_status,
                 instance.launch_configuration, instance.zone_id, instance.protected), now)
+            if request.should_decrement_desired_capacity:
+                group = await self._record(tenant, group, sc.Decision(
+                    _replace_capacity(capacity, before - 1)), now)
+            after = group.capacity.desired
             shrink = (f"shrinking the capacity from {before} to {after}" if after != before
                       else "the group keeps its capacity and replaces the instance")
             activity = sc.Activity(str(uuid.uuid4()), group.name,
@@ -541,6 +576,7 @@ class AutoscaleServicer(autoscale_pb2_grpc.AutoscaleServiceServicer):
                                    f"Terminating EC2 instance: {instance.instance_id}", sc.ActivityStatus.IN_PROGRESS,
                                    now)
             await self._store.put_activity(tenant.account_id, activity, now)
+        self._changed(tenant, group.name)
         return pb.TerminateInstanceResponse(activity=_activity_message(activity, group.arn))
 
 

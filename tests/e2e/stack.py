@@ -37,7 +37,7 @@ class Stack:
     """A running stack; ``endpoint`` is its CloudWatch URL."""
 
     def __init__(self, store_url: str, database: str, workdir: Path, *, auth: dict[str, Any] | None = None,
-                 **gateway: Any) -> None:
+                 autoscale: dict[str, Any] | None = None, **gateway: Any) -> None:
         self.store_url = store_url
         self.database = database
         self.creds_file = workdir / "credentials.json"
@@ -45,6 +45,7 @@ class Stack:
         # the static file by default; auth={...} replaces it (e.g. with a CloudStack endpoint)
         self.auth_options = auth if auth is not None else {"credentials_file": str(self.creds_file)}
         self.gateway_options = gateway
+        self.autoscale_options = autoscale or {}  # e.g. a CloudStack endpoint for the reconcilers
         self.wal_dir = workdir / "wal"  # as `stackwatch up` runs ingest: acknowledged once logged
         self.signing_key_file = workdir / "sns-signing-key.pem"
         self.endpoint = ""
@@ -84,13 +85,14 @@ class Stack:
         async with contextlib.AsyncExitStack() as stack:
             auth = await stack.enter_async_context(auth_running(AuthSettings(
                 bind="127.0.0.1:0", **self.auth_options), INTERNAL_KEY))
-            alarm_port = free_port()  # ingest forwards watched datums to alarm, which starts after it
+            alarm_port = free_port()  # alarm starts after ingest (which streams to it) and autoscale (which makes alarms there)
             ingest = await stack.enter_async_context(ingest_running(IngestSettings(
                 bind="127.0.0.1:0", store_url=self.store_url, database=self.database,
                 auth_address=f"127.0.0.1:{auth.port}", wal_dir=str(self.wal_dir),
                 alarm_address=f"127.0.0.1:{alarm_port}"), INTERNAL_KEY))
             autoscale = await stack.enter_async_context(autoscale_running(AutoscaleSettings(
-                bind="127.0.0.1:0", store_url=self.store_url, database=f"{self.database}_autoscale"), INTERNAL_KEY))
+                bind="127.0.0.1:0", store_url=self.store_url, database=f"{self.database}_autoscale",
+                alarm_address=f"127.0.0.1:{alarm_port}", **self.autoscale_options), INTERNAL_KEY))
             # the gateway's port is chosen first: SNS messages name its URL
             gateway_port = self.gateway_options.pop("port", None) or free_port()
             # the same store (chDB allows one path per process), a database of its own; evaluation

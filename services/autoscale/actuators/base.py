@@ -25,9 +25,12 @@ from services.autoscale.domain import GroupSpec
 #: States of a unit that is gone or going (it no longer counts).
 GONE_STATES = frozenset({"Destroyed", "Expunging"})
 #: States of a unit that will not serve without a new one: replaced by the reconciler.
-UNHEALTHY_STATES = frozenset({"Error", "Stopped", "Stopping", "Shutdown", "Migrating-failed", "Starting-stuck"})
+UNHEALTHY_STATES = frozenset({"Error", "Stopped", "Stopping", "Shutdown", "Migrating-failed", "Starting-stuck",
+                              "Terminating"})
 #: Not a CloudStack state: what the reconciler calls a VM ``Starting`` for too long.
 STUCK = "Starting-stuck"
+#: Not a CloudStack state: a VM a user asked to terminate (TerminateInstanceInAutoScalingGroup).
+TERMINATING = "Terminating"
 
 TAG_GROUP = "stackwatch:group"
 TAG_ACCOUNT = "stackwatch:account"

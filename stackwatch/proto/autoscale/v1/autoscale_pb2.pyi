@@ -310,10 +310,12 @@ class PutScalingPolicyRequest(_message.Message):
     def __init__(self, policy: _Optional[_Union[ScalingPolicy, _Mapping]] = ...) -> None: ...
 
 class PutScalingPolicyResponse(_message.Message):
-    __slots__ = ("policy_arn",)
+    __slots__ = ("policy_arn", "alarm_arns")
     POLICY_ARN_FIELD_NUMBER: _ClassVar[int]
+    ALARM_ARNS_FIELD_NUMBER: _ClassVar[int]
     policy_arn: str
-    def __init__(self, policy_arn: _Optional[str] = ...) -> None: ...
+    alarm_arns: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, policy_arn: _Optional[str] = ..., alarm_arns: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class DescribePoliciesRequest(_message.Message):
     __slots__ = ("auto_scaling_group_name", "policy_names", "policy_types", "max_records", "next_token")
