@@ -205,9 +205,9 @@ AS_PREFIX = "1 validation error detected: Value "
                  f"'[{', '.join(f'h{i}' for i in range(51))}]' at 'lifecycleHookNames' failed to satisfy "
                  "constraint: Member must have length less than or equal to 50", id="list-too-long"),
     pytest.param("TerminateInstanceInAutoScalingGroup",
-                 {"InstanceId": "i-" + "0" * 18, "ShouldDecrementDesiredCapacity": True},
-                 f"'i-{'0' * 18}' at 'instanceId' failed to satisfy constraint: Member must have length "
-                 "less than or equal to 19", id="another-limit"),
+                 {"InstanceId": "i-" + "0" * 35, "ShouldDecrementDesiredCapacity": True},
+                 f"'i-{'0' * 35}' at 'instanceId' failed to satisfy constraint: Member must have length "
+                 "less than or equal to 36", id="another-limit"),  # 19 in AWS's model; CloudStack UUIDs are 36
 ])
 def test_autoscaling_words_model_rules_as_aws_generic_validation(operation: str, params: dict[str, Any],
                                                                  message: str) -> None:
