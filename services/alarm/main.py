@@ -253,7 +253,8 @@ async def running(settings: AlarmSettings, internal_key: bytes,
         alarm_pb2_grpc.add_AlarmServiceServicer_to_server(servicer, server)
         notifications_pb2_grpc.add_NotificationServiceServicer_to_server(notifications, server)
 
-    handle = await serve(settings.bind, register, [SERVICE_NAME, NOTIFICATION_SERVICE])
+    # ingest holds its datapoint stream open for good: an aged-out connection would refill every window
+    handle = await serve(settings.bind, register, [SERVICE_NAME, NOTIFICATION_SERVICE], aged_connections=False)
     evaluator = asyncio.create_task(scheduler.run(settings.ownership_interval, settings.reload_interval),
                                     name="alarm-scheduler")
     delivering = asyncio.create_task(dispatcher.run(), name="alarm-actions")

@@ -43,6 +43,13 @@ SERVER_OPTIONS = (
 )
 
 
+def server_options(aged_connections: bool = True) -> tuple[tuple[str, int], ...]:
+    """The server's channel options, without the connection age limit when ``aged_connections`` is False."""
+    if aged_connections:
+        return SERVER_OPTIONS
+    return tuple(o for o in SERVER_OPTIONS if not o[0].startswith("grpc.max_connection_age"))
+
+
 @dataclass
 class ServerHandle:
     """A running server: its bound port and its health servicer."""
@@ -64,9 +71,15 @@ class ServerHandle:
         await self.server.stop(grace)
 
 
-async def serve(bind: str, register: Callable[[grpc.aio.Server], None], service_names: Sequence[str]) -> ServerHandle:
-    """Start a server on ``bind`` (``host:port``; port 0 picks a free one)."""
-    server = grpc.aio.server(options=SERVER_OPTIONS)
+async def serve(bind: str, register: Callable[[grpc.aio.Server], None], service_names: Sequence[str], *,
+                aged_connections: bool = True) -> ServerHandle:
+    """Start a server on ``bind`` (``host:port``; port 0 picks a free one).
+
+    ``aged_connections=False`` keeps client connections for as long as they live, for a server
+    whose clients hold long-lived streams to it by address rather than through a balanced Service
+    (the alarm service: ingest's datapoint stream, whose every reopening refills alarm windows).
+    """
+    server = grpc.aio.server(options=server_options(aged_connections))
     register(server)
     hs = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(hs, server)

@@ -992,3 +992,37 @@ def test_readme_is_honest_about_what_was_tested_and_what_is_open():
     assert "have not been applied to a real cluster" in text
     if not any("Egress" in p["spec"].get("policyTypes", []) for p in _of_kind("NetworkPolicy")):
         assert "Egress is open" in text and "Only ingress is restricted" in text
+
+
+async def test_a_server_without_aged_connections_keeps_its_clients_connection(monkeypatch):
+    """serve(aged_connections=False) (the alarm service, for ingest's long-lived stream): one connection."""
+    import grpc
+
+    from stackwatch.rpc import _server, open_channel, serve
+
+    monkeypatch.setattr(_server, "SERVER_OPTIONS", tuple(
+        (k, 300 if k == "grpc.max_connection_age_ms" else v) for k, v in _server.SERVER_OPTIONS))
+    assert "grpc.max_connection_age_ms" not in dict(_server.server_options(aged_connections=False))
+    peers: set[str] = set()
+
+    async def peer(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        peers.add(context.peer())
+        return b""
+
+    def register(server: grpc.aio.Server) -> None:
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
+            "test.Peers", {"Get": grpc.unary_unary_rpc_method_handler(peer)}),))
+
+    handle = await serve("127.0.0.1:0", register, [], aged_connections=False)
+    channel = open_channel(f"localhost:{handle.port}")
+    try:
+        call = channel.unary_unary("/test.Peers/Get")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 1.5
+        while loop.time() < deadline:
+            await asyncio.gather(*[call(b"", timeout=5) for _ in range(10)])
+            await asyncio.sleep(0.01)
+    finally:
+        await channel.close()
+        await handle.stop(grace=0)
+    assert len(peers) == 1, f"the connection was replaced: {peers}"
