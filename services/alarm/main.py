@@ -18,8 +18,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 import grpc
 
@@ -107,7 +108,7 @@ class IngestReader:
         token = self._tokens.issue(auth_pb2.Principal(account_id=account, user=EVALUATOR_USER))
         points: dict[float, Datapoint] = {}
         while True:
-            response = await self._call_data(request, token)
+            response: metrics_pb2.GetMetricDataResponse = await self._ask(self._stub.GetMetricData, request, token)
             for result in response.metric_data_results[:1]:  # exactly one query returns data
                 for t, v in zip(result.timestamps, result.values, strict=False):
                     if t not in points and start.timestamp() <= t < end.timestamp():
@@ -116,15 +117,13 @@ class IngestReader:
                 return list(points.values())
             request.next_token = response.next_token
 
-    async def _call_data(self, request: metrics_pb2.GetMetricDataRequest,
-                         token: str) -> metrics_pb2.GetMetricDataResponse:
-        async def once() -> metrics_pb2.GetMetricDataResponse:
+    async def _ask(self, method: Callable[..., Awaitable[Any]], request: Any, token: str) -> Any:
+        """One idempotent read of ingest as the token's principal, retried within the call's deadline."""
+        async def once() -> Any:
             try:
-                response: metrics_pb2.GetMetricDataResponse = await self._stub.GetMetricData(
-                    request, timeout=self._timeout, metadata=principal_metadata(token))
+                return await method(request, timeout=self._timeout, metadata=principal_metadata(token))
             except grpc.aio.AioRpcError as e:
                 raise error_from_rpc(e) from None
-            return response
 
         return await retry.idempotent(once, deadline=self._timeout)
 
@@ -147,7 +146,9 @@ class IngestReader:
         for chunk in range(first, last, step):
             request.start_time.FromSeconds(chunk)
             request.end_time.FromSeconds(min(chunk + step, last))
-            datapoints.extend(await self._call(request, token))
+            answer: metrics_pb2.GetMetricStatisticsResponse = await self._ask(
+                self._stub.GetMetricStatistics, request, token)
+            datapoints.extend(answer.datapoints)
         return datapoints
 
     async def _statistics(self, account: str, config: AlarmConfig, start: datetime,
@@ -192,19 +193,6 @@ class IngestReader:
             out.append(Backfilled(dp.timestamp.seconds, dp.unit or "None",
                                   StatisticSet(dp.sample_count, dp.sum, dp.minimum, dp.maximum), percentile))
         return out
-
-    async def _call(self, request: metrics_pb2.GetMetricStatisticsRequest,
-                    token: str) -> Sequence[metrics_pb2.Datapoint]:
-        async def once() -> metrics_pb2.GetMetricStatisticsResponse:
-            try:
-                response: metrics_pb2.GetMetricStatisticsResponse = await self._stub.GetMetricStatistics(
-                    request, timeout=self._timeout, metadata=principal_metadata(token))
-            except grpc.aio.AioRpcError as e:
-                raise error_from_rpc(e) from None
-            return response
-
-        return list((await retry.idempotent(once, deadline=self._timeout)).datapoints)
-
 
 _FIELDS = {"SampleCount": "sample_count", "Average": "average", "Sum": "sum", "Minimum": "minimum",
            "Maximum": "maximum"}

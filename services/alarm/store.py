@@ -20,7 +20,7 @@ configuration timestamp.
 Definitions and states are separate because they change at different rates and for different
 reasons: re-putting an alarm replaces its configuration and keeps its state, an evaluation changes
 its state and never its configuration. Each row carries a ``version`` (microseconds of the write,
-made strictly increasing per process by :class:`_Versions`); the latest version of a key wins. Reads
+made strictly increasing per process by :class:`~stackwatch.store.RowVersions`); the latest version of a key wins. Reads
 take it with ``argMax(column, version) ... GROUP BY``, which is right whether or not
 ReplacingMergeTree has merged the older rows yet, on 18.16 as on current releases (``FINAL`` would
 do too, at the cost of a merge per read). A deletion is a row with ``deleted = 1``; a re-created
@@ -40,7 +40,6 @@ partitions is later work).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,7 +47,7 @@ from typing import Any
 
 from services.alarm.domain import AlarmState, HistoryItem, StateRecord
 from services.alarm.domain.model import epoch, from_epoch
-from stackwatch.store import AsyncEngine, identifier
+from stackwatch.store import AsyncEngine, RowVersions, identifier
 
 ALARM_COLUMNS = ("account", "name", "version", "deleted", "arn", "namespace", "metric", "config", "kind")
 SUPPRESSION_COLUMNS = ("account", "name", "version", "by", "reason")
@@ -85,28 +84,6 @@ def _ms(moment: datetime) -> int:
 
 def _from_ms(ms: int) -> datetime:
     return from_epoch(ms / 1000)
-
-
-class _Versions:
-    """Row versions: microseconds since the epoch, strictly increasing within the process.
-
-    Started above the newest version stored (:meth:`AlarmStore.ensure_schema`), so a clock that
-    stepped back across a restart cannot make a new write lose to an older one.
-    """
-
-    def __init__(self) -> None:
-        self._last = 0
-        self._lock = threading.Lock()
-
-    def next(self, now: float) -> int:
-        with self._lock:
-            self._last = max(self._last + 1, int(now * 1_000_000))
-            return self._last
-
-    def at_least(self, floor: int) -> None:
-        """Never issue a version at or below ``floor`` (the newest already stored)."""
-        with self._lock:
-            self._last = max(self._last, floor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +127,7 @@ class AlarmStore:
     def __init__(self, engine: AsyncEngine, database: str = "stackwatch_alarms") -> None:
         self._engine = engine
         self._db = identifier(database)
-        self._versions = _Versions()
+        self._versions = RowVersions()
 
     @property
     def database(self) -> str:

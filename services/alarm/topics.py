@@ -29,8 +29,7 @@ from typing import Any
 
 import orjson
 
-from services.alarm.store import _Versions
-from stackwatch.store import AsyncEngine, identifier
+from stackwatch.store import AsyncEngine, RowVersions, identifier
 
 TOPIC_COLUMNS = ("account", "name", "version", "deleted", "arn", "attributes")
 SUBSCRIPTION_COLUMNS = ("account", "topic", "id", "version", "deleted", "arn", "topic_arn", "protocol",
@@ -139,7 +138,7 @@ class NotificationStore:
     def __init__(self, engine: AsyncEngine, database: str = "stackwatch_alarms") -> None:
         self._engine = engine
         self._db = identifier(database)
-        self._versions = _Versions()
+        self._versions = RowVersions()
         self._ready = False
 
     async def ready(self) -> None:

@@ -33,7 +33,6 @@ retried alarm action returns the first result and changes nothing.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -52,7 +51,7 @@ from services.autoscale.records import (
     policy_from_json,
     policy_json,
 )
-from stackwatch.store import AsyncEngine, identifier
+from stackwatch.store import AsyncEngine, RowVersions, identifier
 
 _KEYED = "account String, name String, version UInt64, deleted UInt8, config String"
 
@@ -77,23 +76,6 @@ def ddl(db: str) -> list[str]:
         f"CREATE TABLE IF NOT EXISTS {db}.executions (account String, idempotency_key String, version UInt64,"
         " result String) ENGINE = ReplacingMergeTree(version) ORDER BY (account, idempotency_key)",
     ]
-
-
-class _Versions:
-    """Row versions: microseconds, strictly increasing within the process, above the stored ones."""
-
-    def __init__(self) -> None:
-        self._last = 0
-        self._lock = threading.Lock()
-
-    def next(self, now_ms: int) -> int:
-        with self._lock:
-            self._last = max(self._last + 1, now_ms * 1000)
-            return self._last
-
-    def at_least(self, floor: int) -> None:
-        with self._lock:
-            self._last = max(self._last, floor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +112,7 @@ class AutoscaleStore:
     def __init__(self, engine: AsyncEngine, database: str = "stackwatch_autoscale") -> None:
         self._engine = engine
         self._db = identifier(database)
-        self._versions = _Versions()
+        self._versions = RowVersions()
 
     async def ensure_schema(self) -> None:
         """Create the database and tables if missing (idempotent); versions start above the stored ones."""
@@ -143,7 +125,7 @@ class AutoscaleStore:
 
     async def _insert(self, table: str, columns: Sequence[str], row: dict[str, Any], now_ms: int) -> None:
         values = {c: [row[c]] for c in columns if c != "version"}
-        values["version"] = [self._versions.next(now_ms)]
+        values["version"] = [self._versions.next(now_ms / 1000)]
         await self._engine.insert(f"{self._db}.{table}", columns, values)
 
     async def _latest(self, table: str, keys: str, columns: Sequence[str], where: list[str],

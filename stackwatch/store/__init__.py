@@ -24,13 +24,14 @@ from stackwatch.store._dialect import Dialect
 from stackwatch.store._engine import Engine, Row
 from stackwatch.store._server import ServerEngine
 from stackwatch.store._sql import identifier, quote, render
+from stackwatch.store._versions import RowVersions
 from stackwatch.store.errors import StoreConfigError, StoreError, StoreQueryError, StoreUnavailable
 
 if TYPE_CHECKING:
     from stackwatch.store._chdb import ChdbEngine
 
 __all__ = [
-    "AsyncEngine", "ChdbEngine", "Dialect", "Engine", "Row", "ServerEngine", "StoreConfigError",
+    "AsyncEngine", "ChdbEngine", "Dialect", "Engine", "Row", "RowVersions", "ServerEngine", "StoreConfigError",
     "StoreError", "StoreQueryError", "StoreUnavailable", "identifier", "open_engine", "quote", "render",
 ]
 
