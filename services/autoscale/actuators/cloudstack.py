@@ -154,7 +154,8 @@ class CloudStackActuator:
         return await self._retry(f"list units of {group.name}", op)
 
     async def _by_name(self, group: GroupSpec, name: str) -> dict[str, Any] | None:
-        return next(iter(await self._vms(group, name=name)), None)
+        # exact match: some CloudStack versions match ``name`` as a substring (as-…-1 finds as-…-10)
+        return next((vm for vm in await self._vms(group, name=name) if vm.get("name") == name), None)
 
     async def create_unit(self, group: GroupSpec, name: str) -> Unit:
         """Deploy VM ``name`` unless it exists; wait for its job; tag it. Returns it as it is now."""
