@@ -332,6 +332,7 @@ class Reconciler:
             details["rule"] = step.rule_id
         activity = Activity(str(uuid.uuid4()), spec.account, spec.name, cause, description, "InProgress",
                             start=started, details=details)
+        LOG.info("group %s of %s: %s (%s)", spec.name, spec.account, description, cause)
         try:
             await self._record(activity)
             await self._apply(spec, step)

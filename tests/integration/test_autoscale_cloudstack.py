@@ -154,6 +154,26 @@ async def test_groups_of_two_tenants_never_see_each_others_vms(sim: CloudStackSi
     assert sim.state.vms[a.id].account_id == acme.account and sim.state.vms[b.id].account_id == other.account
 
 
+async def test_two_groups_of_one_tenant_each_see_and_scale_only_their_own_vms(
+        sim: CloudStackSimulator, actuator: CloudStackActuator) -> None:
+    web = replace(tenant_group(sim, "acme"), load_balancer_rule_ids=(), desired_capacity=2)
+    api = replace(web, name="api", desired_capacity=1)
+    for g in (web, api):
+        rec = Reconciler(lambda g=g: _const(g), actuator, Activities(), retry_delay=0.01)
+        await converge(rec, sim, g)
+    web_units, api_units = await actuator.list_units(web), await actuator.list_units(api)
+    assert len(web_units) == 2 and len(api_units) == 1
+    assert all(u.tagged for u in web_units + api_units) and not {u.id for u in web_units} & {u.id for u in api_units}
+    # shrinking one group leaves the other's VM alone
+    log = Activities()
+    await converge(Reconciler(lambda: _const(replace(web, min_size=0, desired_capacity=0)), actuator, log,
+                              retry_delay=0.01),
+                   sim, web)
+    assert [u.id for u in await actuator.list_units(api)] == [api_units[0].id]
+    assert await actuator.list_units(web) == []
+    assert not any(a.description.startswith("Tagging") for a in log.final.values())
+
+
 class Activities:
     def __init__(self) -> None:
         self.final: dict[str, Activity] = {}
