@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AsyncEngine", "ChdbEngine", "Dialect", "Engine", "Row", "RowBatcher", "RowVersions", "ServerEngine",
-    "StoreConfigError", "StoreError", "StoreQueryError", "StoreUnavailable", "identifier", "open_engine", "quote", "render",
+    "StoreConfigError", "StoreError", "StoreQueryError", "StoreUnavailable", "identifier", "open_engine", "quote",
+    "render",
 ]
 
 
