@@ -58,6 +58,7 @@ async def running(settings: AutoscaleSettings, internal_key: bytes,
         stack.callback(engine.close)
         store = AutoscaleStore(engine, settings.database)
         await store.ensure_schema()
+        stack.push_async_callback(store.close)  # after the runners stop: their last rows are written
         actuator = None
         if settings.cloudstack_url:
             if not settings.cloudstack_api_key:

@@ -309,8 +309,12 @@ class Reconciler:
         spec = await self._spec_source()
         if spec is None:
             return None
+        # Steps in flight while the listing was taken count too: one that finished meanwhile may
+        # be missing from it (a create's VM not yet listed), and planning it again could pick a
+        # different free slot (one more VM than desired).
+        flying = self.in_flight
         units = await self._actuator.list_units(spec)
-        steps = plan(spec, units, self.in_flight, self._clock())
+        steps = plan(spec, units, flying | self.in_flight, self._clock())
         self._planned = bool(steps)
         self._starting = any(u.state == "Starting" for u in units)
         now = time.monotonic()
@@ -328,6 +332,7 @@ class Reconciler:
             details["rule"] = step.rule_id
         activity = Activity(str(uuid.uuid4()), spec.account, spec.name, cause, description, "InProgress",
                             start=started, details=details)
+        LOG.info("group %s of %s: %s (%s)", spec.name, spec.account, description, cause)
         try:
             await self._record(activity)
             await self._apply(spec, step)

@@ -44,7 +44,7 @@ import dataclasses
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from services.autoscale.actuators.base import TERMINATING, Unit, UnitActuator
@@ -116,6 +116,7 @@ class InstanceMirror:
         now = int(self._clock() * 1000)
         out: list[Unit] = []
         seen: set[str] = set()
+        writes: list[Awaitable[None]] = []
         for u in units:
             seen.add(u.id)
             before = known.get(u.id)
@@ -127,10 +128,15 @@ class InstanceMirror:
                            group.launch_configuration.zone_id)
             if before != row and not (before is not None and before.lifecycle_state == "Terminating"
                                       and u.state == TERMINATING):
-                await self._store.put_instance(group.account, row, now)
+                writes.append(self._store.put_instance(group.account, row, now))
                 known[u.id] = row
         for gone in [i for i in known if i not in seen]:
-            await self._store.put_instance(group.account, known.pop(gone), now, deleted=True)
+            writes.append(self._store.put_instance(group.account, known.pop(gone), now, deleted=True))
+        try:
+            await asyncio.gather(*writes)  # one INSERT for them all (the store batches)
+        except BaseException:
+            self._known.pop((group.account, group.name), None)  # not known to be stored: read again
+            raise
         return out
 
     def forget(self, account: str, group: str) -> None:

@@ -51,7 +51,7 @@ from services.autoscale.records import (
     policy_from_json,
     policy_json,
 )
-from stackwatch.store import AsyncEngine, RowVersions, identifier
+from stackwatch.store import AsyncEngine, RowBatcher, RowVersions, identifier
 
 _KEYED = "account String, name String, version UInt64, deleted UInt8, config String"
 
@@ -113,6 +113,7 @@ class AutoscaleStore:
         self._engine = engine
         self._db = identifier(database)
         self._versions = RowVersions()
+        self._rows = RowBatcher(engine)  # many reconcilers write one row each at once: group commit
 
     async def ensure_schema(self) -> None:
         """Create the database and tables if missing (idempotent); versions start above the stored ones."""
@@ -123,10 +124,13 @@ class AutoscaleStore:
             [(newest,)] = await self._engine.execute(f"SELECT max(version) FROM {self._db}.{table}")
             self._versions.at_least(int(newest))
 
+    async def close(self) -> None:
+        """Wait for the rows being written."""
+        await self._rows.close()
+
     async def _insert(self, table: str, columns: Sequence[str], row: dict[str, Any], now_ms: int) -> None:
-        values = {c: [row[c]] for c in columns if c != "version"}
-        values["version"] = [self._versions.next(now_ms / 1000)]
-        await self._engine.insert(f"{self._db}.{table}", columns, values)
+        await self._rows.insert_row(f"{self._db}.{table}", columns,
+                                    {**row, "version": self._versions.next(now_ms / 1000)})
 
     async def _latest(self, table: str, keys: str, columns: Sequence[str], where: list[str],
                       params: dict[str, Any], order: str | None = None,

@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from stackwatch.store._async import AsyncEngine
+from stackwatch.store._batch import RowBatcher
 from stackwatch.store._dialect import Dialect
 from stackwatch.store._engine import Engine, Row
 from stackwatch.store._server import ServerEngine
@@ -31,8 +32,9 @@ if TYPE_CHECKING:
     from stackwatch.store._chdb import ChdbEngine
 
 __all__ = [
-    "AsyncEngine", "ChdbEngine", "Dialect", "Engine", "Row", "RowVersions", "ServerEngine", "StoreConfigError",
-    "StoreError", "StoreQueryError", "StoreUnavailable", "identifier", "open_engine", "quote", "render",
+    "AsyncEngine", "ChdbEngine", "Dialect", "Engine", "Row", "RowBatcher", "RowVersions", "ServerEngine",
+    "StoreConfigError", "StoreError", "StoreQueryError", "StoreUnavailable", "identifier", "open_engine", "quote",
+    "render",
 ]
 
 

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import pytest
 
-from services.autoscale.actuators import ActuatorError, CloudStackActuator, unit_name
+from services.autoscale.actuators import ActuatorError, CloudStackActuator, Unit, unit_name
 from services.autoscale.domain import GroupSpec, LaunchConfiguration
 from services.autoscale.reconcile import Activity, Reconciler
 from stackwatch.cloudstack import CloudStackClient, CloudStackSimulator, SimState
@@ -154,6 +154,26 @@ async def test_groups_of_two_tenants_never_see_each_others_vms(sim: CloudStackSi
     assert sim.state.vms[a.id].account_id == acme.account and sim.state.vms[b.id].account_id == other.account
 
 
+async def test_two_groups_of_one_tenant_each_see_and_scale_only_their_own_vms(
+        sim: CloudStackSimulator, actuator: CloudStackActuator) -> None:
+    web = replace(tenant_group(sim, "acme"), load_balancer_rule_ids=(), desired_capacity=2)
+    api = replace(web, name="api", desired_capacity=1)
+    for g in (web, api):
+        rec = Reconciler(lambda g=g: _const(g), actuator, Activities(), retry_delay=0.01)
+        await converge(rec, sim, g)
+    web_units, api_units = await actuator.list_units(web), await actuator.list_units(api)
+    assert len(web_units) == 2 and len(api_units) == 1
+    assert all(u.tagged for u in web_units + api_units) and not {u.id for u in web_units} & {u.id for u in api_units}
+    # shrinking one group leaves the other's VM alone
+    log = Activities()
+    await converge(Reconciler(lambda: _const(replace(web, min_size=0, desired_capacity=0)), actuator, log,
+                              retry_delay=0.01),
+                   sim, web)
+    assert [u.id for u in await actuator.list_units(api)] == [api_units[0].id]
+    assert await actuator.list_units(web) == []
+    assert not any(a.description.startswith("Tagging") for a in log.final.values())
+
+
 class Activities:
     def __init__(self) -> None:
         self.final: dict[str, Activity] = {}
@@ -274,3 +294,60 @@ async def test_a_restart_mid_scale_finishes_the_half_done_vms_without_making_mor
     assert len(vms) == 3 and sim.calls["deployVirtualMachine"] == 3
     assert sorted(sim.state.lbrules[spec.load_balancer_rule_ids[0]].members) == sorted(vm.id for vm in vms)  # type: ignore[attr-defined]
     assert {a.description.split(" ")[0] for a in log.final.values()} == {"Tagging", "Adding"}
+
+
+class _ListingTakenBeforeACreateEnds(CloudStackActuator):
+    """The real actuator, except that one listing is held until a create has ended (a slow listing).
+
+    The listing itself is taken from the simulator before the create's VM exists; its answer
+    arrives only after the create finished: what a busy store or CloudStack does to a pass.
+    """
+
+    def __init__(self, client: CloudStackClient) -> None:
+        super().__init__(client, backoff=0.01, deadline=20)
+        self.hold_next_listing = False
+        self.created = asyncio.Event()
+        self.creating = asyncio.Event()
+        self.go = asyncio.Event()
+
+    async def list_units(self, group: GroupSpec) -> list[Unit]:
+        units = await super().list_units(group)
+        if self.hold_next_listing:
+            self.hold_next_listing = False
+            self.go.set()  # let the create deploy now, after the listing was taken
+            await self.created.wait()
+        return units
+
+    async def create_unit(self, group: GroupSpec, name: str) -> Unit:
+        self.creating.set()
+        await self.go.wait()
+        unit = await super().create_unit(group, name)
+        self.created.set()
+        return unit
+
+
+async def test_a_create_that_ends_during_a_listing_is_not_planned_twice(sim: CloudStackSimulator,
+                                                                       client: CloudStackClient) -> None:
+    # slots 0 and 1 run, slot 0 fails: the first pass destroys it and creates slot 2; a second
+    # pass whose listing misses slot 2 (taken before its deploy) must not fill slot 0 as well
+    spec = replace(tenant_group(sim), desired_capacity=2, max_size=3, load_balancer_rule_ids=())
+    warm = Reconciler(lambda: _const(spec), CloudStackActuator(client, backoff=0.01), Activities(), retry_delay=0.01)
+    await converge(warm, sim, spec)
+    slot0 = next(vm for vm in vms_of(sim, spec.account) if vm.name.endswith("-0"))  # type: ignore[attr-defined]
+    sim.crash_vm(slot0.id)  # type: ignore[attr-defined]
+    gated = _ListingTakenBeforeACreateEnds(client)
+    rec = Reconciler(lambda: _const(spec), gated, Activities(), retry_delay=0.01)
+    first = await rec.pass_once()
+    assert first is not None and sorted(type(s).__name__ for s in first) == ["Create", "Destroy"]
+    await gated.creating.wait()
+    while any(k[0] == "destroy" for k in rec.in_flight):  # the Error VM goes; slot 0 is free
+        await asyncio.sleep(0.01)
+    gated.hold_next_listing = True
+    second = await rec.pass_once()
+    assert second == [], second
+    await converge(rec, sim, spec)
+    assert sorted(vm.name[-1] for vm in vms_of(sim, spec.account)) == ["1", "2"]  # type: ignore[attr-defined]
+
+
+async def _const(spec: GroupSpec) -> GroupSpec:
+    return spec

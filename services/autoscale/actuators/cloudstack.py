@@ -78,6 +78,11 @@ def _created(text: object) -> float:
         return 0.0
 
 
+def _is_tagged(vm: dict[str, Any], group: GroupSpec) -> bool:
+    tags = {t.get("key"): t.get("value") for t in vm.get("tags") or []}
+    return tags.get(TAG_GROUP) == group.name and tags.get(TAG_ACCOUNT) == group.account
+
+
 class CloudStackActuator:
     """Runs groups' units as CloudStack VMs (see the module docstring).
 
@@ -135,15 +140,17 @@ class CloudStackActuator:
         return Unit(id=vm["id"], name=vm.get("name", ""), state=vm.get("state", ""),
                     created=_created(vm.get("created")), launch=str(tags.get(TAG_LAUNCH, "")),
                     lb_rule_ids=frozenset(r for r, ids in members.items() if vm["id"] in ids),
-                    tagged=tags.get(TAG_GROUP) == group.name and tags.get(TAG_ACCOUNT) == group.account)
+                    tagged=_is_tagged(vm, group))
 
     async def list_units(self, group: GroupSpec) -> list[Unit]:
         """The group's VMs: tagged with it, or named with its digest; with their LB memberships."""
         async def op() -> list[Unit]:
-            by_tag = await self._vms(group, **_map_param("tags", [{"key": TAG_GROUP, "value": group.name},
-                                                                  {"key": TAG_ACCOUNT, "value": group.account}]))
+            # CloudStack matches a VM carrying ANY of several ``tags[n]``, so this lists every
+            # group of the tenant named alike; only VMs with both of this group's tags are kept
+            # (another group's VMs counted here would be scaled in as surplus).
+            by_tag = await self._vms(group, **_map_param("tags", [{"key": TAG_GROUP, "value": group.name}]))
             by_name = await self._vms(group, keyword=f"as-{group_digest(group.account, group.name)}-")
-            vms = {vm["id"]: vm for vm in by_tag}
+            vms = {vm["id"]: vm for vm in by_tag if _is_tagged(vm, group)}
             vms.update((vm["id"], vm) for vm in by_name
                        if slot_of(group.account, group.name, vm.get("name", "")) is not None)
             members: dict[str, set[str]] = {}
@@ -154,7 +161,8 @@ class CloudStackActuator:
         return await self._retry(f"list units of {group.name}", op)
 
     async def _by_name(self, group: GroupSpec, name: str) -> dict[str, Any] | None:
-        return next(iter(await self._vms(group, name=name)), None)
+        # exact match: some CloudStack versions match ``name`` as a substring (as-…-1 finds as-…-10)
+        return next((vm for vm in await self._vms(group, name=name) if vm.get("name") == name), None)
 
     async def create_unit(self, group: GroupSpec, name: str) -> Unit:
         """Deploy VM ``name`` unless it exists; wait for its job; tag it. Returns it as it is now."""
