@@ -6,8 +6,8 @@ One handler serves every request on ``/`` (json, query) and ``/service/...`` (rp
       ─> detect service, protocol, operation        (gateway.awsproto.detect)
       ─> SigV4 fields from the *raw* request        (gateway.sigv4)  ─> auth.Authenticate
       ─> parse params from the model                (gateway.awsproto)
-      ─> operation table  (gateway.apis.cloudwatch, .alarms, .sns, .autoscaling) ─> ingest, alarm (AlarmService,
-                                                                        NotificationService)
+      ─> operation table  (gateway.apis.cloudwatch, .alarms, .dashboards, .sns, .autoscaling)
+                          ─> ingest, alarm (AlarmService, NotificationService)
       ─> serialize result or error in the request's protocol
 
 Beside it, three unauthenticated GETs serve the links SNS messages carry (:mod:`gateway.links`):
@@ -41,7 +41,7 @@ from typing import NoReturn
 from aiohttp import HttpVersion11, web
 
 from gateway import awsproto, body, links, sigv4
-from gateway.apis import alarms, autoscaling, cloudwatch, sns
+from gateway.apis import alarms, autoscaling, cloudwatch, dashboards, sns
 from gateway.calls import Backends, Call
 from gateway.connections import ConnectionGuard, GuardedSite, fd_bounded
 from gateway.serverlog import ServerLog
@@ -54,7 +54,8 @@ BACKENDS = web.AppKey("backends", Backends)
 SETTINGS = web.AppKey("settings", GatewaySettings)
 GUARD = web.AppKey("connection_guard", ConnectionGuard)
 LIMITED_LOG = web.AppKey("limited_log", logs.RateLimitedLog)
-OPERATIONS = {awsproto.CLOUDWATCH.signing_name: {**cloudwatch.OPERATIONS, **alarms.OPERATIONS},
+OPERATIONS = {awsproto.CLOUDWATCH.signing_name: {**cloudwatch.OPERATIONS, **alarms.OPERATIONS,
+                                                  **dashboards.OPERATIONS},
               awsproto.AUTOSCALING.signing_name: autoscaling.OPERATIONS,
               awsproto.SNS.signing_name: sns.OPERATIONS}
 PARSERS = {awsproto.CLOUDWATCH.signing_name: cloudwatch.PARSERS}  # else awsproto.parse_request

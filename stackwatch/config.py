@@ -254,6 +254,8 @@ class AlarmSettings(ServiceSettings):
     """``host:port`` of the ingest service, asked for the datapoints each evaluation needs."""
     region: str = "us-east-1"
     """The region written in alarm ARNs (``arn:aws:cloudwatch:<region>:<account>:alarm:<name>``)."""
+    dashboard_page_size: int = Field(default=1000, gt=0)
+    """Dashboards per ListDashboards page (CloudWatch's 1000; smaller only to exercise paging)."""
     evaluation_interval: float = Field(default=5.0, gt=0)
     """Longest sleep of the scheduler between two looks at its timers. Alarms are evaluated when
     their period closes (plus ``evaluation_grace``), not at this interval; it only bounds how long

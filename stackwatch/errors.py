@@ -18,7 +18,7 @@ back, so an error raised deep in a service reaches the client with the exact AWS
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class StackWatchError(Exception):
@@ -33,15 +33,18 @@ class ServiceError(StackWatchError):
         status: the HTTP status the gateway answers with.
         sender_fault: True when the client is to blame (``Sender``), False for ``Receiver``.
         message: human-readable text, worded as AWS words it where we know how.
+        members: the error shape's other members, by their model names (e.g. PutDashboard's
+            ``dashboardValidationMessages``); the codecs write them along the error shape.
     """
 
     code: ClassVar[str] = "InternalFailure"
     status: ClassVar[int] = 500
     sender_fault: ClassVar[bool] = False
 
-    def __init__(self, message: str = "") -> None:
+    def __init__(self, message: str = "", members: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.members: dict[str, Any] = dict(members or {})
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"
@@ -60,6 +63,8 @@ InvalidNextToken = _error("InvalidNextToken", "InvalidNextToken", 400, True)
 InvalidFormat = _error("InvalidFormat", "InvalidFormat", 400, True)
 LimitExceeded = _error("LimitExceeded", "LimitExceeded", 400, True)
 ResourceNotFound = _error("ResourceNotFound", "ResourceNotFound", 404, True)
+#: PutDashboard's bad body (shape DashboardInvalidInputError; members ``dashboardValidationMessages``).
+InvalidParameterInput = _error("InvalidParameterInput", "InvalidParameterInput", 400, True)
 ValidationError = _error("ValidationError", "ValidationError", 400, True)
 ResourceNotFoundException = _error("ResourceNotFoundException", "ResourceNotFoundException", 404, True)
 ResourceConflict = _error("ResourceConflict", "ResourceConflict", 409, True)
@@ -92,7 +97,7 @@ BY_CODE: dict[str, type[ServiceError]] = {
     cls.code: cls
     for cls in (
         InvalidParameterValue, InvalidParameterCombination, MissingParameter, InvalidNextToken,
-        InvalidFormat, LimitExceeded, ResourceNotFound, ValidationError, InternalServiceError,
+        InvalidFormat, LimitExceeded, ResourceNotFound, InvalidParameterInput, ValidationError, InternalServiceError,
         ResourceNotFoundException, ResourceConflict, NotFound, InvalidParameter, AuthorizationError,
         Throttling, ServiceUnavailable, InternalFailure, MissingAction, InvalidAction,
         UnknownOperation, MissingAuthenticationToken, IncompleteSignature, InvalidClientTokenId,
@@ -102,9 +107,9 @@ BY_CODE: dict[str, type[ServiceError]] = {
 }
 
 
-def error_for(code: str, message: str) -> ServiceError:
+def error_for(code: str, message: str, members: dict[str, Any] | None = None) -> ServiceError:
     """Build the error class registered for ``code`` (``InternalFailure`` if unknown)."""
-    return BY_CODE.get(code, InternalFailure)(message)
+    return BY_CODE.get(code, InternalFailure)(message, members)
 
 
 # Auto Scaling's modeled errors (shapes *Fault; the codecs look the shape up by code).

@@ -17,7 +17,7 @@ from botocore.model import OperationModel
 
 from gateway.awsproto import _inbound, _outbound
 from gateway.awsproto._reader import Reader
-from gateway.awsproto.errors import QUERY_ERROR_HEADER, error_type, query_error
+from gateway.awsproto.errors import QUERY_ERROR_HEADER, error_type, member_values, members_shape, query_error
 from gateway.awsproto.model import Service
 from gateway.awsproto.request import HttpRequest, HttpResponse
 from stackwatch.errors import ServiceError
@@ -50,8 +50,12 @@ class TreeCodec:
 
     def serialize_error(self, service: Service, error: ServiceError, request_id: str,
                         operation_name: str | None) -> HttpResponse:
-        """The error response for ``error``, with ``x-amzn-query-error``."""
+        """The error response for ``error`` (with its other members), with ``x-amzn-query-error``."""
         type_name, message_key = error_type(service, error, operation_name)
         headers = self.headers(request_id)
         headers[QUERY_ERROR_HEADER] = query_error(error)
-        return HttpResponse(error.status, headers, self.dumps({"__type": type_name, message_key: error.message}))
+        body: dict[str, Any] = {"__type": type_name, message_key: error.message}
+        shape = members_shape(service, error, operation_name)
+        if shape is not None:
+            body.update(_outbound.handler(self.writer, service.name, shape)(member_values(error, shape)))
+        return HttpResponse(error.status, headers, self.dumps(body))

@@ -12,10 +12,14 @@ only answers the protocol-independent naming questions:
 The shape for a code is the model error shape whose ``error.code`` equals it, preferring one the
 operation declares (``ResourceNotFound`` is DashboardNotFoundError for GetDashboard, ResourceNotFound
 elsewhere). Codes no shape carries (``Throttling``, ``SignatureDoesNotMatch``, ...) are their own
-``__type``.
+``__type``. An error's other members (:attr:`~stackwatch.errors.ServiceError.members`, such as
+PutDashboard's ``dashboardValidationMessages``) are written along that shape by
+:func:`member_values`, so each protocol spells them as its parser expects.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from botocore.model import StructureShape
 
@@ -58,3 +62,19 @@ def error_type(service: Service, error: ServiceError, operation_name: str | None
         if "Message" in members and "message" not in members:
             message_key = "Message"
     return f"{service.smithy_namespace}#{shape_name}", message_key
+
+
+def members_shape(service: Service, error: ServiceError, operation_name: str | None) -> StructureShape | None:
+    """The error shape that defines ``error.members`` (None when it has none, or no shape has the code)."""
+    if not error.members:
+        return None
+    shape_name = error_shape_name(service, error.code, operation_name)
+    if shape_name not in service.model.shape_names:
+        return None
+    shape = service.model.shape_for(shape_name)
+    return shape if isinstance(shape, StructureShape) else None
+
+
+def member_values(error: ServiceError, shape: StructureShape) -> dict[str, Any]:
+    """``error.members`` limited to those ``shape`` defines (never the message)."""
+    return {k: v for k, v in error.members.items() if k in shape.members and k.lower() != "message"}

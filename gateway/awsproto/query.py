@@ -37,7 +37,7 @@ from gateway.awsproto import _inbound, _outbound
 from gateway.awsproto._outbound import Member, finite_or_name
 from gateway.awsproto._reader import Invalid, ListItems, MapItems, Reader, base64_blob, from_text
 from gateway.awsproto._shapes import Handler, entry_names, item_name, query_name
-from gateway.awsproto.errors import fault
+from gateway.awsproto.errors import fault, member_values, members_shape
 from gateway.awsproto.model import Service
 from gateway.awsproto.request import HttpRequest, HttpResponse
 from stackwatch.errors import MalformedQueryString, ServiceError
@@ -331,9 +331,11 @@ def serialize(service: Service, operation_model: OperationModel, result: dict[st
 
 def serialize_error(service: Service, error: ServiceError, request_id: str,
                     operation_name: str | None) -> HttpResponse:
-    """``<ErrorResponse>`` with Type (Sender/Receiver), Code, Message and RequestId."""
+    """``<ErrorResponse>`` with Type (Sender/Receiver), Code, Message, the error's other members and RequestId."""
+    shape = members_shape(service, error, operation_name)
+    extra = "" if shape is None else _outbound.handler(WRITER, service.name, shape)(member_values(error, shape))
     body = (f'<ErrorResponse xmlns="{service.xml_namespace}"><Error><Type>{fault(error)}</Type>'
-            f"<Code>{escape(error.code)}</Code><Message>{escape(error.message)}</Message></Error>"
+            f"<Code>{escape(error.code)}</Code><Message>{escape(error.message)}</Message>{extra}</Error>"
             f"<RequestId>{escape(request_id)}</RequestId></ErrorResponse>")
     return HttpResponse(error.status, _headers(request_id), body.encode("utf-8"))
 

@@ -26,6 +26,8 @@ import grpc
 
 from services.alarm import messages
 from services.alarm.composites import Composites
+from services.alarm.dashboard_store import DashboardStore
+from services.alarm.dashboards import Dashboards
 from services.alarm.delivery import ActionRouter, Dispatcher, HttpPoster, RetryPolicy
 from services.alarm.domain import Datapoint
 from services.alarm.domain.model import from_epoch
@@ -210,6 +212,8 @@ async def running(settings: AlarmSettings, internal_key: bytes,
     await store.ensure_schema()
     topics = NotificationStore(engine, settings.database)
     await topics.ensure_schema()
+    dashboard_store = DashboardStore(engine, settings.database)
+    await dashboard_store.ensure_schema()
     key = SigningKey.load_or_create(settings.signing_key_file)
     links = messages.Links(settings.public_url.rstrip("/"), key.certificate_name)
     policy = RetryPolicy(settings.delivery_first_wait, settings.delivery_max_wait, settings.delivery_deadline)
@@ -233,7 +237,8 @@ async def running(settings: AlarmSettings, internal_key: bytes,
     principals = PrincipalVerifier(tokens, auth_stub, SERVICE_NAME)
     composites = Composites(writer, clock)
     writer.after_change = composites.on_change
-    servicer = StreamingAlarmServicer(writer, scheduler, clock, principals, settings.region, composites)
+    dashboards = Dashboards(dashboard_store, clock, settings.dashboard_page_size)
+    servicer = StreamingAlarmServicer(writer, scheduler, clock, principals, settings.region, composites, dashboards)
     notifications = NotificationServicer(topics, PrincipalVerifier(tokens, auth_stub, NOTIFICATION_SERVICE), clock,
                                          settings.region, key, links, post, policy)
 

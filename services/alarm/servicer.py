@@ -3,6 +3,8 @@
 Metric alarms (one metric, or metric math) and composite alarms share one name space per account
 and one table; DescribeAlarms pages over both by name. Composite evaluation and actions
 suppression are :mod:`services.alarm.composites`; tags are part of the stored configuration.
+Dashboards are :mod:`services.alarm.dashboards`: their RPCs, and the tag RPCs given a dashboard
+ARN, are handed there once the caller is verified.
 
 Thin by design, like ``services.ingest.servicer``. Every RPC first verifies who the call acts for
 (:class:`stackwatch.rpc.PrincipalVerifier`) and then works within that tenant: the store is asked
@@ -21,6 +23,8 @@ import grpc
 from google.protobuf import timestamp_pb2
 
 from services.alarm.composites import Composites
+from services.alarm.dashboard_store import DashboardStore
+from services.alarm.dashboards import Dashboards, is_dashboard_arn
 from services.alarm.domain import (
     AlarmKind,
     AlarmState,
@@ -236,7 +240,7 @@ class AlarmServicer(alarm_pb2_grpc.AlarmServiceServicer):
     """CloudWatch's alarm API over gRPC."""
 
     def __init__(self, writer: AlarmWriter, scheduler: Scheduler, clock: Clock, principals: PrincipalVerifier,
-                 region: str, composites: Composites | None = None) -> None:
+                 region: str, composites: Composites | None = None, dashboards: Dashboards | None = None) -> None:
         self._writer = writer
         self._store = writer.store
         self._scheduler = scheduler
@@ -244,6 +248,7 @@ class AlarmServicer(alarm_pb2_grpc.AlarmServiceServicer):
         self._principals = principals
         self._region = region
         self._composites = composites or Composites(writer, clock)
+        self._dashboards = dashboards or Dashboards(DashboardStore(writer.store.engine, writer.store.database), clock)
 
     async def _tenant(self, context: Context, request: Any, method: str) -> Tenant:
         return Tenant.of(await self._principals.require(context, request, method))
@@ -579,6 +584,9 @@ class AlarmServicer(alarm_pb2_grpc.AlarmServiceServicer):
         """Add tags; an existing key gets the new value; at most 50 tags in all."""
         tenant = await self._tenant(context, request, "TagResource")
         given = [(t.key, t.value) for t in request.tags]
+        if is_dashboard_arn(request.resource_arn):
+            await self._dashboards.tag(tenant, request.resource_arn, given)
+            return alarm_pb2.TagResourceResponse()
         check_tags(given)
         async with self._writer.lock:
             stored, config = await self._by_arn(tenant, request.resource_arn)
@@ -594,6 +602,9 @@ class AlarmServicer(alarm_pb2_grpc.AlarmServiceServicer):
                             context: Context) -> alarm_pb2.UntagResourceResponse:
         """Remove the keys given (absent keys are ignored)."""
         tenant = await self._tenant(context, request, "UntagResource")
+        if is_dashboard_arn(request.resource_arn):
+            await self._dashboards.untag(tenant, request.resource_arn, request.tag_keys)
+            return alarm_pb2.UntagResourceResponse()
         drop = set(request.tag_keys)
         async with self._writer.lock:
             stored, config = await self._by_arn(tenant, request.resource_arn)
@@ -605,7 +616,34 @@ class AlarmServicer(alarm_pb2_grpc.AlarmServiceServicer):
     @servicer_errors
     async def ListTagsForResource(self, request: alarm_pb2.ListTagsForResourceRequest,
                                   context: Context) -> alarm_pb2.ListTagsForResourceResponse:
-        """The alarm's tags, in the order they were added."""
+        """The alarm's or dashboard's tags, in the order they were added."""
         tenant = await self._tenant(context, request, "ListTagsForResource")
+        if is_dashboard_arn(request.resource_arn):
+            tags = await self._dashboards.tags(tenant, request.resource_arn)
+            return alarm_pb2.ListTagsForResourceResponse(tags=[alarm_pb2.Tag(key=k, value=v) for k, v in tags])
         _, config = await self._by_arn(tenant, request.resource_arn)
         return alarm_pb2.ListTagsForResourceResponse(tags=[alarm_pb2.Tag(key=k, value=v) for k, v in config.tags])
+
+    @servicer_errors
+    async def PutDashboard(self, request: alarm_pb2.PutDashboardRequest,
+                           context: Context) -> alarm_pb2.PutDashboardResponse:
+        """Create or replace a dashboard (:meth:`Dashboards.put`)."""
+        return await self._dashboards.put(await self._tenant(context, request, "PutDashboard"), request)
+
+    @servicer_errors
+    async def GetDashboard(self, request: alarm_pb2.GetDashboardRequest,
+                           context: Context) -> alarm_pb2.GetDashboardResponse:
+        """One dashboard with its body (:meth:`Dashboards.get`)."""
+        return await self._dashboards.get(await self._tenant(context, request, "GetDashboard"), request)
+
+    @servicer_errors
+    async def ListDashboards(self, request: alarm_pb2.ListDashboardsRequest,
+                             context: Context) -> alarm_pb2.ListDashboardsResponse:
+        """A page of the caller's dashboards (:meth:`Dashboards.page`)."""
+        return await self._dashboards.page(await self._tenant(context, request, "ListDashboards"), request)
+
+    @servicer_errors
+    async def DeleteDashboards(self, request: alarm_pb2.DeleteDashboardsRequest,
+                               context: Context) -> alarm_pb2.DeleteDashboardsResponse:
+        """Delete dashboards, all or none (:meth:`Dashboards.delete`)."""
+        return await self._dashboards.delete(await self._tenant(context, request, "DeleteDashboards"), request)

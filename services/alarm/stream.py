@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from services.alarm.composites import Composites
+from services.alarm.dashboards import Dashboards
 from services.alarm.registry import AlarmRegistry, MetricKey
 from services.alarm.scheduler import Observed, Scheduler
 from services.alarm.servicer import AlarmServicer, Context
@@ -72,8 +73,8 @@ class StreamingAlarmServicer(AlarmServicer):
     """The API servicer plus ObserveDatapoints and WatchedMetrics (see the module docstring)."""
 
     def __init__(self, writer: AlarmWriter, scheduler: Scheduler, clock: Clock, principals: PrincipalVerifier,
-                 region: str, composites: Composites | None = None) -> None:
-        super().__init__(writer, scheduler, clock, principals, region, composites)
+                 region: str, composites: Composites | None = None, dashboards: Dashboards | None = None) -> None:
+        super().__init__(writer, scheduler, clock, principals, region, composites, dashboards)
         self._streaming = scheduler
         self._registry: AlarmRegistry = scheduler.registry
         self._verifier = principals

@@ -2,7 +2,8 @@
 
 A servicer raises a :class:`~stackwatch.errors.ServiceError`; :func:`servicer_errors` (a decorator
 for servicer methods) turns it into a gRPC status whose details carry a ``google.rpc.ErrorInfo``:
-``reason`` is the AWS code, ``domain`` is ``stackwatch``, and ``metadata`` keeps the message. The
+``reason`` is the AWS code, ``domain`` is ``stackwatch``, and ``metadata`` keeps the message (and,
+when the error has any, its other members as JSON under ``members``). The
 client side calls :func:`error_from_rpc` on an ``AioRpcError`` to get the same ServiceError back;
 a status without our detail (a dead peer, a deadline) becomes ``ServiceUnavailable`` or
 ``InternalFailure`` by its gRPC code. Unexpected exceptions are logged with their traceback and
@@ -12,6 +13,7 @@ reported as ``InternalFailure`` (never with internals in the message).
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -43,7 +45,10 @@ _SPECIAL = {"Throttling": code_pb2.RESOURCE_EXHAUSTED, "AccessDenied": code_pb2.
 def to_status(error: errors.ServiceError) -> grpc.Status:
     """Encode ``error`` as a rich gRPC status."""
     code = _SPECIAL.get(error.code, _GRPC_CODE.get(error.status, code_pb2.UNKNOWN))
-    info = error_details_pb2.ErrorInfo(reason=error.code, domain=DOMAIN, metadata={"message": error.message})
+    metadata = {"message": error.message}
+    if error.members:
+        metadata["members"] = json.dumps(error.members)
+    info = error_details_pb2.ErrorInfo(reason=error.code, domain=DOMAIN, metadata=metadata)
     detail = any_pb2.Any()
     detail.Pack(info)
     return rpc_status.to_status(status_pb2.Status(code=code, message=error.message, details=[detail]))
@@ -61,7 +66,8 @@ def error_from_rpc(exc: grpc.aio.AioRpcError) -> errors.ServiceError:
         for detail in status.details:
             info = error_details_pb2.ErrorInfo()
             if detail.Unpack(info) and info.domain == DOMAIN:
-                return errors.error_for(info.reason, info.metadata.get("message", status.message))
+                members = json.loads(info.metadata["members"]) if "members" in info.metadata else None
+                return errors.error_for(info.reason, info.metadata.get("message", status.message), members)
     code = exc.code()
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED):
         return errors.ServiceUnavailable("The service is unavailable. Please try again shortly.")

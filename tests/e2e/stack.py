@@ -24,6 +24,8 @@ from stackwatch.supervisor import free_port
 INTERNAL_KEY = b"e2e-internal-key-0123456789abcdef"
 #: Seconds between the alarm scheduler's passes in the e2e stack.
 ALARM_EVALUATION_INTERVAL = 0.5
+#: ListDashboards' page in the test stack (CloudWatch's is 1000): small, so paging is exercised.
+DASHBOARD_PAGE_SIZE = 3
 
 TENANTS = {
     "a": {"access_key_id": "AKIATENANTA000000001", "secret_access_key": "secret-of-tenant-a-0000000000000000000000",
@@ -103,7 +105,8 @@ class Stack:
                 auth_address=f"127.0.0.1:{auth.port}", ingest_address=f"127.0.0.1:{ingest.port}",
                 autoscale_address=f"127.0.0.1:{autoscale.port}", public_url=f"http://127.0.0.1:{gateway_port}",
                 signing_key_file=str(self.signing_key_file), delivery_first_wait=0.05, delivery_max_wait=0.5,
-                delivery_deadline=10.0, evaluation_interval=ALARM_EVALUATION_INTERVAL), INTERNAL_KEY))
+                delivery_deadline=10.0, evaluation_interval=ALARM_EVALUATION_INTERVAL,
+                dashboard_page_size=DASHBOARD_PAGE_SIZE), INTERNAL_KEY))
             self.auth_port, self.ingest_port, self.alarm_port = auth.port, ingest.port, alarm.port
             self.autoscale_port = autoscale.port
             runner, port = await start(GatewaySettings(

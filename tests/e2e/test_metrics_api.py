@@ -221,10 +221,10 @@ def test_validation_errors_carry_aws_codes(cw_unvalidated, namespace, call, code
 
 def test_unsupported_operation_is_a_clean_error(cw):
     with pytest.raises(ClientError) as exc:
-        cw.list_dashboards()
+        cw.describe_insight_rules()  # Contributor Insights: not a StackWatch feature
     code, status, message = _error(exc)
     assert (code, status) == ("InvalidAction", 400)
-    assert "ListDashboards" in message
+    assert "DescribeInsightRules" in message
 
 
 def test_one_request_mixing_every_datum_form(cw, namespace):

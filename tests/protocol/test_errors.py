@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import botocore.parsers
 import cbor2
 import orjson
 import pytest
@@ -109,3 +110,26 @@ def test_autoscaling_query_errors_use_its_namespace() -> None:
 
     assert response.body.startswith(b'<ErrorResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/">')
     assert parsed["Error"] == {"Type": "Sender", "Code": "ValidationError", "Message": "Group x not found"}
+
+
+@pytest.mark.parametrize("protocol", list(Protocol), ids=lambda p: p.name.lower())
+def test_an_errors_other_members_reach_botocore_along_its_shape(protocol: Protocol) -> None:
+    messages = [{"DataPath": "/widgets/0", "Message": "Should be object"},
+                {"DataPath": "", "Message": "Should have <required> & 'quoted' property"}]
+    error = errors.InvalidParameterInput("The dashboard body is invalid", {"dashboardValidationMessages": messages})
+    response = awsproto.serialize_error(CLOUDWATCH, protocol, error, "r", "PutDashboard")
+    parsed = client_parse(protocol, CLOUDWATCH.operation_model("PutDashboard"), response)
+    # what botocore's endpoint adds to the error response from the code's modeled shape
+    shape = CLOUDWATCH.model.shape_for("DashboardInvalidInputError")
+    raw = {"status_code": response.status, "headers": {k.lower(): v for k, v in response.headers.items()},
+           "body": response.body}
+    modeled = botocore.parsers.create_parser(protocol.value).parse(raw, shape)  # type: ignore[arg-type]
+
+    assert (response.status, parsed["Error"]["Code"]) == (400, "InvalidParameterInput")
+    assert modeled["dashboardValidationMessages"] == messages
+
+
+def test_members_the_error_shape_does_not_define_are_not_written() -> None:
+    error = errors.InvalidParameterValue("bad", {"dashboardValidationMessages": [{"DataPath": "", "Message": "m"}]})
+    response = awsproto.serialize_error(CLOUDWATCH, Protocol.JSON, error, "r", "PutMetricAlarm")
+    assert set(orjson.loads(response.body)) == {"__type", "message"}

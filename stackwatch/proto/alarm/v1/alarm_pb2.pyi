@@ -427,3 +427,81 @@ class WatchedMetricsResponse(_message.Message):
     changed: bool
     metrics: _containers.RepeatedCompositeFieldContainer[WatchedMetric]
     def __init__(self, version: _Optional[int] = ..., changed: _Optional[bool] = ..., metrics: _Optional[_Iterable[_Union[WatchedMetric, _Mapping]]] = ...) -> None: ...
+
+class PutDashboardRequest(_message.Message):
+    __slots__ = ("dashboard_name", "dashboard_body", "tags")
+    DASHBOARD_NAME_FIELD_NUMBER: _ClassVar[int]
+    DASHBOARD_BODY_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    dashboard_name: str
+    dashboard_body: str
+    tags: _containers.RepeatedCompositeFieldContainer[Tag]
+    def __init__(self, dashboard_name: _Optional[str] = ..., dashboard_body: _Optional[str] = ..., tags: _Optional[_Iterable[_Union[Tag, _Mapping]]] = ...) -> None: ...
+
+class DashboardValidationMessage(_message.Message):
+    __slots__ = ("data_path", "message")
+    DATA_PATH_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    data_path: str
+    message: str
+    def __init__(self, data_path: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+
+class PutDashboardResponse(_message.Message):
+    __slots__ = ("dashboard_validation_messages",)
+    DASHBOARD_VALIDATION_MESSAGES_FIELD_NUMBER: _ClassVar[int]
+    dashboard_validation_messages: _containers.RepeatedCompositeFieldContainer[DashboardValidationMessage]
+    def __init__(self, dashboard_validation_messages: _Optional[_Iterable[_Union[DashboardValidationMessage, _Mapping]]] = ...) -> None: ...
+
+class GetDashboardRequest(_message.Message):
+    __slots__ = ("dashboard_name",)
+    DASHBOARD_NAME_FIELD_NUMBER: _ClassVar[int]
+    dashboard_name: str
+    def __init__(self, dashboard_name: _Optional[str] = ...) -> None: ...
+
+class GetDashboardResponse(_message.Message):
+    __slots__ = ("dashboard_arn", "dashboard_body", "dashboard_name")
+    DASHBOARD_ARN_FIELD_NUMBER: _ClassVar[int]
+    DASHBOARD_BODY_FIELD_NUMBER: _ClassVar[int]
+    DASHBOARD_NAME_FIELD_NUMBER: _ClassVar[int]
+    dashboard_arn: str
+    dashboard_body: str
+    dashboard_name: str
+    def __init__(self, dashboard_arn: _Optional[str] = ..., dashboard_body: _Optional[str] = ..., dashboard_name: _Optional[str] = ...) -> None: ...
+
+class ListDashboardsRequest(_message.Message):
+    __slots__ = ("dashboard_name_prefix", "next_token")
+    DASHBOARD_NAME_PREFIX_FIELD_NUMBER: _ClassVar[int]
+    NEXT_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    dashboard_name_prefix: str
+    next_token: str
+    def __init__(self, dashboard_name_prefix: _Optional[str] = ..., next_token: _Optional[str] = ...) -> None: ...
+
+class DashboardEntry(_message.Message):
+    __slots__ = ("dashboard_name", "dashboard_arn", "last_modified", "size")
+    DASHBOARD_NAME_FIELD_NUMBER: _ClassVar[int]
+    DASHBOARD_ARN_FIELD_NUMBER: _ClassVar[int]
+    LAST_MODIFIED_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    dashboard_name: str
+    dashboard_arn: str
+    last_modified: _timestamp_pb2.Timestamp
+    size: int
+    def __init__(self, dashboard_name: _Optional[str] = ..., dashboard_arn: _Optional[str] = ..., last_modified: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., size: _Optional[int] = ...) -> None: ...
+
+class ListDashboardsResponse(_message.Message):
+    __slots__ = ("dashboard_entries", "next_token")
+    DASHBOARD_ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    dashboard_entries: _containers.RepeatedCompositeFieldContainer[DashboardEntry]
+    next_token: str
+    def __init__(self, dashboard_entries: _Optional[_Iterable[_Union[DashboardEntry, _Mapping]]] = ..., next_token: _Optional[str] = ...) -> None: ...
+
+class DeleteDashboardsRequest(_message.Message):
+    __slots__ = ("dashboard_names",)
+    DASHBOARD_NAMES_FIELD_NUMBER: _ClassVar[int]
+    dashboard_names: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, dashboard_names: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DeleteDashboardsResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

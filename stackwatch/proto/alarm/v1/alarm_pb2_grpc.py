@@ -95,6 +95,26 @@ class AlarmServiceStub:
                 request_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.ListTagsForResourceRequest.SerializeToString,
                 response_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.ListTagsForResourceResponse.FromString,
                 _registered_method=True)
+        self.PutDashboard = channel.unary_unary(
+                '/stackwatch.proto.alarm.v1.AlarmService/PutDashboard',
+                request_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.PutDashboardRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.PutDashboardResponse.FromString,
+                _registered_method=True)
+        self.GetDashboard = channel.unary_unary(
+                '/stackwatch.proto.alarm.v1.AlarmService/GetDashboard',
+                request_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.GetDashboardRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.GetDashboardResponse.FromString,
+                _registered_method=True)
+        self.ListDashboards = channel.unary_unary(
+                '/stackwatch.proto.alarm.v1.AlarmService/ListDashboards',
+                request_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.ListDashboardsRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.ListDashboardsResponse.FromString,
+                _registered_method=True)
+        self.DeleteDashboards = channel.unary_unary(
+                '/stackwatch.proto.alarm.v1.AlarmService/DeleteDashboards',
+                request_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DeleteDashboardsRequest.SerializeToString,
+                response_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DeleteDashboardsResponse.FromString,
+                _registered_method=True)
         self.ObserveDatapoints = channel.stream_unary(
                 '/stackwatch.proto.alarm.v1.AlarmService/ObserveDatapoints',
                 request_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.ObserveDatapointsRequest.SerializeToString,
@@ -176,21 +196,50 @@ class AlarmServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def TagResource(self, request, context):
-        """Add or replace tags of an alarm named by ARN (CloudWatch TagResource).
+        """Add or replace tags of an alarm or a dashboard named by ARN (CloudWatch TagResource).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def UntagResource(self, request, context):
-        """Remove tags of an alarm named by ARN (CloudWatch UntagResource).
+        """Remove tags of an alarm or a dashboard named by ARN (CloudWatch UntagResource).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListTagsForResource(self, request, context):
-        """The tags of an alarm named by ARN (CloudWatch ListTagsForResource).
+        """The tags of an alarm or a dashboard named by ARN (CloudWatch ListTagsForResource).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutDashboard(self, request, context):
+        """Create or replace a dashboard (CloudWatch PutDashboard). A body with errors is not saved and
+        fails with InvalidParameterInput carrying dashboardValidationMessages; warnings are returned.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDashboard(self, request, context):
+        """One dashboard with its body, verbatim (CloudWatch GetDashboard); ResourceNotFound if missing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDashboards(self, request, context):
+        """The caller's dashboards by name, a page at a time (CloudWatch ListDashboards).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteDashboards(self, request, context):
+        """Delete dashboards by name, all or none (CloudWatch DeleteDashboards).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -275,6 +324,26 @@ def add_AlarmServiceServicer_to_server(servicer, server):
                     servicer.ListTagsForResource,
                     request_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.ListTagsForResourceRequest.FromString,
                     response_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.ListTagsForResourceResponse.SerializeToString,
+            ),
+            'PutDashboard': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutDashboard,
+                    request_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.PutDashboardRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.PutDashboardResponse.SerializeToString,
+            ),
+            'GetDashboard': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDashboard,
+                    request_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.GetDashboardRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.GetDashboardResponse.SerializeToString,
+            ),
+            'ListDashboards': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDashboards,
+                    request_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.ListDashboardsRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.ListDashboardsResponse.SerializeToString,
+            ),
+            'DeleteDashboards': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteDashboards,
+                    request_deserializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DeleteDashboardsRequest.FromString,
+                    response_serializer=stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DeleteDashboardsResponse.SerializeToString,
             ),
             'ObserveDatapoints': grpc.stream_unary_rpc_method_handler(
                     servicer.ObserveDatapoints,
@@ -612,6 +681,114 @@ class AlarmService:
             '/stackwatch.proto.alarm.v1.AlarmService/ListTagsForResource',
             stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.ListTagsForResourceRequest.SerializeToString,
             stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.ListTagsForResourceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutDashboard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.alarm.v1.AlarmService/PutDashboard',
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.PutDashboardRequest.SerializeToString,
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.PutDashboardResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDashboard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.alarm.v1.AlarmService/GetDashboard',
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.GetDashboardRequest.SerializeToString,
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.GetDashboardResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDashboards(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.alarm.v1.AlarmService/ListDashboards',
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.ListDashboardsRequest.SerializeToString,
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.ListDashboardsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteDashboards(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stackwatch.proto.alarm.v1.AlarmService/DeleteDashboards',
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DeleteDashboardsRequest.SerializeToString,
+            stackwatch_dot_proto_dot_alarm_dot_v1_dot_alarm__pb2.DeleteDashboardsResponse.FromString,
             options,
             channel_credentials,
             insecure,
