@@ -63,6 +63,7 @@ ResourceNotFound = _error("ResourceNotFound", "ResourceNotFound", 404, True)
 ValidationError = _error("ValidationError", "ValidationError", 400, True)
 ResourceNotFoundException = _error("ResourceNotFoundException", "ResourceNotFoundException", 404, True)
 ResourceConflict = _error("ResourceConflict", "ResourceConflict", 409, True)
+InvalidParameterInput = _error("InvalidParameterInput", "InvalidParameterInput", 400, True)
 InternalServiceError = _error("InternalServiceError", "InternalServiceError", 500, False)
 
 # SNS's modeled errors (its shapes are *Exception; the codecs look the shape up by code).
@@ -93,7 +94,7 @@ BY_CODE: dict[str, type[ServiceError]] = {
     for cls in (
         InvalidParameterValue, InvalidParameterCombination, MissingParameter, InvalidNextToken,
         InvalidFormat, LimitExceeded, ResourceNotFound, ValidationError, InternalServiceError,
-        ResourceNotFoundException, ResourceConflict, NotFound, InvalidParameter, AuthorizationError,
+        ResourceNotFoundException, ResourceConflict, InvalidParameterInput, NotFound, InvalidParameter, AuthorizationError,
         Throttling, ServiceUnavailable, InternalFailure, MissingAction, InvalidAction,
         UnknownOperation, MissingAuthenticationToken, IncompleteSignature, InvalidClientTokenId,
         SignatureDoesNotMatch, RequestExpired, AccessDenied, RequestEntityTooLarge,
