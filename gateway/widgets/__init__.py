@@ -5,7 +5,7 @@ The operation itself (params -> GetMetricData on ingest -> render in an executor
 :func:`render_png` first runs.
 """
 
-from gateway.widgets._render import NO_DATA, PALETTE, Series, compact, render_png
+from gateway.widgets._render import NO_DATA, PALETTE, Series, compact, draw, render_png, time_ticks
 from gateway.widgets._spec import (
     Axis,
     HorizontalAnnotation,
@@ -19,5 +19,5 @@ from gateway.widgets._spec import (
 
 __all__ = [
     "NO_DATA", "PALETTE", "Axis", "HorizontalAnnotation", "Row", "Series", "VerticalAnnotation", "Widget",
-    "auto_period", "compact", "parse_time", "parse_widget", "render_png",
+    "auto_period", "compact", "draw", "parse_time", "parse_widget", "render_png", "time_ticks",
 ]

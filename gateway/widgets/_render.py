@@ -64,6 +64,14 @@ class Series:
 
 def render_png(widget: Widget, series: Sequence[Series]) -> bytes:
     """The widget drawn as PNG bytes of exactly ``widget.width`` x ``widget.height`` pixels."""
+    fig = draw(widget, series)
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=DPI, facecolor="white")
+    return out.getvalue()
+
+
+def draw(widget: Widget, series: Sequence[Series]) -> Figure:
+    """The widget drawn on a new ``Figure`` with its own Agg canvas (``series`` in row order)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -81,9 +89,7 @@ def render_png(widget: Widget, series: Sequence[Series]) -> bytes:
         _bar(fig, widget, shown, top, roomy)
     else:
         _time_series(fig, widget, shown, top, roomy)
-    out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=DPI, facecolor="white")
-    return out.getvalue()
+    return fig
 
 
 def compact(value: float, digits: int = 3) -> str:
@@ -268,12 +274,12 @@ def _annotate(axes: dict[str, Axes], widget: Widget, days: Any) -> None:
         lo, hi = ax.get_ylim()
         if h.end is not None:
             ax.axhspan(min(h.value, h.end), max(h.value, h.end), color=color, alpha=0.15, linewidth=0)
-            ax.axhline(h.end, color=color, linewidth=1.2)
+            ax.axhline(h.end, color=color, linewidth=1.5)
         elif h.fill == "above":
             ax.axhspan(h.value, hi, color=color, alpha=0.15, linewidth=0)
         elif h.fill == "below":
             ax.axhspan(lo, h.value, color=color, alpha=0.15, linewidth=0)
-        ax.axhline(h.value, color=color, linewidth=1.2)
+        ax.axhline(h.value, color=color, linewidth=1.5)
         ax.set_ylim(lo, hi)
     ax = axes["left"]
     x0, x1 = ax.get_xlim()
@@ -286,7 +292,7 @@ def _annotate(axes: dict[str, Axes], widget: Widget, days: Any) -> None:
             ax.axvspan(x0, x, color=color, alpha=0.15, linewidth=0)
         elif v.fill == "after":
             ax.axvspan(x, x1, color=color, alpha=0.15, linewidth=0)
-        ax.axvline(x, color=color, linewidth=1.2)
+        ax.axvline(x, color=color, linewidth=1.5)
         if v.label and x0 <= x <= x1:
             ax.text(x, 0.98, f" {v.label}", transform=ax.get_xaxis_transform(), ha="left", va="top", fontsize=7,
                     color=color)
@@ -363,8 +369,3 @@ def _compact_formatter() -> Any:
     from matplotlib.ticker import FuncFormatter
 
     return FuncFormatter(lambda v, _pos: compact(v))
-
-
-def epoch(t: datetime) -> float:
-    """``t`` as epoch seconds."""
-    return t.timestamp()

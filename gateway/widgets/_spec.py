@@ -246,11 +246,12 @@ def _number(p: _Problems, value: Any, path: str) -> float | None:
     return float(value)
 
 
-def _time(p: _Problems, doc: dict[str, Any], key: str, default: str, now: datetime) -> datetime | None:
+def _time(p: _Problems, doc: dict[str, Any], key: str, default: str, now: datetime, path: str = ""
+          ) -> datetime | None:
     text = doc.get(key, default)
     t = parse_time(text, now) if isinstance(text, str) else None
     if t is None:
-        p.add(f"/{key}", "Should be an ISO 8601 date-time or a relative duration such as -PT3H")
+        p.add(f"{path}/{key}", "Should be an ISO 8601 date-time or a relative duration such as -PT3H")
     return t
 
 
@@ -367,8 +368,8 @@ def _vertical(p: _Problems, band: list[dict[str, Any]], path: str, now: datetime
     if "value" not in first:
         p.add(path, "Should have required property 'value'")
         return None
-    value = _time(p, first, "value", "", now)
-    end = _time(p, band[1], "value", "", now) if len(band) == 2 else None
+    value = _time(p, first, "value", "", now, path)
+    end = _time(p, band[1], "value", "", now, f"{path}/1") if len(band) == 2 else None
     if value is None or not visible:
         return None
     return VerticalAnnotation(value=value, label=label, color=color, fill=fill, end=end)
@@ -406,7 +407,7 @@ def _rows(p: _Problems, doc: dict[str, Any], stat: str, period: int) -> tuple[Ro
         options = raw[-1] if isinstance(raw[-1], dict) else {}
         items = raw[:-1] if isinstance(raw[-1], dict) else list(raw)
         auto_id = _free_id("e" if "expression" in options and not items else "m", i, given_ids)
-        row_id = _row_id(p, options.get("id", auto_id), f"{path}/id")
+        row_id = _row_id(p, options.get("id", auto_id), f"{path}/{len(raw) - 1}/id")
         common = _options(p, options, f"{path}/{len(raw) - 1}", stat, period)
         if not items:
             expression = options.get("expression")
