@@ -94,7 +94,8 @@ BY_CODE: dict[str, type[ServiceError]] = {
     for cls in (
         InvalidParameterValue, InvalidParameterCombination, MissingParameter, InvalidNextToken,
         InvalidFormat, LimitExceeded, ResourceNotFound, ValidationError, InternalServiceError,
-        ResourceNotFoundException, ResourceConflict, InvalidParameterInput, NotFound, InvalidParameter, AuthorizationError,
+        ResourceNotFoundException, ResourceConflict, InvalidParameterInput, NotFound, InvalidParameter,
+        AuthorizationError,
         Throttling, ServiceUnavailable, InternalFailure, MissingAction, InvalidAction,
         UnknownOperation, MissingAuthenticationToken, IncompleteSignature, InvalidClientTokenId,
         SignatureDoesNotMatch, RequestExpired, AccessDenied, RequestEntityTooLarge,
