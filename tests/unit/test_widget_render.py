@@ -128,3 +128,11 @@ def test_time_axis_labels_are_hours_and_minutes_in_the_widgets_zone():
 ])
 def test_numbers_print_compactly(value, text):
     assert compact(value) == text
+
+
+@pytest.mark.parametrize("view", ["timeSeries", "singleValue", "bar"])
+def test_infinities_and_nans_from_math_do_not_break_a_graph(view):
+    w = widget(view=view, stacked=view == "timeSeries", metrics=[["NS", "A"], ["NS", "B"]])
+    bad = [math.inf, -math.inf, math.nan, 1.0]
+    series = wave(w, [lambda k: bad[k % 4], lambda k: math.nan])
+    assert decode(render_png(w, series)).width == 600
