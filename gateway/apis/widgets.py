@@ -20,7 +20,6 @@ as GetMetricData's ``InvalidParameterValue``.
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -58,7 +57,7 @@ def _query(row: Row, widget: Widget) -> metrics_pb2.MetricDataQuery:
         return q
     period = row.period
     if widget.whole_range and widget.view in ("bar", "singleValue"):
-        period = max(60, math.ceil((widget.end - widget.start).total_seconds() / 60) * 60)
+        period = widget.range_period
     q.metric_stat.CopyFrom(metrics_pb2.MetricStat(
         metric=metrics_pb2.Metric(namespace=row.namespace, metric_name=row.metric_name,
                                   dimensions=[metrics_pb2.Dimension(name=n, value=v) for n, v in row.dimensions]),

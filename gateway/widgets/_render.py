@@ -3,7 +3,7 @@
 matplotlib's Agg backend through its object API only (a ``Figure`` with its own
 ``FigureCanvasAgg``; no pyplot, so no global figure registry and nothing shared between threads
 but matplotlib's font cache, which it locks). matplotlib is imported on the first render, not at
-gateway start-up (it costs about a second and 40 MB), and :func:`render_png` is blocking CPU work:
+gateway start-up (it costs about half a second and 45 MB of memory), and :func:`render_png` is blocking CPU work:
 the gateway runs it in an executor.
 
 The look follows CloudWatch's graphs: white canvas, the title at the top left, light horizontal

@@ -123,6 +123,8 @@ class Widget:
     utc_offset: timedelta = timedelta(0)
     whole_range: bool = False
     """``setPeriodToTimeRange``: bar and singleValue views aggregate the whole range."""
+    range_period: int = 0
+    """One period covering the whole range, the start rounded down to the minute (see :func:`range_period`)."""
 
 
 class _Problems:
@@ -186,7 +188,18 @@ def parse_widget(text: str, now: datetime) -> Widget:
     assert start is not None and end is not None
     return Widget(rows=rows, start=start, end=end, width=width, height=height, title=title, view=view,
                   stacked=stacked, left=left, right=right, horizontal=h, vertical=v, legend=legend,
-                  utc_offset=offset, whole_range=whole_range)
+                  utc_offset=offset, whole_range=whole_range, range_period=range_period(start, end, now))
+
+
+def range_period(start: datetime, end: datetime, now: datetime) -> int:
+    """A period giving one bucket from ``start`` (rounded down to its minute) past ``end``.
+
+    A whole number of minutes, or of hours when ``start`` is older than 15 days (the coarsest
+    granularity CloudWatch keeps there is 5 minutes, then 1 hour; an hour multiple suits both).
+    """
+    unit = 3600 if now - start > timedelta(days=15) else 60
+    span = (end - start.replace(second=0, microsecond=0)).total_seconds()
+    return int(math.ceil(span / unit) * unit + unit)
 
 
 def auto_period(start: datetime, end: datetime, now: datetime) -> int:

@@ -173,3 +173,19 @@ def test_every_problem_is_reported_at_once():
 def test_text_that_is_not_a_json_object(text):
     (found,) = problems(text)
     assert found["dataPath"] == "" and found["message"].startswith("Should be")
+
+
+@pytest.mark.parametrize(("start", "end", "period"), [
+    ("-PT3H", "-PT0H", 3 * 3600 + 60 + 60),        # 18:07:30 back 3 h, from 15:07: 3 h 0.5 min, up to whole minutes
+    ("-PT1H", "-PT30M", 1800 + 60 + 60),
+    ("-P30D", "-P20D", 10 * 86400 + 2 * 3600),     # past 15 days: whole hours
+], ids=["3h", "30min", "old"])
+def test_set_period_to_time_range_asks_for_one_bucket(start, end, period):
+    from gateway.apis.widgets import data_request
+
+    w = parse(metrics=[["NS", "CPU"]], view="bar", setPeriodToTimeRange=True, start=start, end=end)
+    assert w.range_period == period
+    (query,) = data_request(w).metric_data_queries
+    assert query.metric_stat.period == period
+    seconds = (w.end - w.start.replace(second=0)).total_seconds()
+    assert seconds < query.metric_stat.period  # one bucket covers it all
