@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from gateway.widgets._spec import Row, Widget
+from gateway.widgets._values import Row, Widget
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

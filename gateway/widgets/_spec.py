@@ -30,17 +30,24 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from gateway.widgets._values import (
+    DEFAULT_HEIGHT,
+    DEFAULT_WIDTH,
+    Axis,
+    HorizontalAnnotation,
+    Row,
+    VerticalAnnotation,
+    Widget,
+)
 from stackwatch import errors
 
 VIEWS = ("timeSeries", "singleValue", "bar")
 LEGEND_POSITIONS = ("bottom", "right", "hidden")
 MAX_METRICS = 100
 MAX_SIZE = 2000
-DEFAULT_WIDTH, DEFAULT_HEIGHT = 600, 400
 DEFAULT_PERIOD = 300
 DEFAULT_STAT = "Average"
 #: Periods the automatic choice steps through, coarser each time, and the most points it allows.
@@ -52,79 +59,6 @@ _ID = re.compile(r"[a-z][a-zA-Z0-9_]*")
 _TIMEZONE = re.compile(r"([+-])([01][0-9]|2[0-3])([0-5][0-9])")
 _DURATION = re.compile(r"(-?)P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
 _DURATION_UNITS = (365 * 86400, 30 * 86400, 7 * 86400, 86400, 3600, 60, 1)
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One line of the graph: a metric (``namespace`` set) or a math ``expression``."""
-
-    id: str
-    label: str | None
-    color: str | None
-    stat: str
-    period: int
-    y_axis: str
-    visible: bool
-    namespace: str = ""
-    metric_name: str = ""
-    dimensions: tuple[tuple[str, str], ...] = ()
-    expression: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class HorizontalAnnotation:
-    """A line (or, with ``end``, a band) at ``value`` on the ``y_axis``; ``fill`` shades above/below."""
-
-    value: float
-    label: str
-    color: str | None
-    fill: str | None
-    y_axis: str
-    end: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class VerticalAnnotation:
-    """A line (or, with ``end``, a band) at time ``value``; ``fill`` shades before/after."""
-
-    value: datetime
-    label: str
-    color: str | None
-    fill: str | None
-    end: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Axis:
-    """One Y axis: fixed ends (None: fit the data) and its label."""
-
-    min: float | None = None
-    max: float | None = None
-    label: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Widget:
-    """A checked MetricWidget with every default applied."""
-
-    rows: tuple[Row, ...]
-    start: datetime
-    end: datetime
-    width: int = DEFAULT_WIDTH
-    height: int = DEFAULT_HEIGHT
-    title: str = ""
-    view: str = "timeSeries"
-    stacked: bool = False
-    left: Axis = Axis()
-    right: Axis = Axis()
-    horizontal: tuple[HorizontalAnnotation, ...] = ()
-    vertical: tuple[VerticalAnnotation, ...] = ()
-    legend: str = "bottom"
-    utc_offset: timedelta = timedelta(0)
-    whole_range: bool = False
-    """``setPeriodToTimeRange``: bar and singleValue views aggregate the whole range."""
-    range_period: int = 0
-    """One period covering the whole range, the start rounded down to the minute (see :func:`range_period`)."""
 
 
 class _Problems:
