@@ -6,7 +6,7 @@ One handler serves every request on ``/`` (json, query) and ``/service/...`` (rp
       ─> detect service, protocol, operation        (gateway.awsproto.detect)
       ─> SigV4 fields from the *raw* request        (gateway.sigv4)  ─> auth.Authenticate
       ─> parse params from the model                (gateway.awsproto)
-      ─> operation table  (gateway.apis.cloudwatch, .alarms, .dashboards, .sns, .autoscaling)
+      ─> operation table  (gateway.apis.cloudwatch, .alarms, .dashboards, .widgets, .sns, .autoscaling)
                           ─> ingest, alarm (AlarmService, NotificationService)
       ─> serialize result or error in the request's protocol
 
@@ -35,13 +35,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import NoReturn
 
 from aiohttp import HttpVersion11, web
 
 from gateway import awsproto, body, links, sigv4
-from gateway.apis import alarms, autoscaling, cloudwatch, dashboards, sns
+from gateway.apis import alarms, autoscaling, cloudwatch, dashboards, sns, widgets
 from gateway.calls import Backends, Call
 from gateway.connections import ConnectionGuard, GuardedSite, fd_bounded
 from gateway.serverlog import ServerLog
@@ -54,10 +54,11 @@ BACKENDS = web.AppKey("backends", Backends)
 SETTINGS = web.AppKey("settings", GatewaySettings)
 GUARD = web.AppKey("connection_guard", ConnectionGuard)
 LIMITED_LOG = web.AppKey("limited_log", logs.RateLimitedLog)
-OPERATIONS = {awsproto.CLOUDWATCH.signing_name: {**cloudwatch.OPERATIONS, **alarms.OPERATIONS,
-                                                  **dashboards.OPERATIONS},
-              awsproto.AUTOSCALING.signing_name: autoscaling.OPERATIONS,
-              awsproto.SNS.signing_name: sns.OPERATIONS}
+OPERATIONS: dict[str, Mapping[str, widgets.Handler]] = {
+    awsproto.CLOUDWATCH.signing_name: {**cloudwatch.OPERATIONS, **alarms.OPERATIONS, **dashboards.OPERATIONS,
+                                       **widgets.OPERATIONS},
+    awsproto.AUTOSCALING.signing_name: autoscaling.OPERATIONS,
+    awsproto.SNS.signing_name: sns.OPERATIONS}
 PARSERS = {awsproto.CLOUDWATCH.signing_name: cloudwatch.PARSERS}  # else awsproto.parse_request
 
 
@@ -177,6 +178,9 @@ class Gateway:
             parse = PARSERS.get(service.signing_name, {}).get(operation or "", awsproto.parse_request)
             op_model, params = parse(detected, http)
             result = await handler(Call(request.app[BACKENDS], principal, answer.principal_token), params)
+            if isinstance(result, awsproto.HttpResponse):  # a body of its own: GetMetricWidgetImage's image/png
+                return awsproto.HttpResponse(result.status, {**result.headers, "x-amzn-RequestId": request_id},
+                                             result.body)
             return awsproto.serialize_response(detected, op_model, result, request_id)
         except errors.ServiceError as e:
             found = awsproto.detected_from(e)

@@ -18,3 +18,10 @@ def test_starting_a_component_does_not_import_the_embedded_store(module):
     code = f"import sys, {module}; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_the_gateway_starts_without_matplotlib():
+    """The gateway imports matplotlib (about a second) on the first GetMetricWidgetImage, not at start-up."""
+    code = "import sys, gateway.app; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "False"
