@@ -401,7 +401,8 @@ class MetricStore:
         (no values) contribute nothing here, and neither does a value whose counts sum to zero;
         a bucket left with no value is absent. From a rollup, each value is its histogram key's
         representative, clamped to the bucket's minimum and maximum (within
-        :data:`PERCENTILE_ERROR` of the value it stands for, relative).
+        :data:`PERCENTILE_ERROR` of the value it stands for, relative), except that the first is
+        the minimum and the last the maximum.
         """
         return (await self.statistics_and_histograms(account, series, start, end, period, unit, tier=tier))[1]
 
@@ -425,8 +426,11 @@ class MetricStore:
         inner = (f"SELECT {keys}, sumMerge(count) AS n, sumMerge(sum) AS s, minMerge(min) AS lo, maxMerge(max) AS hi"
                  f"{', sumMapMerge(hist) AS h' if histograms else ''}"
                  f" FROM {self._db}.{table} WHERE {where} GROUP BY {group}")
-        histogram = (f", tuple(arrayMap(k -> least(greatest({_REPRESENTATIVE}, lo), hi), tupleElement(h, 1)),"
-                     " tupleElement(h, 2))") if histograms else ""
+        # The first key holds the minimum and the last the maximum (when the histogram holds every
+        # sample, the only case percentiles are given): those two are exact, the rest clamped to them.
+        histogram = (", tuple(arrayMap((k, i) -> if(i = 1, lo, if(i = length(h.1), hi,"
+                     f" least(greatest({_REPRESENTATIVE}, lo), hi))), h.1, arrayEnumerate(h.1)), h.2)"
+                     ) if histograms else ""
         return f"SELECT {group}, n, s, lo, hi{histogram} FROM ({inner}) ORDER BY {group}"
 
     async def _buckets(self, account: str, series: int, start: int, end: int, period: int, unit: str | None,
