@@ -8,8 +8,8 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from services.ingest.domain import RetentionSchedule
 from services.ingest.commit import GroupCommitter, WalCommitter, WalRow
+from services.ingest.domain import RetentionSchedule
 from services.ingest.forward import forwarding
 from services.ingest.servicer import IngestServicer, decode_record
 from services.ingest.store import MetricStore

@@ -65,12 +65,12 @@ from services.ingest.domain._insights import (
     Negation,
 )
 from services.ingest.domain._search import MAX_RESULTS as MAX_SEARCH_RESULTS
-from services.ingest.domain._tiers import RetentionSchedule, expired
 from services.ingest.domain._search import And as SearchAnd
 from services.ingest.domain._search import Node as SearchNode
 from services.ingest.domain._search import Not as SearchNot
 from services.ingest.domain._search import SearchFilter, full_token, matches
 from services.ingest.domain._search import Term as SearchTerm
+from services.ingest.domain._tiers import RetentionSchedule, expired
 from stackwatch.domain.metrics import Datum, DatumBatch, series_id
 from stackwatch.store import AsyncEngine, Dialect, identifier
 
@@ -126,8 +126,9 @@ PERCENTILE_ERROR = 2.0**-8
 #: shifted by one) for negative values, so that keys sort as the values do. ``+ 0.`` makes -0.0 a
 #: plain zero. The bits are read through ``reinterpretAsString``: 18.16 cannot reinterpret a float
 #: as an integer directly. Pure integer arithmetic on the float's bits: every engine agrees.
-_KEY = ("if(v < 0, -1 - toInt64(bitShiftRight(reinterpretAsUInt64(reinterpretAsString(abs(v) + 0.)), {s})),"
-        " toInt64(bitShiftRight(reinterpretAsUInt64(reinterpretAsString(v + 0.)), {s})))").format(s=HISTOGRAM_SHIFT)
+_BITS = "reinterpretAsUInt64(reinterpretAsString({} + 0.))"
+_KEY = (f"if(v < 0, -1 - toInt64(bitShiftRight({_BITS.format('abs(v)')}, {HISTOGRAM_SHIFT})),"
+        f" toInt64(bitShiftRight({_BITS.format('v')}, {HISTOGRAM_SHIFT})))")
 #: A key's representative value (as SQL, of key ``k``): the midpoint of the values it covers, with
 #: the sign; 0 for the key of zero. Exact IEEE arithmetic (a sum and a halving), as in Python.
 _MAGNITUDE = "toUInt64(if(k < 0, -1 - k, k))"

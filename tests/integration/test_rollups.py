@@ -59,13 +59,13 @@ _datums = st.lists(st.tuples(
 async def _load(store: MetricStore, raw: list[tuple[object, ...]], name: str, order: random.Random,
                 exact: bool) -> None:
     datums = []
-    for kind, dt, ms, pairs, unit, negative in raw:
+    for kind, offset, ms, pairs, unit, negative in raw:
         vs = [v for v, _ in pairs]
         if negative:
             vs[0] = -vs[0] - 1.0
         if exact:  # dyadic values: every sum in any order is exact, so rollup sums equal raw sums bit for bit
             vs = [math.floor(v) / 4 for v in vs]
-        datums.append(_datum(str(kind), T0 + int(dt) + int(ms) / 1000, vs, [c for _, c in pairs], name, str(unit)))
+        datums.append(_datum(str(kind), T0 + int(offset) + int(ms) / 1000, vs, [c for _, c in pairs], name, str(unit)))
     order.shuffle(datums)
     cuts = sorted(order.sample(range(1, len(datums) + 1), k=min(3, len(datums))))
     start = 0
