@@ -1,6 +1,6 @@
 """The ingest service's tables and every SQL statement it runs.
 
-ingest owns one database (``stackwatch_metrics`` by default) with two tables:
+ingest owns one database (``stackwatch_metrics`` by default) with these tables:
 
 ``raw``       one row per datum, full precision: MergeTree partitioned by day, sorted by
               (account, series, ts), so one metric's range is one contiguous read. A datum is
@@ -15,6 +15,19 @@ ingest owns one database (``stackwatch_metrics`` by default) with two tables:
               was *received* (the ``now`` given to :meth:`MetricStore.insert`), not the datum's
               timestamp: ListMetrics shows metrics that received data in the last two weeks (or
               three hours for RecentlyActive=PT3H), whatever timestamps that data carried.
+
+``roll_5m``   the 5-minute and 1-hour retention tiers: AggregatingMergeTree, one row per (account,
+``roll_1h``   series, unit, tier bucket) holding sum/min/max states of the statistic set and a
+              ``sumMap`` state of a log-bucketed histogram (each value's key is its float's sign,
+              exponent and top 7 mantissa bits: every engine computes it identically, with integer
+              operations only). A materialized view on ``raw`` feeds each as rows are inserted, so
+              late data is folded into its window by the same INSERT, and nothing runs per request
+              beyond the views. A query reads the coarsest tier whose buckets tile its own
+              (``services.ingest.domain.read_tier``): count, minimum and maximum are exactly raw's,
+              sums raw's up to the order of float additions, percentiles within
+              :data:`PERCENTILE_ERROR` (2**-8, relative; p0 and p100 exact). ``roll_5m`` is
+              partitioned by day, ``roll_1h`` by month; :meth:`MetricStore.expire` drops whole
+              partitions past their tier's retention (18.16 has no TTL).
 
 Writes. :meth:`MetricStore.insert` is the group-commit unit: the caller coalesces many requests
 into one call, which becomes one INSERT into ``catalog`` followed by one INSERT into ``raw``, both
