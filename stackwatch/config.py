@@ -220,6 +220,10 @@ class IngestSettings(BaseSettings):
     """Seconds after which a metric's catalog row (its ListMetrics ``last_seen``) is rewritten."""
     store_threads: int = Field(default=4, gt=0)
     """Threads doing blocking store I/O."""
+    retention: str = "1s=3h,1m=15d,5m=63d,1h=455d"
+    """How long each tier is kept, ``TIER=DURATION`` pairs (tiers 1s, 1m, 5m, 1h; durations in s, m,
+    h or d); a tier left out keeps CloudWatch's value, which the default spells out. Raw rows hold
+    the 1s and 1m tiers, rollup tables the 5m and 1h ones; each expires by whole partitions."""
     auth_address: str = "127.0.0.1:50051"
     """``host:port`` of the auth service, asked about calls signed with API keys (gateway calls
     carry a principal token, which needs no call)."""

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from services.ingest.commit import GroupCommitter, WalCommitter, WalRow
+from services.ingest.domain import RetentionSchedule
 from services.ingest.forward import forwarding
 from services.ingest.servicer import IngestServicer, decode_record
 from services.ingest.store import MetricStore
@@ -18,10 +19,25 @@ from stackwatch.config import IngestSettings
 from stackwatch.proto.auth.v1 import auth_pb2_grpc
 from stackwatch.proto.metrics.v1 import metrics_pb2, metrics_pb2_grpc
 from stackwatch.rpc import PrincipalVerifier, ServerHandle, TokenSigner, open_channel, serve
-from stackwatch.store import AsyncEngine, open_engine
+from stackwatch.store import AsyncEngine, StoreError, open_engine
 
 LOG = logging.getLogger(__name__)
 SERVICE_NAME = metrics_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name
+
+
+#: Seconds between two runs of the retention job (partitions are a day or a month wide).
+RETENTION_EVERY = 600.0
+
+
+async def expire_periodically(store: MetricStore, schedule: RetentionSchedule, clock: Clock,
+                              every: float = RETENTION_EVERY) -> None:
+    """Drop expired partitions now and every ``every`` seconds (a failed run is logged and retried later)."""
+    while True:
+        try:
+            await store.expire(clock.now(), schedule)
+        except StoreError as e:
+            LOG.warning("retention: expiry failed, will retry in %.0f s: %s", every, e)
+        await asyncio.sleep(every)
 
 
 @contextlib.asynccontextmanager
@@ -31,6 +47,7 @@ async def running(settings: IngestSettings, internal_key: bytes,
     clock = clock or SystemClock()
     tokens = TokenSigner(internal_key, clock)  # refuses a bad key before anything touches the store
     engine = AsyncEngine(open_engine(settings.store_url), threads=settings.store_threads)
+    schedule = RetentionSchedule.parse(settings.retention)  # a bad schedule stops the start here
     store = MetricStore(engine, settings.database, catalog_refresh=settings.catalog_refresh)
     await store.ensure_schema()
     committer: GroupCommitter | WalCommitter
@@ -54,17 +71,21 @@ async def running(settings: IngestSettings, internal_key: bytes,
     else:
         committer = GroupCommitter(store.insert, clock, **limits)
     writer = asyncio.create_task(committer.run(), name="ingest-commit")
+    expiry = asyncio.create_task(expire_periodically(store, schedule, clock), name="ingest-retention")
     auth_channel = open_channel(settings.auth_address)
     principals = PrincipalVerifier(tokens, auth_pb2_grpc.AuthServiceStub(auth_channel),
                                    SERVICE_NAME)
     forwards = forwarding(settings.alarm_address, tokens, clock)
     forwarder = await forwards.__aenter__()
-    servicer = IngestServicer(store, committer, clock, principals, forwarder)
+    servicer = IngestServicer(store, committer, clock, principals, forwarder, schedule)
     handle = await serve(settings.bind, lambda s: metrics_pb2_grpc.add_IngestServiceServicer_to_server(servicer, s),
                          [SERVICE_NAME])
     try:
         yield handle
     finally:
+        expiry.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await expiry
         await handle.stop(grace=5.0)
         await forwards.__aexit__(None, None, None)
         committer.close()

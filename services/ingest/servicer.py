@@ -20,6 +20,7 @@ from google.protobuf.message import DecodeError
 
 from services.ingest.commit import Committer
 from services.ingest.domain import (
+    CLOUDWATCH,
     MAX_SEARCH_METRICS,
     TOO_MANY_METRICS,
     Bucket,
@@ -32,6 +33,7 @@ from services.ingest.domain import (
     PlannedSearch,
     PlannedStat,
     RawDatum,
+    RetentionSchedule,
     datapoint,
     evaluate_results,
     fetches,
@@ -40,6 +42,7 @@ from services.ingest.domain import (
     page,
     plan_metric_data,
     plan_query,
+    read_tier,
     search_stats,
     searched_series,
     validate_list_request,
@@ -157,8 +160,10 @@ class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
     """CloudWatch's metric API over gRPC."""
 
     def __init__(self, store: MetricStore, committer: Committer, clock: Clock,
-                 principals: PrincipalVerifier, forwarder: Forwarder | None = None) -> None:
+                 principals: PrincipalVerifier, forwarder: Forwarder | None = None,
+                 schedule: RetentionSchedule = CLOUDWATCH) -> None:
         self._store = store
+        self._schedule = schedule
         self._forwarder = forwarder
         self._principals = principals
         self._committer = committer
@@ -181,7 +186,7 @@ class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
     async def GetMetricStatistics(self, request: metrics_pb2.GetMetricStatisticsRequest,
                                   context: grpc.aio.ServicerContext[Any, Any]
                                   ) -> metrics_pb2.GetMetricStatisticsResponse:
-        """Aggregate one metric into periods, with exact percentiles from the stored values."""
+        """Aggregate one metric into periods from the coarsest tier that answers them (``read_tier``)."""
         principal = await self._principals.require(context, request, "GetMetricStatistics")
         await self._committer.visible(principal.account_id)
         ns, name, dims = validate_metric_identity(
@@ -195,10 +200,11 @@ class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
             return response
         where = (principal.account_id, series_id(principal.account_id, ns, name, dims), plan.start, plan.end,
                  plan.period, plan.unit)
+        tier = read_tier(plan.start, plan.end, plan.period, self._clock.now(), self._schedule)
         if plan.percentiles:  # one query answers both; the histograms only matter for percentiles
-            rows, hist = await self._store.statistics_and_histograms(*where)
+            rows, hist = await self._store.statistics_and_histograms(*where, tier=tier)
         else:
-            rows, hist = await self._store.statistics(*where), {}
+            rows, hist = await self._store.statistics(*where, tier=tier), {}
         add = response.datapoints.add
         for b, u, count, total, lo, hi in rows:
             _fill_datapoint(add(), datapoint(plan, Bucket(b, u, count, total, lo, hi), hist.get((b, u))))
@@ -270,8 +276,10 @@ class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
     async def _series(self, account: str, stats: Sequence[PlannedStat]) -> dict[str, Series]:
         """The planned metrics' series by id: their store queries run concurrently."""
         wanted = fetches(stats, account)
+        now = self._clock.now()
         answers = await asyncio.gather(*[
-            self._store.series_buckets(account, f.series, f.start, f.end, f.period, f.unit, histograms=f.histograms)
+            self._store.series_buckets(account, f.series, f.start, f.end, f.period, f.unit, histograms=f.histograms,
+                                       tier=read_tier(f.start, f.end, f.period, now, self._schedule))
             for f in wanted])
         fetched: dict[Fetch, dict[int, list[SeriesBucket]]] = dict(zip(wanted, answers, strict=True))
         return metric_series(stats, account, fetched)

@@ -1,6 +1,6 @@
 """The ingest service's tables and every SQL statement it runs.
 
-ingest owns one database (``stackwatch_metrics`` by default) with two tables:
+ingest owns one database (``stackwatch_metrics`` by default) with these tables:
 
 ``raw``       one row per datum, full precision: MergeTree partitioned by day, sorted by
               (account, series, ts), so one metric's range is one contiguous read. A datum is
@@ -15,6 +15,19 @@ ingest owns one database (``stackwatch_metrics`` by default) with two tables:
               was *received* (the ``now`` given to :meth:`MetricStore.insert`), not the datum's
               timestamp: ListMetrics shows metrics that received data in the last two weeks (or
               three hours for RecentlyActive=PT3H), whatever timestamps that data carried.
+
+``roll_5m``   the 5-minute and 1-hour retention tiers: AggregatingMergeTree, one row per (account,
+``roll_1h``   series, unit, tier bucket) holding sum/min/max states of the statistic set and a
+              ``sumMap`` state of a log-bucketed histogram (each value's key is its float's sign,
+              exponent and top 7 mantissa bits: every engine computes it identically, with integer
+              operations only). A materialized view on ``raw`` feeds each as rows are inserted, so
+              late data is folded into its window by the same INSERT, and nothing runs per request
+              beyond the views. A query reads the coarsest tier whose buckets tile its own
+              (``services.ingest.domain.read_tier``): count, minimum and maximum are exactly raw's,
+              sums raw's up to the order of float additions, percentiles within
+              :data:`PERCENTILE_ERROR` (2**-8, relative; p0 and p100 exact). ``roll_5m`` is
+              partitioned by day, ``roll_1h`` by month; :meth:`MetricStore.expire` drops whole
+              partitions past their tier's retention (18.16 has no TTL).
 
 Writes. :meth:`MetricStore.insert` is the group-commit unit: the caller coalesces many requests
 into one call, which becomes one INSERT into ``catalog`` followed by one INSERT into ``raw``, both
@@ -47,6 +60,7 @@ the engine's :class:`~stackwatch.store.Dialect` (LowCardinality and codecs on mo
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from itertools import groupby
@@ -69,8 +83,11 @@ from services.ingest.domain._search import Node as SearchNode
 from services.ingest.domain._search import Not as SearchNot
 from services.ingest.domain._search import SearchFilter, full_token, matches
 from services.ingest.domain._search import Term as SearchTerm
+from services.ingest.domain._tiers import RetentionSchedule, expired
 from stackwatch.domain.metrics import Datum, DatumBatch, series_id
 from stackwatch.store import AsyncEngine, Dialect, identifier
+
+LOG = logging.getLogger(__name__)
 
 Row = tuple[str, DatumBatch | Datum] | tuple[str, DatumBatch, int]
 StatRow = tuple[int, str, float, float, float, float]
@@ -107,6 +124,59 @@ CREATE TABLE IF NOT EXISTS {db}.raw (
 ) ENGINE = MergeTree
 PARTITION BY toYYYYMMDD(ts)
 ORDER BY (account, series, ts)"""
+
+
+#: The rollup tiers: period seconds -> (table, materialized view feeding it from raw, partition expression).
+ROLLUPS = {300: ("roll_5m", "raw_to_5m", "toYYYYMMDD(ts)", "toStartOfFiveMinute(ts)"),
+           3600: ("roll_1h", "raw_to_1h", "toYYYYMM(ts)", "toStartOfHour(ts)")}
+#: Float64 mantissa bits a rollup's histogram key drops: it keeps the sign, the exponent and the top
+#: 52 - 45 = 7 mantissa bits, so each key covers values within a factor 1 + 2**-7 of each other.
+HISTOGRAM_SHIFT = 45
+#: The relative error bound of a percentile answered from a rollup: a key's representative is the
+#: midpoint of its range, at most half a range (2**-8 of the value) from any value in it.
+PERCENTILE_ERROR = 2.0**-8
+#: A value's histogram key (as SQL): its float's bits without the low mantissa bits, negated (and
+#: shifted by one) for negative values, so that keys sort as the values do. ``+ 0.`` makes -0.0 a
+#: plain zero. The bits are read through ``reinterpretAsString``: 18.16 cannot reinterpret a float
+#: as an integer directly. Pure integer arithmetic on the float's bits: every engine agrees.
+_BITS = "reinterpretAsUInt64(reinterpretAsString({} + 0.))"
+_KEY = (f"if(v < 0, -1 - toInt64(bitShiftRight({_BITS.format('abs(v)')}, {HISTOGRAM_SHIFT})),"
+        f" toInt64(bitShiftRight({_BITS.format('v')}, {HISTOGRAM_SHIFT})))")
+#: A key's representative value (as SQL, of key ``k``): the midpoint of the values it covers, with
+#: the sign; 0 for the key of zero. Exact IEEE arithmetic (a sum and a halving), as in Python.
+_MAGNITUDE = "toUInt64(if(k < 0, -1 - k, k))"
+_REPRESENTATIVE = (
+    f"if(k = 0, 0., if(k < 0, -1, 1) * (reinterpretAsFloat64(reinterpretAsString(bitShiftLeft({_MAGNITUDE}, {{s}})))"
+    f" + reinterpretAsFloat64(reinterpretAsString(bitShiftLeft({_MAGNITUDE} + 1, {{s}})))) / 2)"
+).format(s=HISTOGRAM_SHIFT)
+
+
+def rollup_ddl(db: str, tier: int, d: Dialect) -> str:
+    """``CREATE TABLE`` of the rollup of ``tier`` seconds (300 or 3600)."""
+    table, _, partition, _ = ROLLUPS[tier]
+    lc = d.low_cardinality
+    return f"""
+CREATE TABLE IF NOT EXISTS {db}.{table} (
+    account {lc('String')},
+    series UInt64,
+    unit {lc('String')},
+    ts DateTime('UTC'){d.codec('DoubleDelta', 'ZSTD')},
+    count AggregateFunction(sum, Float64){d.codec('ZSTD')},
+    sum AggregateFunction(sum, Float64){d.codec('ZSTD')},
+    min AggregateFunction(min, Float64){d.codec('ZSTD')},
+    max AggregateFunction(max, Float64){d.codec('ZSTD')},
+    hist AggregateFunction(sumMap, Array(Int64), Array(Float64)){d.codec('ZSTD')}
+) ENGINE = AggregatingMergeTree
+PARTITION BY {partition}
+ORDER BY (account, series, ts, unit)"""
+
+
+def rollup_select(db: str, tier: int) -> str:
+    """The ``SELECT`` that rolls raw rows up into ``tier``'s rows (the view's query, and the backfill's)."""
+    start = ROLLUPS[tier][3]
+    return (f"SELECT account, series, unit, {start} AS ts, sumState(count) AS count, sumState(sum) AS sum,"
+            f" minState(min) AS min, maxState(max) AS max, sumMapState(arrayMap(v -> {_KEY}, values), counts) AS hist"
+            f" FROM {db}.raw GROUP BY account, series, unit, ts")
 
 
 def catalog_ddl(db: str, d: Dialect) -> str:
@@ -256,6 +326,31 @@ class MetricStore:
         for name, kind in _LATER_RAW_COLUMNS:  # 18.16 has no ADD COLUMN IF NOT EXISTS
             if name not in have:
                 await self._engine.execute(f"ALTER TABLE {self._db}.raw ADD COLUMN {name} {kind}")
+        await self._ensure_rollups(dialect)
+
+    async def _ensure_rollups(self, dialect: Dialect) -> None:
+        """Create the rollup tables and the views that feed them; backfill a new table from raw.
+
+        A data directory from before the rollups gets them at its first start: the table is
+        created, filled from the raw rows (at most the raw tier's retention, so cheap: one
+        INSERT ... SELECT), and only then is the view created. This runs before the service
+        writes anything, so no datum is counted twice or missed; with several ingest processes
+        sharing one database, the others must be stopped for that first start. An existing
+        view means the tier is complete and is left as it is.
+        """
+        tables = {name for (name,) in await self._engine.execute(
+            "SELECT name FROM system.tables WHERE database = %(db)s", {"db": self._db})}
+        for tier, (table, view, _, _) in ROLLUPS.items():
+            if table not in tables:
+                await self._engine.execute(rollup_ddl(self._db, tier, dialect))
+                await self._engine.execute(f"INSERT INTO {self._db}.{table} {rollup_select(self._db, tier)}")
+                (rows,), = await self._engine.execute(f"SELECT count() FROM {self._db}.{table}")
+                if rows:
+                    LOG.info("rollup %s.%s created, backfilled from raw: %d rows", self._db, table, rows)
+            if view not in tables:
+                await self._engine.execute(
+                    f"CREATE MATERIALIZED VIEW IF NOT EXISTS {self._db}.{view} TO {self._db}.{table}"
+                    f" AS {rollup_select(self._db, tier)}")
 
     async def insert(self, batch: Sequence[Row], now: float, wal_id: int = 0) -> None:
         """Write ``(account, datum)`` pairs durably: one catalog INSERT, then one raw INSERT.
@@ -300,49 +395,69 @@ class MetricStore:
         engine.insert(f"{self._db}.raw", RAW_COLUMNS, raw)
 
     async def statistics(self, account: str, series: int, start: int, end: int, period: int,
-                         unit: str | None) -> list[StatRow]:
+                         unit: str | None, *, tier: int = 0) -> list[StatRow]:
         """Per period bucket and unit: (bucket start, unit, sample count, sum, min, max).
 
         Buckets start at ``start + k * period``; datums count when ``start <= timestamp < end``
         (a sub-second timestamp counts in the second it falls in). Buckets without data are
         absent. With ``unit`` given, only datums of that unit count. Ordered by bucket, unit.
+        ``tier`` is the table read: 0 raw, 300 or 3600 a rollup (whose rows count when their
+        start is in the range; see ``read_tier``).
         """
-        rows = await self._buckets(account, series, start, end, period, unit, histograms=False)
+        rows = await self._buckets(account, series, start, end, period, unit, histograms=False, tier=tier)
         return [(int(b), str(u), float(n), float(s), float(lo), float(hi)) for b, u, n, s, lo, hi in rows]
 
     async def histograms(self, account: str, series: int, start: int, end: int, period: int,
-                         unit: str | None) -> Histograms:
+                         unit: str | None, *, tier: int = 0) -> Histograms:
         """Per (bucket start, unit): the distinct values with their summed counts, by value.
 
         Same buckets and filters as :meth:`statistics`. Datums stored as a statistic set only
         (no values) contribute nothing here, and neither does a value whose counts sum to zero;
-        a bucket left with no value is absent.
+        a bucket left with no value is absent. From a rollup, each value is its histogram key's
+        representative, clamped to the bucket's minimum and maximum (within
+        :data:`PERCENTILE_ERROR` of the value it stands for, relative), except that the first is
+        the minimum and the last the maximum.
         """
-        return (await self.statistics_and_histograms(account, series, start, end, period, unit))[1]
+        return (await self.statistics_and_histograms(account, series, start, end, period, unit, tier=tier))[1]
 
     async def statistics_and_histograms(self, account: str, series: int, start: int, end: int, period: int,
-                                        unit: str | None) -> tuple[list[StatRow], Histograms]:
+                                        unit: str | None, *, tier: int = 0) -> tuple[list[StatRow], Histograms]:
         """:meth:`statistics` and :meth:`histograms` of the same buckets, from one query."""
-        rows = await self._buckets(account, series, start, end, period, unit, histograms=True)
+        rows = await self._buckets(account, series, start, end, period, unit, histograms=True, tier=tier)
         # Both engines already give Python ints, strs and floats: this is the hot path of a
         # percentile query (1,440 rows for a day of minutes), so nothing is converted again.
         stats: list[StatRow] = [(b, u, n, s, lo, hi) for b, u, n, s, lo, hi, _ in rows]
         hists: Histograms = {(r[0], r[1]): list(zip(*r[6], strict=True)) for r in rows if r[6][0]}
         return stats, hists
 
+    def _aggregate_sql(self, tier: int, keys: str, group: str, where: str, *, histograms: bool) -> str:
+        """``SELECT keys, count, sum, min, max[, (values, counts)]`` of raw or a rollup, grouped and ordered."""
+        if tier == 0:
+            histogram = ", sumMap(values, counts)" if histograms else ""
+            return (f"SELECT {keys}, sum(count), sum(sum), min(min), max(max){histogram}"
+                    f" FROM {self._db}.raw WHERE {where} GROUP BY {group} ORDER BY {group}")
+        table = ROLLUPS[tier][0]
+        inner = (f"SELECT {keys}, sumMerge(count) AS n, sumMerge(sum) AS s, minMerge(min) AS lo, maxMerge(max) AS hi"
+                 f"{', sumMapMerge(hist) AS h' if histograms else ''}"
+                 f" FROM {self._db}.{table} WHERE {where} GROUP BY {group}")
+        # The first key holds the minimum and the last the maximum (when the histogram holds every
+        # sample, the only case percentiles are given): those two are exact, the rest clamped to them.
+        histogram = (", tuple(arrayMap((k, i) -> if(i = 1, lo, if(i = length(h.1), hi,"
+                     f" least(greatest({_REPRESENTATIVE}, lo), hi))), h.1, arrayEnumerate(h.1)), h.2)"
+                     ) if histograms else ""
+        return f"SELECT {group}, n, s, lo, hi{histogram} FROM ({inner}) ORDER BY {group}"
+
     async def _buckets(self, account: str, series: int, start: int, end: int, period: int, unit: str | None,
-                       *, histograms: bool) -> list[tuple[Any, ...]]:
+                       *, histograms: bool, tier: int = 0) -> list[tuple[Any, ...]]:
         unit_filter = " AND unit = %(unit)s" if unit is not None else ""
-        histogram = ", sumMap(values, counts)" if histograms else ""
         rows: list[tuple[Any, ...]] = await self._engine.execute(
-            f"SELECT {_BUCKET} AS bucket, unit, sum(count), sum(sum), min(min), max(max){histogram}"
-            f" FROM {self._db}.raw WHERE {_RANGE}{unit_filter}"
-            " GROUP BY bucket, unit ORDER BY bucket, unit",
+            self._aggregate_sql(tier, f"{_BUCKET} AS bucket, unit", "bucket, unit", _RANGE + unit_filter,
+                                histograms=histograms),
             _range_params(account, series, start, end, period, unit))
         return rows
 
     async def series_buckets(self, account: str, series: Sequence[int], start: int, end: int, period: int,
-                             unit: str | None, *, histograms: bool) -> dict[int, list[SeriesBucket]]:
+                             unit: str | None, *, histograms: bool, tier: int = 0) -> dict[int, list[SeriesBucket]]:
         """Per series and period bucket, for many series at once (GetMetricData): one query.
 
         Args:
@@ -354,6 +469,7 @@ class MetricStore:
             unit: only datums of this unit count; ``None``: every unit, merged into one bucket.
             histograms: whether to sum each bucket's values and counts too (for the percentile
                 family; the rest need only the statistic set).
+            tier: the table read: 0 raw, 300 or 3600 a rollup (see :meth:`statistics`).
 
         Returns:
             ``{series: [(bucket start, count, sum, min, max[, histogram]), ...]}`` ordered by bucket,
@@ -365,15 +481,44 @@ class MetricStore:
         if not series:
             return {}
         unit_filter = " AND unit = %(unit)s" if unit is not None else ""
-        histogram = ", sumMap(values, counts)" if histograms else ""
+        where = ("account = %(account)s AND series IN %(series)s"
+                 f" AND ts >= toDateTime(%(start)s, 'UTC') AND ts < toDateTime(%(end)s, 'UTC'){unit_filter}")
         rows: list[tuple[Any, ...]] = await self._engine.execute(
-            f"SELECT series, {_BUCKET} AS bucket, sum(count), sum(sum), min(min), max(max){histogram}"
-            f" FROM {self._db}.raw WHERE account = %(account)s AND series IN %(series)s"
-            " AND ts >= toDateTime(%(start)s, 'UTC') AND ts < toDateTime(%(end)s, 'UTC')"
-            f"{unit_filter} GROUP BY series, bucket ORDER BY series, bucket",
+            self._aggregate_sql(tier, f"series, {_BUCKET} AS bucket", "series, bucket", where, histograms=histograms),
             {"account": account, "series": tuple(sorted({int(s) for s in series})), "start": int(start),
              "end": int(end), "period": int(period), "unit": unit})
         return {series: [row[1:] for row in group] for series, group in groupby(rows, itemgetter(0))}
+
+    # --- retention --------------------------------------------------------------------------------
+
+    async def partitions(self) -> dict[str, list[str]]:
+        """Each table's active partitions (``toYYYYMMDD`` or ``toYYYYMM`` values), by table name."""
+        tables = ("raw",) + tuple(table for table, _, _, _ in ROLLUPS.values())
+        rows = await self._engine.execute(
+            "SELECT DISTINCT table, partition FROM system.parts"
+            " WHERE database = %(db)s AND active AND table IN %(tables)s", {"db": self._db, "tables": tables})
+        out: dict[str, list[str]] = {t: [] for t in tables}
+        for table, partition in rows:
+            out[str(table)].append(str(partition).strip("'"))
+        return out
+
+    async def expire(self, now: float, schedule: RetentionSchedule) -> list[tuple[str, str]]:
+        """Drop every partition the schedule has expired at ``now``; the (table, partition) pairs dropped.
+
+        Each drop is logged. Raw partitions go after the raw tiers' retention, each rollup's
+        after its own (see ``services.ingest.domain.expired``).
+        """
+        retention = {"raw": schedule.raw, **{table: schedule.rollup(t) for t, (table, _, _, _) in ROLLUPS.items()}}
+        dropped = []
+        for table, parts in (await self.partitions()).items():
+            for partition in expired(parts, now, retention[table]):
+                if not partition.isdigit():  # our partition keys are numbers; anything else is not ours
+                    continue
+                await self._engine.execute(f"ALTER TABLE {self._db}.{table} DROP PARTITION {partition}")
+                LOG.info("retention: dropped %s.%s partition %s (all of it older than %.4g days)",
+                         self._db, table, partition, retention[table] / 86400)
+                dropped.append((table, partition))
+        return dropped
 
     async def list_metrics(self, account: str, *, namespace: str | None = None,
                            metric_name: str | None = None,

@@ -19,6 +19,8 @@ time in, and does the store calls these functions plan. Every rule raises the AW
     ListMetrics          validate_list_request(ns, name, filters, recently_active) -> filters (_identity)
     statistics           parse_percentile(name), percentile(histogram, q),               (_statistics)
                          parse_statistic(name), statistic_value(stat, set, histogram)
+    retention            RetentionSchedule.parse(text); read_tier(start, end, period, now)  (_tiers)
+                         -> the table a query reads; expired(partitions, now, retention)
     search               parse_search(text) -> SearchFilter; matches(f, ns, name, dims)   (_search)
     insights             parse_insights(text) -> InsightsQuery; selects, group_of,       (_insights)
                          series_label, insights_window
@@ -76,9 +78,11 @@ from services.ingest.domain._statistics import (
     percentiles,
     statistic_value,
 )
+from services.ingest.domain._tiers import CLOUDWATCH, RetentionSchedule, expired, partition_end, read_tier
 from services.ingest.domain._validate import RawDatum, validate_put
 
 __all__ = [
+    "CLOUDWATCH",
     "MAX_SEARCH_METRICS",
     "TOO_MANY_METRICS",
     "Bucket",
@@ -100,11 +104,13 @@ __all__ = [
     "PlannedStat",
     "QueryPlan",
     "RawDatum",
+    "RetentionSchedule",
     "SearchFilter",
     "Statistic",
     "columns_to_rows",
     "datapoint",
     "evaluate_results",
+    "expired",
     "fetches",
     "group_of",
     "holds",
@@ -118,10 +124,12 @@ __all__ = [
     "parse_percentile",
     "parse_search",
     "parse_statistic",
+    "partition_end",
     "percentile",
     "percentiles",
     "plan_metric_data",
     "plan_query",
+    "read_tier",
     "search_stats",
     "searched_series",
     "selects",

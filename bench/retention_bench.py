@@ -1,0 +1,167 @@
+"""Retention tiers: 15 months of data for 1,000 metrics, rolled up and expired, read through the whole stack.
+
+Loads ``--datapoints`` (100 million by default) one-value datapoints spread evenly over the last 15
+months (455 days) for 1,000 metrics straight into the embedded store through
+:meth:`MetricStore.insert` (100,000 a call, as the committer does), so the rollup views fill
+``roll_5m`` and ``roll_1h`` as they would have as the data arrived; then runs the retention job as
+of now with CloudWatch's schedule (raw kept 15 days, 5-minute rollup 63 days, hourly 455 days),
+merges the parts as a store running for a while would have them, and reports:
+
+* the load's rate, and the rollup's cost per million datapoints: a million datapoints of one hour
+  (as ingest writes them) inserted into a scratch database with and without the rollup views
+  attached (best of three each);
+* bytes on disk (``system.parts``) per raw datapoint kept and per rolled-up row of each tier;
+* through ``stackwatch up`` with boto3 (json), each ``--calls`` times, p50 and p99: GetMetricData of
+  10 metrics over 1 day at 60 s (raw), 2 weeks at 1 h and 15 months at 1 day (both from the
+  hourly rollup: the ranges are whole hours).
+
+    .venv/bin/python bench/retention_bench.py [--datapoints 100000000] [--calls 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from gmd_stack_bench import timed  # noqa: E402
+from put_bench import capture  # noqa: E402
+from stacks import ACCOUNT, Target, stackwatch_up  # noqa: E402
+
+from services.ingest.domain import CLOUDWATCH  # noqa: E402
+from services.ingest.store import ROLLUPS, MetricStore  # noqa: E402
+from stackwatch.domain.metrics import DatumBatch, Dimension  # noqa: E402
+from stackwatch.store import AsyncEngine, open_engine  # noqa: E402
+
+NS, METRICS, CHUNK = "Bench/Retention", 1000, 100_000
+SPAN = 455 * 86400
+DIMS = [(Dimension("Host", f"h{m}"), Dimension("Service", f"s{m % 10}")) for m in range(METRICS)]
+
+
+def _batch(part: list[tuple[int, int]], now: float, step: float) -> DatumBatch:
+    stamps = [now - SPAN + k * step + m * 0.001 for m, k in part]
+    vals = [float((m * 7 + k) % 1000) for m, k in part]
+    return DatumBatch(NS, ["Latency"] * len(part), [DIMS[m] for m, _ in part], stamps, [1.0] * len(part),
+                      vals, vals, vals, [(v,) for v in vals], [(1.0,)] * len(part),
+                      ["Milliseconds"] * len(part), [60] * len(part))
+
+
+async def _rollup_cost(engine: AsyncEngine, now: float) -> float:
+    """Seconds the rollup views add to inserting one million datapoints (best of three, with and without)."""
+    # as ingest sees it: the last hour's data (1,000 metrics, a datapoint each every 3.6 s)
+    rows = [(m, k) for k in range(1000) for m in range(METRICS)]
+    batches = [_batch(rows[i:i + CHUNK], now - SPAN + 3600, 3.6) for i in range(0, len(rows), CHUNK)]
+    best = {}
+    for views in (True, False):
+        times = []
+        for attempt in range(3):
+            store = MetricStore(engine, f"scratch_{int(views)}_{attempt}")
+            await store.ensure_schema()
+            if not views:
+                for _, view, _, _ in ROLLUPS.values():
+                    await engine.execute(f"DROP TABLE {store.database}.{view}")
+            t0 = time.perf_counter()
+            for b in batches:
+                await store.insert([(ACCOUNT, b)], now)
+            times.append(time.perf_counter() - t0)
+            await engine.execute(f"DROP DATABASE {store.database}")
+        best[views] = min(times)
+    print(f"one million datapoints: {best[True]:.2f} s with the rollup views, {best[False]:.2f} s without",
+          flush=True)
+    return best[True] - best[False]
+
+
+def load(data_dir: Path, datapoints: int) -> None:
+    """15 months of datapoints for 1,000 metrics, rolled up as inserted, then expired and merged."""
+    per_metric = datapoints // METRICS
+    now = time.time()
+    step = SPAN / per_metric
+
+    async def run() -> None:
+        engine = AsyncEngine(open_engine(f"chdb://{(data_dir / 'store').resolve()}"))
+        cost = await _rollup_cost(engine, now)
+        print(f"rollup cost: {cost:.2f} s per million datapoints", flush=True)
+        store = MetricStore(engine)
+        await store.ensure_schema()
+        t0, done = time.perf_counter(), 0
+        rows: list[tuple[int, int]] = [(m, k) for k in range(per_metric) for m in range(METRICS)]
+        for start in range(0, len(rows), CHUNK):
+            part = rows[start:start + CHUNK]
+            await store.insert([(ACCOUNT, _batch(part, now, step))], now)
+            done += len(part)
+            if start // CHUNK % 100 == 99:
+                print(f"  {done:,} loaded, {done / (time.perf_counter() - t0):,.0f}/s", flush=True)
+        took = time.perf_counter() - t0
+        print(f"loaded {done:,} datapoints for {METRICS} metrics over 455 days in {took:.0f} s"
+              f" ({done / took:,.0f}/s, rollups included)", flush=True)
+        t0 = time.perf_counter()
+        dropped = await store.expire(now, CLOUDWATCH)
+        print(f"retention job: {len(dropped)} partitions dropped in {time.perf_counter() - t0:.1f} s", flush=True)
+        t0 = time.perf_counter()
+        for table in ("raw", *(t for t, _, _, _ in ROLLUPS.values())):
+            await engine.execute(f"OPTIMIZE TABLE {store.database}.{table} FINAL")
+        print(f"merged in {time.perf_counter() - t0:.0f} s", flush=True)
+        for table, rows_, bytes_, parts in await engine.execute(
+                "SELECT table, sum(rows), sum(bytes_on_disk), count() FROM system.parts"
+                " WHERE database = %(db)s AND active GROUP BY table ORDER BY table", {"db": store.database}):
+            what = "raw datapoint" if table == "raw" else "rolled-up row" if table != "catalog" else "catalog row"
+            print(f"  {table}: {rows_:,} rows, {bytes_:,} bytes in {parts} parts: {bytes_ / max(rows_, 1):.2f} bytes"
+                  f" per {what}", flush=True)
+        engine.close()
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    asyncio.run(run())
+
+
+def queries(t: Target, calls: int) -> None:
+    cw = boto3.client("cloudwatch", endpoint_url=t.endpoint, region_name="us-east-1", aws_access_key_id=t.access_key,
+                      aws_secret_access_key=t.secret_key, config=Config(retries={"max_attempts": 1}))
+    hour = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    day = hour.replace(hour=0)
+
+    def metric(m: int) -> dict:
+        return {"Namespace": NS, "MetricName": "Latency",
+                "Dimensions": [{"Name": "Host", "Value": f"h{m}"}, {"Name": "Service", "Value": f"s{m % 10}"}]}
+
+    def ten(period: int) -> list[dict]:
+        return [{"Id": f"m{i}", "MetricStat": {"Metric": metric(i), "Period": period, "Stat": "Average"}}
+                for i in range(10)]
+
+    for label, qs, start, end in (
+            ("GetMetricData, 10 metrics, 1 day at 60 s (raw)", ten(60), hour - dt.timedelta(days=1), hour),
+            ("GetMetricData, 10 metrics, 2 weeks at 1 h (hourly rollup)", ten(3600), hour - dt.timedelta(days=14),
+             hour),
+            ("GetMetricData, 10 metrics, 15 months at 1 day (hourly rollup)", ten(86400),
+             day - dt.timedelta(days=454), day)):
+        def gmd(qs: list[dict] = qs, start: dt.datetime = start, end: dt.datetime = end) -> str:
+            points = 0
+            for page in cw.get_paginator("get_metric_data").paginate(MetricDataQueries=qs, StartTime=start,
+                                                                     EndTime=end):
+                points += sum(len(r["Values"]) for r in page["MetricDataResults"])
+            return f"{points} datapoints"
+        raw = capture(t, "json", [("get_metric_data", {"MetricDataQueries": qs, "StartTime": start, "EndTime": end})],
+                      Path(tempfile.mkdtemp()))[0]
+        timed(label, gmd, calls, raw)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datapoints", type=int, default=100_000_000)
+    parser.add_argument("--calls", type=int, default=30)
+    args = parser.parse_args()
+    with stackwatch_up(prepare=lambda d: load(d, args.datapoints)) as t:
+        queries(t, args.calls)
+
+
+if __name__ == "__main__":
+    main()
