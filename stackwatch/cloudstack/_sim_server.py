@@ -219,7 +219,7 @@ class CloudStackSimulator:
             for rule in self.state.lbrules.values():
                 if vm_id in rule.members:
                     rule.members.remove(vm_id)
-            self.state.tags[:] = [t for t in self.state.tags if t.resource_id != vm_id]
+            self.state.remove_tags(lambda t: t.resource_id == vm_id)
 
     async def start(self) -> None:
         """Bind and serve."""

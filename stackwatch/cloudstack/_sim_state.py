@@ -43,7 +43,7 @@ import secrets
 import threading
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -237,7 +237,9 @@ class SimState:
         self.networks: dict[str, Network] = {}
         self.groups: dict[str, InstanceGroup] = {}
         self.vms: dict[str, VirtualMachine] = {}
-        self.tags: list[Tag] = []
+        self.tags: list[Tag] = []  # change it through add_tags / remove_tags (they keep tags_on's index)
+        self._tag_index: tuple[int, dict[str, list[Tag]]] = (-1, {})
+        self._tag_changes = 0
         self.lbrules: dict[str, LoadBalancerRule] = {}
         self.jobs: dict[str, AsyncJob] = {}
         #: Error texts for the jobs of the next deploys to fail with ('' for CloudStack's own text).
@@ -251,6 +253,26 @@ class SimState:
         self.admin_account = self.add_account("admin", type=1)
         self.admin_user = self.add_user(self.admin_account, "admin", api_key=api_key, secret_key=secret_key)
         self.add_lb_rule(self.admin_account, "web-lb", publicport=80, privateport=8080)
+
+    def add_tags(self, tags: Iterable[Tag]) -> None:
+        """Put tags on resources."""
+        self.tags.extend(tags)
+        self._tag_changes += 1
+
+    def remove_tags(self, gone: Callable[[Tag], bool]) -> None:
+        """Take off every tag ``gone`` picks."""
+        self.tags[:] = [t for t in self.tags if not gone(t)]
+        self._tag_changes += 1
+
+    def tags_on(self, resource_id: str) -> list[Tag]:
+        """The tags on one resource (an index rebuilt after each change, not a scan per call)."""
+        version, index = self._tag_index
+        if version != self._tag_changes:
+            index = {}
+            for t in self.tags:
+                index.setdefault(t.resource_id, []).append(t)
+            self._tag_index = (self._tag_changes, index)
+        return index.get(resource_id, [])
 
     def _add_domain(self, name: str, path: str) -> Domain:
         domain = Domain(stable_id("domain", path), name, path)

@@ -110,17 +110,8 @@ def tag_view(state: SimState, tag: Tag) -> dict[str, Any]:
             "domain": domain.name}
 
 
-def tags_by_resource(state: SimState) -> dict[str, list[Tag]]:
-    """Every tag, by the id of the resource it is on (one pass, for views of many resources)."""
-    index: dict[str, list[Tag]] = {}
-    for t in state.tags:
-        index.setdefault(t.resource_id, []).append(t)
-    return index
-
-
-def vm_view(state: SimState, vm: VirtualMachine, admin: bool,
-            tags: dict[str, list[Tag]] | None = None) -> dict[str, Any]:
-    """A ``UserVmResponse``; ``admin`` adds the host and instance name (``tags``: see :func:`tags_by_resource`)."""
+def vm_view(state: SimState, vm: VirtualMachine, admin: bool) -> dict[str, Any]:
+    """A ``UserVmResponse``; ``admin`` adds the host and instance name."""
     account = state.accounts[vm.account_id]
     domain = state.domains[account.domain_id]
     zone = state.zones[vm.zone_id]
@@ -148,7 +139,7 @@ def vm_view(state: SimState, vm: VirtualMachine, admin: bool,
               "netmask": "255.255.255.0", "gateway": f"{network.prefix}1", "ipaddress": vm.ipaddress,
               "traffictype": "Guest", "type": "Isolated", "isdefault": True, "macaddress": vm.macaddress}],
         hypervisor="Simulator", affinitygroup=[], displayvm=True, isdynamicallyscalable=False,
-        tags=[tag_view(state, t) for t in (tags_by_resource(state) if tags is None else tags).get(vm.id, [])],
+        tags=[tag_view(state, t) for t in state.tags_on(vm.id)],
     )
     return view
 

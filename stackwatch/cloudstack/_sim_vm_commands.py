@@ -40,7 +40,7 @@ from stackwatch.cloudstack._sim_api import (
     visible_account_ids,
 )
 from stackwatch.cloudstack._sim_state import Account, ApiFailure, InstanceGroup, Tag, VirtualMachine
-from stackwatch.cloudstack._sim_views import lb_rule_view, tag_view, tags_by_resource, vm_view
+from stackwatch.cloudstack._sim_views import lb_rule_view, tag_view, vm_view
 
 _HOSTNAME = re.compile(r"[a-zA-Z][a-zA-Z0-9-]{0,62}")
 _BAD_NAME = ("Invalid name. Vm name can contain ASCII letters 'a' through 'z', the digits '0' through '9', "
@@ -59,8 +59,7 @@ def _tag_filter(entries: list[dict[str, str]]) -> list[tuple[str, str]]:
     return list(pairs.items())
 
 
-def _matches(ctx: Ctx, vm: VirtualMachine, args: dict[str, Any], tags: list[tuple[str, str]],
-             on: dict[str, list[Tag]]) -> bool:
+def _matches(ctx: Ctx, vm: VirtualMachine, args: dict[str, Any], tags: list[tuple[str, str]]) -> bool:
     state = args.get("state")
     keyword = args.get("keyword")
     if state is not None and state.lower() == "present" and vm.state in _GONE:
@@ -71,7 +70,7 @@ def _matches(ctx: Ctx, vm: VirtualMachine, args: dict[str, Any], tags: list[tupl
         return False
     if keyword is not None and not (keyword in vm.name or keyword in vm.displayname or keyword == vm.state):
         return False
-    if tags and not any((t.key, t.value) in tags for t in on.get(vm.id, ())):
+    if tags and not any((t.key, t.value) in tags for t in ctx.state.tags_on(vm.id)):
         return False
     wanted = {"id": vm.id, "name": vm.name, "zoneid": vm.zone_id, "groupid": vm.group_id,
               "templateid": vm.template_id, "serviceofferingid": vm.serviceoffering_id,
@@ -85,10 +84,9 @@ def list_virtual_machines(ctx: Ctx, args: dict[str, Any]) -> dict[str, Any]:
         raise invalid_value("Specify either id or ids but not both parameters")
     tags = _tag_filter(args.get("tags", []))
     accounts = visible_account_ids(ctx, args)
-    on = tags_by_resource(ctx.state)
     vms = [vm for vm in ctx.state.vms.values() if vm.removed is None
-           and (accounts is None or vm.account_id in accounts) and _matches(ctx, vm, args, tags, on)]
-    return page(args, [vm_view(ctx.state, vm, ctx.admin, on) for vm in vms], "virtualmachine")
+           and (accounts is None or vm.account_id in accounts) and _matches(ctx, vm, args, tags)]
+    return page(args, [vm_view(ctx.state, vm, ctx.admin) for vm in vms], "virtualmachine")
 
 
 def _owner(ctx: Ctx, args: dict[str, Any]) -> Account:
@@ -173,7 +171,7 @@ def destroy_virtual_machine(ctx: Ctx, args: dict[str, Any]) -> Started:
         view = vm_view(state, vm, ctx.admin)
         if expunge:
             vm.removed = state.clock.now()
-            state.tags[:] = [t for t in state.tags if t.resource_id != vm.id]
+            state.remove_tags(lambda t: t.resource_id == vm.id)
         return {"virtualmachine": view}
 
     return Started(run, "VirtualMachine", vm.id)
@@ -201,9 +199,9 @@ def create_tags(ctx: Ctx, args: dict[str, Any]) -> Started:
     def run() -> dict[str, Any]:
         for vm in vms:
             for key, _ in pairs:
-                if any(t.resource_id == vm.id and t.key == key for t in state.tags):
+                if any(t.key == key for t in state.tags_on(vm.id)):
                     raise invalid_value(f"tag {key} already on UserVm {vm.id}")
-        state.tags.extend(Tag(k, v, "UserVm", vm.id, vm.account_id) for vm in vms for k, v in pairs)
+        state.add_tags(Tag(k, v, "UserVm", vm.id, vm.account_id) for vm in vms for k, v in pairs)
         return {"success": True}
 
     return Started(run)
@@ -220,7 +218,7 @@ def delete_tags(ctx: Ctx, args: dict[str, Any]) -> Started:
             k == tag.key and v in (None, tag.value) for k, v in wanted))
 
     def run() -> dict[str, Any]:
-        state.tags[:] = [t for t in state.tags if not hit(t)]
+        state.remove_tags(hit)
         return {"success": True}
 
     return Started(run)
@@ -280,8 +278,7 @@ def list_load_balancer_rule_instances(ctx: Ctx, args: dict[str, Any]) -> dict[st
     rule = ctx.state.lbrules[args["id"]]
     check_owner(ctx, rule.account_id, f"LoadBalancer[{rule.id}]")
     vms = [ctx.state.vms[vm_id] for vm_id in rule.members]
-    on = tags_by_resource(ctx.state)
-    views = [vm_view(ctx.state, vm, ctx.admin, on) for vm in vms]
+    views = [vm_view(ctx.state, vm, ctx.admin) for vm in vms]
     if args.get("lbvmips"):
         paired = [{"loadbalancerruleinstance": v, "lbvmipaddresses": [vm.ipaddress]}
                   for v, vm in zip(views, vms, strict=True)]
