@@ -43,6 +43,7 @@ from gateway.widgets._values import (
     Widget,
 )
 from stackwatch import errors
+from stackwatch.domain.metric_rows import RowError, expand_row
 
 VIEWS = ("timeSeries", "singleValue", "bar")
 LEGEND_POSITIONS = ("bottom", "right", "hidden")
@@ -363,8 +364,10 @@ def _rows(p: _Problems, doc: dict[str, Any], stat: str, period: int) -> tuple[Ro
                 continue
             rows.append(Row(id=row_id, expression=expression, **common))
             continue
-        expanded = _expand(p, items, previous, path)
-        if expanded is None:
+        try:
+            expanded = expand_row(items, previous)
+        except RowError as e:
+            p.add(path if e.index is None else f"{path}/{e.index}", e.message)
             continue
         previous = expanded
         rows.append(Row(id=row_id, namespace=expanded[0], metric_name=expanded[1],
@@ -398,37 +401,6 @@ def _options(p: _Problems, options: dict[str, Any], opath: str, stat: str, perio
     return {"label": label, "color": _color(p, options.get("color"), f"{opath}/color"),
             "stat": _str(p, options, "stat", stat, opath), "period": row_period or period,
             "y_axis": y_axis, "visible": _bool(p, options, "visible", True, opath)}
-
-
-def _expand(p: _Problems, items: list[Any], previous: list[Any], path: str) -> list[str] | None:
-    """The row with ``"..."`` and ``"."`` replaced from ``previous``; None (and a problem) if malformed."""
-    if items[0] == "...":
-        keep = len(previous) - (len(items) - 1)
-        if not previous or keep < 0:
-            p.add(f"{path}/0", "'...' needs a previous metric row to repeat")
-            return None
-        items = previous[:keep] + items[1:]
-    out: list[str] = []
-    for j, item in enumerate(items):
-        if item == ".":
-            if j >= len(previous):
-                p.add(f"{path}/{j}", "'.' needs a value at the same place in the previous metric row")
-                return None
-            item = previous[j]
-        if not isinstance(item, str) or not item:
-            p.add(f"{path}/{j}", "Should be a non-empty string")
-            return None
-        out.append(item)
-    if len(out) < 2:
-        p.add(path, "Should NOT have fewer than 2 items")
-        return None
-    if len(out) % 2:
-        p.add(path, "Should have a value for every dimension name")
-        return None
-    if len(out) > 2 + 2 * 30:
-        p.add(path, "Should NOT have more than 30 dimensions")
-        return None
-    return out
 
 
 def to_zone(t: datetime, offset: timedelta) -> datetime:

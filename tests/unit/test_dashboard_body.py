@@ -39,6 +39,8 @@ GOOD = {
     "a metric widget": body(metric()),
     "dot repeats the previous row": body(metric(metrics=[["App", "Latency", "Service", "web"],
                                                          [".", ".", ".", "api"], [".", "Errors"]])),
+    "three dots repeat the previous row but its last items": body(metric(metrics=[
+        ["App", "Latency", "Service", "web"], ["...", "api"]])),
     "rendering options last": body(metric(metrics=[["App", "Latency", {"stat": "p99", "label": "slow"}]])),
     "a math row": body(metric(metrics=[["App", "A", {"id": "a"}], [{"expression": "a * 2", "id": "e1"}]])),
     "annotations instead of metrics": body({"type": "metric", "properties": {
@@ -97,9 +99,11 @@ BAD = {
     "a dimension without value": (body(metric(metrics=[["App", "CPU", "Host"]])), [
         ("/widgets/0/properties/metrics/0", "Dimensions should come in name and value pairs")]),
     "a dot with nothing above": (body(metric(metrics=[[".", "CPU"]])), [
-        ("/widgets/0/properties/metrics/0/0", "\".\" repeats the previous row's value, but there is none here")]),
+        ("/widgets/0/properties/metrics/0/0", "'.' needs a value at the same place in the previous metric row")]),
     "a dot past the previous row": (body(metric(metrics=[["App", "CPU"], [".", ".", ".", "x"]])), [
-        ("/widgets/0/properties/metrics/1/2", "\".\" repeats the previous row's value, but there is none here")]),
+        ("/widgets/0/properties/metrics/1/2", "'.' needs a value at the same place in the previous metric row")]),
+    "three dots with nothing above": (body(metric(metrics=[["...", "CPU"]])), [
+        ("/widgets/0/properties/metrics/0/0", "'...' needs a previous metric row to repeat")]),
     "an options-only row without expression": (body(metric(metrics=[[{"label": "x"}]])), [
         ("/widgets/0/properties/metrics/0", "A row of only a rendering object should have the property 'expression'")]),
     "501 metrics in a widget": (body(metric(metrics=[["App", f"M{i}"] for i in range(501)])), [

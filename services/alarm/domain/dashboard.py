@@ -27,6 +27,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from stackwatch.domain.metric_rows import RowError, expand_row
+
 #: Most bytes of a DashboardBody (UTF-8).
 MAX_BODY_BYTES = 1024 * 1024
 MAX_WIDGETS = 500
@@ -214,21 +216,11 @@ class _Checker:
             elif "id" in options and not re.match(r"^[a-z][A-Za-z0-9_]*$", str(options["id"])):
                 self.error(f"{path}/0/id", "Should match pattern \"^[a-z][a-zA-Z0-9_]*$\"")
             return previous
-        resolved = []
-        for k, n in enumerate(names):
-            if n == ".":
-                if k >= len(previous):
-                    self.error(f"{path}/{k}", "\".\" repeats the previous row's value, but there is none here")
-                    return previous
-                n = previous[k]
-            resolved.append(n)
-        if len(resolved) < 2:
-            self.error(path, "A metric row should name a namespace and a metric name")
-        elif len(resolved) % 2:
-            self.error(path, "Dimensions should come in name and value pairs")
-        elif len(resolved) > 2 + 2 * 30:
-            self.error(path, "A metric may have at most 30 dimensions")
-        return resolved
+        try:
+            return expand_row(names, previous)
+        except RowError as e:
+            self.error(path if e.index is None else f"{path}/{e.index}", e.message)
+            return previous
 
 
 def check_body(body: str) -> BodyCheck:
