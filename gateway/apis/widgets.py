@@ -56,7 +56,7 @@ def _query(row: Row, widget: Widget) -> metrics_pb2.MetricDataQuery:
         q.expression = row.expression
         return q
     period = row.period
-    if widget.whole_range and widget.view in ("bar", "singleValue"):
+    if widget.whole_range and widget.view in ("bar", "pie", "singleValue"):
         period = widget.range_period
     q.metric_stat.CopyFrom(metrics_pb2.MetricStat(
         metric=metrics_pb2.Metric(namespace=row.namespace, metric_name=row.metric_name,

@@ -87,6 +87,8 @@ def draw(widget: Widget, series: Sequence[Series]) -> Figure:
         _single_value(fig, widget, shown, top, roomy)
     elif widget.view == "bar":
         _bar(fig, widget, shown, top, roomy)
+    elif widget.view == "pie":
+        _pie(fig, widget, shown, top, roomy)
     else:
         _time_series(fig, widget, shown, top, roomy)
     return fig
@@ -363,6 +365,35 @@ def _bar(fig: Figure, widget: Widget, shown: list[Series], top: int, roomy: bool
         for y, v in zip(ys, values, strict=True):
             if v is not None:
                 ax.text(v, y, f" {compact(v, 4)}", va="center", ha="left", fontsize=7.5, color=TEXT)
+
+
+def _pie(fig: Figure, widget: Widget, shown: list[Series], top: int, roomy: bool) -> None:
+    """One slice per series with a positive latest value, its label and share beside the pie."""
+    w, h = widget.width, widget.height
+    slices = [(s, v) for s in shown if (v := _latest(s)) is not None and math.isfinite(v) and v > 0]
+    legend_w = min(int(w * 0.45), 220) if roomy and slices else 0
+    side = max(1.0, min(w - legend_w - 16, h - top - 16))
+    ax = fig.add_axes(((8 + (w - legend_w - 16 - side) / 2) / w, 8 / h, side / w, side / h))
+    ax.set_axis_off()
+    if not slices:
+        ax.set_position((0.0, 0.0, 1.0, 1.0 - top / h))
+        if roomy:
+            _no_data(ax)
+        return
+    total = sum(v for _, v in slices)
+    ax.pie([v for _, v in slices], colors=[s.color for s, _ in slices], startangle=90, counterclock=False,
+           wedgeprops={"linewidth": 1, "edgecolor": "white"})
+    ax.set_aspect("equal")
+    if not roomy:
+        return
+    x = (w - legend_w) / w
+    for i, (s, v) in enumerate(slices):
+        y = (h - top - 14 - i * 16) / h
+        if y < 0:
+            break
+        fig.patches.append(_square(fig, x, y - 4 / h, 9 / w, 9 / h, s.color))
+        fig.text(x + 14 / w, y, f"{s.label}  {compact(v, 4)} ({100 * v / total:.0f}%)", ha="left", va="center",
+                 fontsize=7.5, color=TEXT)
 
 
 def _compact_formatter() -> Any:

@@ -45,7 +45,7 @@ from gateway.widgets._values import (
 from stackwatch import errors
 from stackwatch.domain.metric_rows import RowError, expand_row
 
-VIEWS = ("timeSeries", "singleValue", "bar")
+VIEWS = ("timeSeries", "singleValue", "bar", "pie")
 LEGEND_POSITIONS = ("bottom", "right", "hidden")
 MAX_METRICS = 100
 MAX_SIZE = 2000

@@ -80,6 +80,6 @@ class Widget:
     legend: str = "bottom"
     utc_offset: timedelta = timedelta(0)
     whole_range: bool = False
-    """``setPeriodToTimeRange``: bar and singleValue views aggregate the whole range."""
+    """``setPeriodToTimeRange``: bar, pie and singleValue views aggregate the whole range."""
     range_period: int = 0
     """One period covering the whole range, the start rounded down to the minute (see :func:`range_period`)."""

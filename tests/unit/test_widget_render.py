@@ -71,8 +71,8 @@ def test_stacked_areas_each_in_their_colour_and_stacked():
         assert picture.count(color) > 100
 
 
-@pytest.mark.parametrize("view", ["singleValue", "bar"])
-def test_single_value_and_bar_draw_each_series_in_its_colour(view):
+@pytest.mark.parametrize("view", ["singleValue", "bar", "pie"])
+def test_single_value_bar_and_pie_draw_each_series_in_its_colour(view):
     w = widget(view=view, metrics=[["NS", "A"], ["NS", "B"], ["NS", "C", {"visible": False}]])
     picture = decode(render_png(w, wave(w, [lambda k: 42.0, lambda k: 7.5, lambda k: 1.0])))
     assert picture.count(PALETTE[0]) > 20 and picture.count(PALETTE[1]) > 20
@@ -89,7 +89,16 @@ def test_single_value_shows_the_latest_value_and_bar_lengths_follow_the_values()
     assert [b.get_width() for b in bars] == [10.0, 30.0]
 
 
-@pytest.mark.parametrize("view", ["timeSeries", "singleValue", "bar"])
+def test_pie_slices_follow_the_latest_values_and_say_their_share():
+    w = widget(view="pie", metrics=[["NS", "A"], ["NS", "B"], ["NS", "C"]])
+    fig = draw(w, wave(w, [lambda k: 10.0, lambda k: 30.0, lambda k: 0.0]))
+    wedges = fig.axes[0].patches
+    assert [round(p.theta2 - p.theta1) for p in wedges] == [90, 270]  # C (zero) has no slice
+    texts = [t.get_text() for t in fig.texts]
+    assert any(t.endswith("(25%)") for t in texts) and any(t.endswith("(75%)") for t in texts)
+
+
+@pytest.mark.parametrize("view", ["timeSeries", "singleValue", "bar", "pie"])
 def test_no_data_is_an_empty_graph_saying_so(view):
     w = widget(view=view, title="nothing", metrics=[["NS", "A"]])
     fig = draw(w, empty(w))
@@ -130,7 +139,7 @@ def test_numbers_print_compactly(value, text):
     assert compact(value) == text
 
 
-@pytest.mark.parametrize("view", ["timeSeries", "singleValue", "bar"])
+@pytest.mark.parametrize("view", ["timeSeries", "singleValue", "bar", "pie"])
 def test_infinities_and_nans_from_math_do_not_break_a_graph(view):
     w = widget(view=view, stacked=view == "timeSeries", metrics=[["NS", "A"], ["NS", "B"]])
     bad = [math.inf, -math.inf, math.nan, 1.0]

@@ -140,8 +140,8 @@ def test_automatic_period(span, age, period):
     ({"metrics": [["NS", "M"]], "width": 0}, "/width", "Should be >= 1 and <= 2000"),
     ({"metrics": [["NS", "M"]], "height": 2001}, "/height", "Should be >= 1 and <= 2000"),
     ({"metrics": [["NS", "M"]], "width": "600"}, "/width", "Should be integer"),
-    ({"metrics": [["NS", "M"]], "view": "pie"}, "/view",
-     "Should be equal to one of the allowed values: timeSeries, singleValue, bar"),
+    ({"metrics": [["NS", "M"]], "view": "donut"}, "/view",
+     "Should be equal to one of the allowed values: timeSeries, singleValue, bar, pie"),
     ({"metrics": [["NS", "M"]], "stacked": "yes"}, "/stacked", "Should be boolean"),
     ({"metrics": [["NS", "M"]], "period": 0}, "/period", "Should be integer >= 1"),
     ({"metrics": [["NS", "M"]], "start": "soon"}, "/start",
@@ -165,7 +165,7 @@ def test_each_rule_is_reported_with_its_data_path(doc, path, message):
 
 
 def test_every_problem_is_reported_at_once():
-    found = problems(json.dumps({"metrics": [["NS", "M", {"color": "blue"}]], "width": 0, "view": "pie"}))
+    found = problems(json.dumps({"metrics": [["NS", "M", {"color": "blue"}]], "width": 0, "view": "donut"}))
     assert {f["dataPath"] for f in found} == {"/width", "/view", "/metrics/0/2/color"}
 
 
