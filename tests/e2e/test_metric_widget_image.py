@@ -74,9 +74,9 @@ def test_a_hidden_series_is_absent_and_a_chosen_colour_is_used(cw, hosts):
     assert picture.count("#00aa00", box=PLOT) > 150
 
 
-@pytest.mark.parametrize("view", [{"stacked": True}, {"view": "singleValue"}, {"view": "bar"}],
-                         ids=["stacked", "singleValue", "bar"])
-def test_stacked_single_value_and_bar_draw_every_series(cw, hosts, view):
+@pytest.mark.parametrize("view", [{"stacked": True}, {"view": "singleValue"}, {"view": "bar"}, {"view": "pie"}],
+                         ids=["stacked", "singleValue", "bar", "pie"])
+def test_stacked_single_value_bar_and_pie_draw_every_series(cw, hosts, view):
     picture = _image(cw, _widget(hosts, [["a"], ["b"], ["c"]], **view))
     for color in PALETTE[:3]:
         assert picture.count(color) > 40, color
