@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import json
 import logging
-import ctypes
 import os
 import shutil
 import signal
@@ -331,13 +331,20 @@ def zookeeper_command() -> list[str] | None:
 
 
 def zookeeper_ok(port: int, timeout: float = 1.0) -> bool:
-    """Whether a ZooKeeper server on 127.0.0.1:``port`` answers the ``ruok`` four-letter word."""
+    """Whether a ZooKeeper server on 127.0.0.1:``port`` serves requests (its ``srvr`` report has a mode).
+
+    ``ruok`` is not enough: it answers ``imok`` as soon as the port listens, before the server has
+    loaded its database, and a ClickHouse 18.16 server whose handshake is refused then may crash.
+    """
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-            s.sendall(b"ruok")
-            return s.recv(8) == b"imok"
+            s.sendall(b"srvr")
+            reply = b""
+            while chunk := s.recv(4096):
+                reply += chunk
     except OSError:
         return False
+    return b"Mode: " in reply
 
 
 def rss_bytes(pid: int) -> int:
@@ -358,7 +365,7 @@ class ZooKeeperServer:
         directory: where ``zoo.cfg``, the data and the log go; created if missing.
         port: the client port (default a free one).
         command: the JVM command (default: :func:`zookeeper_command`).
-        startup_timeout: seconds to wait for ``ruok`` to answer ``imok``.
+        startup_timeout: seconds to wait for it to serve requests.
         die_with_parent: as for :class:`ClickHouseServer`.
     """
 
@@ -389,7 +396,7 @@ class ZooKeeperServer:
         return "\n".join(p.read_text(errors="replace").splitlines()[-lines:]) if p.exists() else "(no log)"
 
     def start(self) -> ZooKeeperServer:
-        """Start the server and wait until it answers ``ruok``.
+        """Start the server and wait until it serves requests (see :func:`zookeeper_ok`).
 
         Raises:
             FileNotFoundError: no java or no ZooKeeper jar.
@@ -417,7 +424,7 @@ class ZooKeeperServer:
             time.sleep(0.2)
         code = self._proc.poll()
         self.stop()
-        raise RuntimeError(f"ZooKeeper on port {self.port} did not answer ruok within {self.startup_timeout:.0f} s "
+        raise RuntimeError(f"ZooKeeper on port {self.port} did not serve requests within {self.startup_timeout:.0f} s "
                            f"(exit code {code}); log tail:\n{self.log_tail()}")
 
     def stop(self, grace: float = 10.0) -> None:
@@ -486,7 +493,8 @@ class ClickHouseCluster:
                       for x in self.shard_servers(s))
             + "      </shard>\n" for s in range(1, self.shards + 1))
         return (f"  <remote_servers>\n    <{self.name}>\n{shards_xml}    </{self.name}>\n  </remote_servers>\n"
-                f"  <macros><cluster>{self.name}</cluster><shard>{shard}</shard><replica>r{replica}</replica></macros>\n"
+                f"  <macros><cluster>{self.name}</cluster><shard>{shard}</shard>"
+                f"<replica>r{replica}</replica></macros>\n"
                 f"  <zookeeper>\n    <node><host>127.0.0.1</host><port>{self.zookeeper.port}</port></node>\n"
                 f"    <session_timeout_ms>{session_timeout_ms}</session_timeout_ms>\n  </zookeeper>\n"
                 "  <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>\n")

@@ -1,5 +1,8 @@
-"""ClickHouse 18.16's cluster machinery on the local 2 x 2 cluster: ON CLUSTER DDL, Distributed
-sharding, insert_quorum and block deduplication (the facts are in docs/cluster-notes.md)."""
+"""ClickHouse 18.16's cluster machinery on the local 2 x 2 cluster.
+
+ON CLUSTER DDL, Distributed sharding, insert_quorum and block deduplication; the facts are in
+docs/cluster-notes.md.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ from clickhouse_driver.errors import ServerException  # type: ignore[import-unty
 
 from .conftest import connect
 from .schema import create, insert, local_counts, rows, shard_of
+
+pytestmark = pytest.mark.cluster
 
 
 def test_on_cluster_ddl_creates_both_tables_on_every_server(cluster, cluster_db):
@@ -99,16 +104,17 @@ def test_a_retried_block_through_distributed_is_deduplicated_per_shard(cluster, 
     create(cluster, cluster_db)
     c = connect(cluster.server(1, 2))
     block = [r for i in range(10) for r in rows(f"series-{i}", 20)]
+    # insert_quorum=2 reaches the shards too: the read below may go to either replica of a shard.
     for _ in range(3):
-        insert(c, f"{cluster_db}.t_all", block, insert_distributed_sync=1)
+        insert(c, f"{cluster_db}.t_all", block, insert_distributed_sync=1, insert_quorum=2)
     assert c.execute(f"SELECT count() FROM {cluster_db}.t_all") == [(200,)]
     # The block id hashes the part as written (sorted by the table's key): the same rows in another
     # order are the same part, so they are dropped too.
-    insert(c, f"{cluster_db}.t_all", block[::-1], insert_distributed_sync=1)
+    insert(c, f"{cluster_db}.t_all", block[::-1], insert_distributed_sync=1, insert_quorum=2)
     assert c.execute(f"SELECT count() FROM {cluster_db}.t_all") == [(200,)]
     # One more row changes the part of that row's shard only: only that shard takes the block.
     extra = rows("series-0", 1, start=20)
-    insert(c, f"{cluster_db}.t_all", block + extra, insert_distributed_sync=1)
+    insert(c, f"{cluster_db}.t_all", block + extra, insert_distributed_sync=1, insert_quorum=2)
     per_shard = {s: n for s, n in c.execute(
         f"SELECT cityHash64(series) % 2 + 1 AS shard, count() FROM {cluster_db}.t_all GROUP BY shard")}
     owner = shard_of(c, "series-0")
