@@ -430,14 +430,21 @@ class MetricStore:
         hists: Histograms = {(r[0], r[1]): list(zip(*r[6], strict=True)) for r in rows if r[6][0]}
         return stats, hists
 
-    def _aggregate_sql(self, tier: int, keys: str, group: str, where: str, *, histograms: bool) -> str:
-        """``SELECT keys, count, sum, min, max[, (values, counts)]`` of raw or a rollup, grouped and ordered."""
+    def _aggregate_sql(self, tier: int, keys: str, group: str, where: str, *, histograms: bool,
+                       extremes: bool = True) -> str:
+        """``SELECT keys, count, sum, min, max[, (values, counts)]`` of raw or a rollup, grouped and ordered.
+
+        Without ``extremes`` (and ``histograms``), min and max are not aggregated: NaN stands in.
+        """
+        extremes = extremes or histograms
         if tier == 0:
             histogram = ", sumMap(values, counts)" if histograms else ""
-            return (f"SELECT {keys}, sum(count), sum(sum), min(min), max(max){histogram}"
+            lo_hi = "min(min), max(max)" if extremes else "nan, nan"
+            return (f"SELECT {keys}, sum(count), sum(sum), {lo_hi}{histogram}"
                     f" FROM {self._db}.raw WHERE {where} GROUP BY {group} ORDER BY {group}")
         table = ROLLUPS[tier][0]
-        inner = (f"SELECT {keys}, sumMerge(count) AS n, sumMerge(sum) AS s, minMerge(min) AS lo, maxMerge(max) AS hi"
+        lo_hi = "minMerge(min) AS lo, maxMerge(max) AS hi" if extremes else "nan AS lo, nan AS hi"
+        inner = (f"SELECT {keys}, sumMerge(count) AS n, sumMerge(sum) AS s, {lo_hi}"
                  f"{', sumMapMerge(hist) AS h' if histograms else ''}"
                  f" FROM {self._db}.{table} WHERE {where} GROUP BY {group}")
         # The first key holds the minimum and the last the maximum (when the histogram holds every
@@ -457,7 +464,8 @@ class MetricStore:
         return rows
 
     async def series_buckets(self, account: str, series: Sequence[int], start: int, end: int, period: int,
-                             unit: str | None, *, histograms: bool, tier: int = 0) -> dict[int, list[SeriesBucket]]:
+                             unit: str | None, *, histograms: bool, tier: int = 0,
+                             extremes: bool = True) -> dict[int, list[SeriesBucket]]:
         """Per series and period bucket, for many series at once (GetMetricData): one query.
 
         Args:
@@ -470,6 +478,8 @@ class MetricStore:
             histograms: whether to sum each bucket's values and counts too (for the percentile
                 family; the rest need only the statistic set).
             tier: the table read: 0 raw, 300 or 3600 a rollup (see :meth:`statistics`).
+            extremes: whether min and max are wanted; without (and without ``histograms``) they
+                are not aggregated, and each bucket holds NaN for them.
 
         Returns:
             ``{series: [(bucket start, count, sum, min, max[, histogram]), ...]}`` ordered by bucket,
@@ -484,7 +494,8 @@ class MetricStore:
         where = ("account = %(account)s AND series IN %(series)s"
                  f" AND ts >= toDateTime(%(start)s, 'UTC') AND ts < toDateTime(%(end)s, 'UTC'){unit_filter}")
         rows: list[tuple[Any, ...]] = await self._engine.execute(
-            self._aggregate_sql(tier, f"series, {_BUCKET} AS bucket", "series, bucket", where, histograms=histograms),
+            self._aggregate_sql(tier, f"series, {_BUCKET} AS bucket", "series, bucket", where, histograms=histograms,
+                                extremes=extremes),
             {"account": account, "series": tuple(sorted({int(s) for s in series})), "start": int(start),
              "end": int(end), "period": int(period), "unit": unit})
         return {series: [row[1:] for row in group] for series, group in groupby(rows, itemgetter(0))}
