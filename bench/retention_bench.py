@@ -23,12 +23,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import random
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-import random
 
 import boto3
 from botocore.config import Config
@@ -115,13 +115,31 @@ async def _rollup_cost(engine: AsyncEngine, now: float) -> float:
 
 
 async def report_columns(engine: AsyncEngine, db: str) -> None:
-    """Bytes on disk per row of each column of raw (``system.columns``), compressed and not."""
+    """Bytes on disk per row of each column of raw, compressed and not.
+
+    Small parts of modern engines are "compact" (one file for every column), which report no
+    size per column: raw's rows are copied into a scratch table of wide parts to be measured.
+    18.16 writes wide parts only, and reports them in ``system.columns``.
+    """
     (rows,), = await engine.execute(
         "SELECT sum(rows) FROM system.parts WHERE database = %(db)s AND table = 'raw' AND active", {"db": db})
     print(f"  raw columns, bytes per row compressed (uncompressed), {rows:,} rows:", flush=True)
-    for name, kind, packed, plain in await engine.execute(
+    if (await engine.dialect()).modern:
+        await engine.execute(f"DROP TABLE IF EXISTS {db}.raw_wide")
+        await engine.execute(f"CREATE TABLE {db}.raw_wide AS {db}.raw ENGINE = MergeTree PARTITION BY toYYYYMMDD(ts)"
+                             " ORDER BY (account, series, ts) SETTINGS min_bytes_for_wide_part = 0")
+        await engine.execute(f"INSERT INTO {db}.raw_wide SELECT * FROM {db}.raw")
+        await engine.execute(f"OPTIMIZE TABLE {db}.raw_wide FINAL")
+        sizes = await engine.execute(
+            "SELECT column, any(type), sum(column_data_compressed_bytes), sum(column_data_uncompressed_bytes)"
+            " FROM system.parts_columns WHERE database = %(db)s AND table = 'raw_wide' AND active GROUP BY column"
+            " ORDER BY column", {"db": db})
+        await engine.execute(f"DROP TABLE {db}.raw_wide")
+    else:
+        sizes = await engine.execute(
             "SELECT name, type, data_compressed_bytes, data_uncompressed_bytes FROM system.columns"
-            " WHERE database = %(db)s AND table = 'raw'", {"db": db}):
+            " WHERE database = %(db)s AND table = 'raw' ORDER BY name", {"db": db})
+    for name, kind, packed, plain in sizes:
         print(f"    {name:12} {kind:28} {packed / max(rows, 1):6.3f} ({plain / max(rows, 1):6.2f})", flush=True)
 
 

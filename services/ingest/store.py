@@ -103,32 +103,54 @@ CATALOG_COLUMNS = ("account", "namespace", "metric", "series", "dim_names", "dim
 
 
 def raw_ddl(db: str, d: Dialect) -> str:
-    """``CREATE TABLE`` of the raw datapoints."""
+    """``CREATE TABLE`` of the raw datapoints.
+
+    On engines with codecs: ZSTD alone for the floats (on values with a few decimal digits, as
+    metrics are, Gorilla's XOR leaves the mantissa's noise and ZSTD then does worse than on the
+    plain bytes), DoubleDelta for the regular timestamps, Delta for the write-ahead log seqs that
+    grow along a series, for the series ids (runs of one id), and for the values (a one-value
+    row's offsets grow by one; the floats themselves come out a few percent smaller).
+    """
     lc = d.low_cardinality
     return f"""
 CREATE TABLE IF NOT EXISTS {db}.raw (
     account {lc('String')},
-    series UInt64,
+    series UInt64{d.codec('Delta', 'ZSTD')},
     unit {lc('String')},
     resolution UInt8,
     ts DateTime('UTC'){d.codec('DoubleDelta', 'ZSTD')},
-    ts_ms UInt16,
-    count Float64{d.codec('Gorilla', 'ZSTD')},
-    sum Float64{d.codec('Gorilla', 'ZSTD')},
-    min Float64{d.codec('Gorilla', 'ZSTD')},
-    max Float64{d.codec('Gorilla', 'ZSTD')},
-    values Array(Float64){d.codec('ZSTD')},
+    ts_ms UInt16{d.codec('ZSTD')},
+    count Float64{d.codec('ZSTD')},
+    sum Float64{d.codec('ZSTD')},
+    min Float64{d.codec('ZSTD')},
+    max Float64{d.codec('ZSTD')},
+    values Array(Float64){d.codec('Delta', 'ZSTD')},
     counts Array(Float64){d.codec('ZSTD')},
-    wal_id UInt64,
-    wal_seq UInt64
+    wal_id UInt64{d.codec('ZSTD')},
+    wal_seq UInt64{d.codec('Delta', 'ZSTD')}
 ) ENGINE = MergeTree
 PARTITION BY toYYYYMMDD(ts)
 ORDER BY (account, series, ts)"""
 
 
+#: A raw row's sum, minimum, maximum and counts as SQL. A one-value datum (a single value counted
+#: once, the usual PutMetricData ``Value``) is stored with its value once, in ``values``: NaN in
+#: sum, min and max (never a datum's value: the API refuses NaN) and no counts; see
+#: :func:`build_columns`. Rows written before that, and every other datum, hold their own. Each
+#: expression reads only its own column and the arrays, so that a view can alias it by the
+#: column's name (ClickHouse 18.16 resolves an alias inside the others' expressions).
+RAW_SUM = "if(isNaN(sum), values[1], sum)"
+RAW_MIN = "if(isNaN(min), values[1], min)"
+RAW_MAX = "if(isNaN(max), values[1], max)"
+RAW_COUNTS = "if(empty(counts), arrayMap(x -> 1., values), counts)"
+
+
 #: The rollup tiers: period seconds -> (table, materialized view feeding it from raw, partition expression).
-ROLLUPS = {300: ("roll_5m", "raw_to_5m", "toYYYYMMDD(ts)", "toStartOfFiveMinute(ts)"),
-           3600: ("roll_1h", "raw_to_1h", "toYYYYMM(ts)", "toStartOfHour(ts)")}
+ROLLUPS = {300: ("roll_5m", "raw_to_5m_v2", "toYYYYMMDD(ts)", "toStartOfFiveMinute(ts)"),
+           3600: ("roll_1h", "raw_to_1h_v2", "toYYYYMM(ts)", "toStartOfHour(ts)")}
+#: Views of earlier releases, replaced at start: they read raw's min, max and values as stored,
+#: which one-value rows no longer hold (see :data:`RAW_SUM`).
+_OLD_VIEWS = ("raw_to_5m", "raw_to_1h")
 #: Float64 mantissa bits a rollup's histogram key drops: it keeps the sign, the exponent and the top
 #: 52 - 45 = 7 mantissa bits, so each key covers values within a factor 1 + 2**-7 of each other.
 HISTOGRAM_SHIFT = 45
@@ -174,8 +196,9 @@ ORDER BY (account, series, ts, unit)"""
 def rollup_select(db: str, tier: int) -> str:
     """The ``SELECT`` that rolls raw rows up into ``tier``'s rows (the view's query, and the backfill's)."""
     start = ROLLUPS[tier][3]
-    return (f"SELECT account, series, unit, {start} AS ts, sumState(count) AS count, sumState(sum) AS sum,"
-            f" minState(min) AS min, maxState(max) AS max, sumMapState(arrayMap(v -> {_KEY}, values), counts) AS hist"
+    return (f"SELECT account, series, unit, {start} AS ts, sumState(count) AS count, sumState({RAW_SUM}) AS sum,"
+            f" minState({RAW_MIN}) AS min, maxState({RAW_MAX}) AS max,"
+            f" sumMapState(arrayMap(v -> {_KEY}, values), {RAW_COUNTS}) AS hist"
             f" FROM {db}.raw GROUP BY account, series, unit, ts")
 
 
@@ -202,6 +225,10 @@ def split_timestamp(t: float) -> tuple[int, int]:
     return s, (ms if ms < 1000 else 999)
 
 
+_NONE: tuple[float, ...] = ()
+_NAN = math.nan
+
+
 def build_columns(batch: Sequence[Row],
                   wal_id: int = 0) -> tuple[dict[str, list[Any]], dict[tuple[Any, ...], int]]:
     """The raw columns for one insert, and the series they write to.
@@ -211,7 +238,8 @@ def build_columns(batch: Sequence[Row],
     maps each to its id (the catalog rows, see :func:`catalog_columns`, are made only for the
     series whose catalog row is due). A :class:`Datum` in place of a batch counts as a batch of one. An item may carry a
     third element, the seq of the write-ahead log record it came from, stamped on its rows with
-    ``wal_id`` (0 and 0 for rows written without a log).
+    ``wal_id`` (0 and 0 for rows written without a log). A one-value datum (count 1, one value
+    counted once) is written compactly: its value in ``values`` alone (see :data:`RAW_SUM`).
     """
     raw: dict[str, list[Any]] = {c: [] for c in RAW_COLUMNS}
     seen: dict[tuple[Any, ...], int] = {}
@@ -241,11 +269,22 @@ def build_columns(batch: Sequence[Row],
         raw["ts"].extend(seconds)
         raw["ts_ms"].extend([min(round((t - s) * 1000), 999) for t, s in zip(b.timestamps, seconds, strict=True)])
         raw["count"].extend(b.sample_counts)
-        raw["sum"].extend(b.sums)
-        raw["min"].extend(b.minimums)
-        raw["max"].extend(b.maximums)
+        # A one-value datum keeps its value once, in values (see RAW_SUM): the other copies cost
+        # four times its bytes on disk.
+        single = [c == 1.0 and len(cs) == 1 and cs[0] == 1.0 and len(vs) == 1 and vs[0] == s and lo == s and hi == s
+                  for c, s, lo, hi, vs, cs in zip(b.sample_counts, b.sums, b.minimums, b.maximums, b.values,
+                                                  b.counts, strict=True)]
         raw["values"].extend(b.values)
-        raw["counts"].extend(b.counts)
+        if any(single):
+            raw["sum"].extend([_NAN if one else x for one, x in zip(single, b.sums, strict=True)])
+            raw["min"].extend([_NAN if one else x for one, x in zip(single, b.minimums, strict=True)])
+            raw["max"].extend([_NAN if one else x for one, x in zip(single, b.maximums, strict=True)])
+            raw["counts"].extend([_NONE if one else cs for one, cs in zip(single, b.counts, strict=True)])
+        else:
+            raw["sum"].extend(b.sums)
+            raw["min"].extend(b.minimums)
+            raw["max"].extend(b.maximums)
+            raw["counts"].extend(b.counts)
         raw["wal_seq"].extend([wal[0] if wal else 0] * n)
     raw["wal_id"] = [wal_id] * len(raw["series"])
     return raw, seen
@@ -340,6 +379,10 @@ class MetricStore:
         """
         tables = {name for (name,) in await self._engine.execute(
             "SELECT name FROM system.tables WHERE database = %(db)s", {"db": self._db})}
+        for old in _OLD_VIEWS:
+            if old in tables:  # replaced below by the view of this release, before anything is written
+                await self._engine.execute(f"DROP TABLE {self._db}.{old}")
+                tables.discard(old)
         for tier, (table, view, _, _) in ROLLUPS.items():
             if table not in tables:
                 await self._engine.execute(rollup_ddl(self._db, tier, dialect))
@@ -438,9 +481,9 @@ class MetricStore:
         """
         extremes = extremes or histograms
         if tier == 0:
-            histogram = ", sumMap(values, counts)" if histograms else ""
-            lo_hi = "min(min), max(max)" if extremes else "nan, nan"
-            return (f"SELECT {keys}, sum(count), sum(sum), {lo_hi}{histogram}"
+            histogram = f", sumMap(values, {RAW_COUNTS})" if histograms else ""
+            lo_hi = f"min({RAW_MIN}), max({RAW_MAX})" if extremes else "nan, nan"
+            return (f"SELECT {keys}, sum(count), sum({RAW_SUM}), {lo_hi}{histogram}"
                     f" FROM {self._db}.raw WHERE {where} GROUP BY {group} ORDER BY {group}")
         table = ROLLUPS[tier][0]
         lo_hi = "minMerge(min) AS lo, maxMerge(max) AS hi" if extremes else "nan AS lo, nan AS hi"
@@ -746,7 +789,8 @@ class MetricStore:
             f"SELECT {group}, groupArray(bucket), groupArray(v),"
             f" {self._SERIES_AGG[query.order_by or query.function]} AS o FROM ("
             f" SELECT {', '.join(keys)}, bucket, {self._PERIOD_AGG[query.function]} AS v FROM ("
-            f"  SELECT series, {_BUCKET} AS bucket, count AS n, sum AS s, min AS lo, max AS hi FROM {self._db}.raw"
+            f"  SELECT series, {_BUCKET} AS bucket, count AS n, {RAW_SUM} AS s, {RAW_MIN} AS lo, {RAW_MAX} AS hi"
+            f"  FROM {self._db}.raw"
             "   WHERE account = %(account)s AND ts >= toDateTime(%(start)s, 'UTC') AND ts < toDateTime(%(end)s, 'UTC')"
             f"   AND series IN (SELECT series FROM ({catalog}))"
             f" ) AS d ALL INNER JOIN ({catalog}) AS c USING series"
