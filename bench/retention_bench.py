@@ -1,21 +1,28 @@
 """Retention tiers: 15 months of data for 1,000 metrics, rolled up and expired, read through the whole stack.
 
-Loads ``--datapoints`` (100 million by default) one-value datapoints spread evenly over the last 15
-months (455 days) for 1,000 metrics straight into the embedded store through
-:meth:`MetricStore.insert` (100,000 a call, as the committer does), so the rollup views fill
+Loads ``--datapoints`` (100 million by default) one-value datapoints at regular whole-second steps
+over the last 15 months (455 days) for 1,000 metrics straight into the embedded store through
+:meth:`MetricStore.insert` (100,000 a call, as the committer does, as write-ahead log records of
+1,000 datums: one step of every metric), so the rollup views fill
 ``roll_5m`` and ``roll_1h`` as they would have as the data arrived; then runs the retention job as
 of now with CloudWatch's schedule (raw kept 15 days, 5-minute rollup 63 days, hourly 455 days),
-merges the parts as a store running for a while would have them, and reports:
+merges the parts as a store running for a while would have them, and reports what follows. The
+values are what agents publish, not random bits (see :class:`Walks`): a third of the metrics are
+percentages with two decimals, a third milliseconds with one, a third whole byte counts.
 
 * the load's rate, and the rollup's cost per million datapoints: a million datapoints of one hour
   (as ingest writes them) inserted into a scratch database with and without the rollup views
   attached (best of three each);
-* bytes on disk (``system.parts``) per raw datapoint kept and per rolled-up row of each tier;
+* bytes on disk (``system.parts``) per raw datapoint kept and per rolled-up row of each tier, and
+  per raw column;
 * through ``stackwatch up`` with boto3 (json), each ``--calls`` times, p50 and p99: GetMetricData of
   10 metrics over 1 day at 60 s (raw), 2 weeks at 1 h and 15 months at 1 day (both from the
   hourly rollup: the ranges are whole hours).
 
     .venv/bin/python bench/retention_bench.py [--datapoints 100000000] [--calls 30]
+    .venv/bin/python bench/retention_bench.py --data-dir D --load-only   # load into D and keep it
+    .venv/bin/python bench/retention_bench.py --data-dir D               # then the queries alone, on D
+    .venv/bin/python bench/retention_bench.py --server --datapoints N    # load into ClickHouse 18.16
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ from services.ingest.domain import CLOUDWATCH  # noqa: E402
 from services.ingest.store import ROLLUPS, MetricStore, Row  # noqa: E402
 from stackwatch.domain.metrics import DatumBatch, Dimension  # noqa: E402
 from stackwatch.store import AsyncEngine, open_engine  # noqa: E402
+from stackwatch.store.testing import ClickHouseServer  # noqa: E402
 
 NS, METRICS, CHUNK = "Bench/Retention", 1000, 100_000
 SPAN = 455 * 86400
@@ -143,14 +151,14 @@ async def report_columns(engine: AsyncEngine, db: str) -> None:
         print(f"    {name:12} {kind:28} {packed / max(rows, 1):6.3f} ({plain / max(rows, 1):6.2f})", flush=True)
 
 
-def load(data_dir: Path, datapoints: int) -> None:
+def load(data_dir: Path, datapoints: int, url: str | None = None) -> None:
     """15 months of datapoints for 1,000 metrics, rolled up as inserted, then expired and merged."""
     per_metric = datapoints // METRICS
     now = time.time()
     step = max(SPAN // per_metric, 1)  # whole seconds, regular
 
     async def run() -> None:
-        engine = AsyncEngine(open_engine(f"chdb://{(data_dir / 'store').resolve()}"))
+        engine = AsyncEngine(open_engine(url or f"chdb://{(data_dir / 'store').resolve()}"))
         cost = await _rollup_cost(engine, now)
         print(f"rollup cost: {cost:.2f} s per million datapoints", flush=True)
         store = MetricStore(engine)
@@ -223,7 +231,13 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, help="data directory to load into and keep; when it already"
                         " holds a store, the load is skipped and only the queries run against it")
     parser.add_argument("--load-only", action="store_true", help="load (into --data-dir), run no queries")
+    parser.add_argument("--server", action="store_true", help="load into a scratch ClickHouse 18.16 server"
+                        " instead (figures of the load and bytes on disk only)")
     args = parser.parse_args()
+    if args.server:
+        with tempfile.TemporaryDirectory(prefix="sw-retention-") as tmp, ClickHouseServer(Path(tmp)) as ch:
+            load(Path(tmp) / "data", args.datapoints, ch.url)
+        return
 
     def prepare(d: Path) -> None:
         if (d / "store").exists():

@@ -5,11 +5,13 @@ ingest owns one database (``stackwatch_metrics`` by default) with these tables:
 ``raw``       one row per datum, full precision: MergeTree partitioned by day, sorted by
               (account, series, ts), so one metric's range is one contiguous read. A datum is
               kept as its statistic set (count, sum, min, max) plus its values and counts, which
-              percentiles need. ``ts`` is the second the datum falls in (floor), ``ts_ms`` the
-              milliseconds within it. The metric's identity (namespace, name, dimensions) is not
-              repeated per row: ``series`` names it, and the catalog maps it back. Every read
-              goes by series, and leaving the strings out halves what each insert costs the
-              server and the client library.
+              percentiles need; a one-value datum (the usual ``Value``) keeps its value once, in
+              ``values``, with NaN in sum, min and max and no counts (:data:`RAW_SUM`): the
+              other copies were three quarters of the table's bytes. ``ts`` is the second the
+              datum falls in (floor), ``ts_ms`` the milliseconds within it. The metric's identity
+              (namespace, name, dimensions) is not repeated per row: ``series`` names it, and the
+              catalog maps it back. Every read goes by series, and leaving the strings out halves
+              what each insert costs the server and the client library.
 ``catalog``   one identity per metric for ListMetrics: ReplacingMergeTree(last_seen) sorted by
               (account, namespace, metric, series). ``last_seen`` is the wall-clock time the data
               was *received* (the ``now`` given to :meth:`MetricStore.insert`), not the datum's
@@ -542,6 +544,73 @@ class MetricStore:
             {"account": account, "series": tuple(sorted({int(s) for s in series})), "start": int(start),
              "end": int(end), "period": int(period), "unit": unit})
         return {series: [row[1:] for row in group] for series, group in groupby(rows, itemgetter(0))}
+
+    # --- rollup repair ---------------------------------------------------------------------------
+
+    async def repair_rollups(self, wal_id: int, first_seq: int, last_seq: int, since: int) -> int:
+        """Make whole again the rollup windows holding raw rows of write-ahead log records ``first_seq..last_seq``.
+
+        An INSERT writes raw's part and then the views' parts; when it fails in between (a crash,
+        a full disk), raw holds the rows and a rollup may not, and replay, which skips records
+        raw holds, would never add them. So for each window of each tier that these records'
+        rows fall in, raw's aggregate over the whole window is compared with the rollup's, and
+        the difference is inserted: count, sum and the histogram are additive (a surplus is
+        taken back just as a shortfall is added), min and max are idempotent. A window that
+        already agrees gets nothing. Only rows from ``since`` (epoch seconds) on are looked at.
+
+        Returns:
+            How many (tier, series, unit, window) rows were repaired.
+        """
+        keys = await self._engine.execute(
+            f"SELECT DISTINCT account, series, unit, toUInt32(toStartOfHour(ts)) FROM {self._db}.raw"
+            " WHERE ts >= toDateTime(%(since)s, 'UTC') AND wal_id = %(wal_id)s"
+            " AND wal_seq >= %(first)s AND wal_seq <= %(last)s",
+            {"since": max(int(since), 0), "wal_id": wal_id, "first": first_seq, "last": last_seq})
+        if not keys:
+            return 0
+        params: dict[str, Any] = {
+            "keys": [(str(a), int(s), str(u), int(h)) for a, s, u, h in keys],
+            "accounts": sorted({str(k[0]) for k in keys}), "series": sorted({int(k[1]) for k in keys}),
+            "lo": min(int(k[3]) for k in keys), "hi": max(int(k[3]) for k in keys) + 3600}
+        where = ("account IN %(accounts)s AND series IN %(series)s AND ts >= toDateTime(%(lo)s, 'UTC')"
+                 " AND ts < toDateTime(%(hi)s, 'UTC')"
+                 " AND (account, series, unit, toUInt32(toStartOfHour(ts))) IN %(keys)s")
+        params["accounts"], params["series"] = tuple(params["accounts"]), tuple(params["series"])
+        params["keys"] = tuple(params["keys"])
+        repaired = 0
+        for table, _, _, start in ROLLUPS.values():
+            raw = await self._engine.execute(
+                f"SELECT account, series, unit, toUInt32({start}) AS w, sum(count), sum({RAW_SUM}),"
+                f" min({RAW_MIN}), max({RAW_MAX}), sumMap(arrayMap(v -> {_KEY}, values), {RAW_COUNTS})"
+                f" FROM {self._db}.raw WHERE {where} GROUP BY account, series, unit, w", params)
+            rolled = {(str(a), int(s), str(u), int(w)): (n, x, h) for a, s, u, w, n, x, h in await self._engine.execute(
+                f"SELECT account, series, unit, toUInt32(ts) AS w, sumMerge(count), sumMerge(sum), sumMapMerge(hist)"
+                f" FROM {self._db}.{table} WHERE {where} GROUP BY account, series, unit, w", params)}
+            fix: dict[str, list[Any]] = {c: [] for c in ("a", "s", "u", "w", "n", "x", "lo", "hi", "k", "c")}
+            for a, s, u, w, n, x, lo, hi, (hk, hc) in raw:
+                key = (str(a), int(s), str(u), int(w))
+                n0, x0, (hk0, hc0) = rolled.get(key, (0.0, 0.0, ([], [])))
+                diff = dict(zip(hk, hc, strict=True))
+                for k, c in zip(hk0, hc0, strict=True):
+                    diff[k] = diff.get(k, 0.0) - c
+                diff = {k: c for k, c in diff.items() if c != 0.0}
+                if n == n0 and not diff and key in rolled:
+                    continue
+                for col, v in zip(fix, (*key, float(n - n0), float(x - x0), float(lo), float(hi),
+                                        [int(k) for k in diff], [float(c) for c in diff.values()]), strict=True):
+                    fix[col].append(v)
+            if not fix["a"]:
+                continue
+            LOG.warning("rollup %s.%s: %d windows repaired from raw (write-ahead log records %d-%d)",
+                        self._db, table, len(fix["a"]), first_seq, last_seq)
+            repaired += len(fix["a"])
+            await self._engine.execute(
+                f"INSERT INTO {self._db}.{table} (account, series, unit, ts, count, sum, min, max, hist)"
+                " SELECT %(a)s[i], %(s)s[i], %(u)s[i], toDateTime(%(w)s[i], 'UTC'), sumState(%(n)s[i]),"
+                " sumState(%(x)s[i]), minState(%(lo)s[i]), maxState(%(hi)s[i]),"
+                " sumMapState(arrayMap(k -> toInt64(k), %(k)s[i]), arrayMap(c -> toFloat64(c), %(c)s[i]))"
+                " FROM (SELECT arrayJoin(arrayEnumerate(%(a)s)) AS i) GROUP BY i", fix)
+        return repaired
 
     # --- retention --------------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from services.ingest.store import (
 )
 from stackwatch.domain.metrics import Datum
 from stackwatch.store import AsyncEngine
+from stackwatch.store.errors import StoreError
 from tests.integration.datums import ACCOUNT_A, T0, sid, stat_set, value, values
 
 DAY = 86400
@@ -274,3 +275,36 @@ async def test_a_data_directory_of_full_rows_and_old_views_reads_the_same_and_ge
             assert all(math.isclose(g[3], w[3], abs_tol=1e-9) for g, w in zip(got, want, strict=True))
         hists = await store.histograms(ACCOUNT_A, series, T0, T0 + 3 * 3600, period, None)
         assert sum(c for h in hists.values() for _, c in h) == len(everything)
+
+
+# --- repair after a failure between raw's part and the views' -----------------------------------
+
+
+async def test_rollup_windows_missed_by_a_failed_insert_are_repaired_from_raw(
+        store: MetricStore, async_engine: AsyncEngine) -> None:
+    """A view that throws fails the INSERT after raw's part is written: replay would skip those rows."""
+    db = store.database
+    series = sid(ACCOUNT_A)
+    await store.insert([(ACCOUNT_A, value(T0 + 100 + i, float(i)), 1) for i in range(5)], now=T0, wal_id=9)
+    await async_engine.execute(f"CREATE TABLE {db}.sink (x UInt8) ENGINE = Null")
+    await async_engine.execute(  # pushed to before the rollup views on both engines, or after: either way
+        f"CREATE MATERIALIZED VIEW {db}.aaa_sabotage TO {db}.sink AS"
+        f" SELECT throwIf(count = 7) AS x FROM {db}.raw")
+    failed = [(ACCOUNT_A, value(T0 + 200, 50.0), 2), (ACCOUNT_A, values(T0 + 4000, [2.0, 3.0], [3.0, 4.0]), 2),
+              (ACCOUNT_A, stat_set(T0 + 4100, 7, 70, 1, 20), 2)]
+    with pytest.raises(StoreError):
+        await store.insert(failed, now=T0, wal_id=9)
+    await async_engine.execute(f"DROP TABLE {db}.aaa_sabotage")
+    assert await store.logged_rows(9, 1, 2, T0 - DAY) == {(1, 20270115), (2, 20270115)}  # raw holds them
+
+    repaired = await store.repair_rollups(9, 2, 2, T0 - DAY)
+
+    assert repaired >= 1
+    for period, tier in ((300, 300), (3600, 3600), (3600, 300)):
+        raw = await store.statistics_and_histograms(ACCOUNT_A, series, T0, T0 + 2 * 3600, period, None)
+        rolled = await store.statistics_and_histograms(ACCOUNT_A, series, T0, T0 + 2 * 3600, period, None,
+                                                       tier=tier)
+        assert rolled[0] == raw[0]
+        assert [(k, [c for _, c in h]) for k, h in rolled[1].items()] == [(k, [c for _, c in h])
+                                                                         for k, h in raw[1].items()]
+    assert await store.repair_rollups(9, 1, 2, T0 - DAY) == 0  # whole again: nothing more to do
