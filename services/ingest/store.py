@@ -547,6 +547,9 @@ class MetricStore:
 
     # --- rollup repair ---------------------------------------------------------------------------
 
+    #: Most windows one repair INSERT writes.
+    _REPAIR_CHUNK = 500
+
     async def repair_rollups(self, wal_id: int, first_seq: int, last_seq: int, since: int) -> int:
         """Make whole again the rollup windows holding raw rows of write-ahead log records ``first_seq..last_seq``.
 
@@ -561,22 +564,21 @@ class MetricStore:
         Returns:
             How many (tier, series, unit, window) rows were repaired.
         """
-        keys = await self._engine.execute(
-            f"SELECT DISTINCT account, series, unit, toUInt32(toStartOfHour(ts)) FROM {self._db}.raw"
-            " WHERE ts >= toDateTime(%(since)s, 'UTC') AND wal_id = %(wal_id)s"
-            " AND wal_seq >= %(first)s AND wal_seq <= %(last)s",
-            {"since": max(int(since), 0), "wal_id": wal_id, "first": first_seq, "last": last_seq})
-        if not keys:
+        mine = ("ts >= toDateTime(%(since)s, 'UTC') AND wal_id = %(wal_id)s"
+                " AND wal_seq >= %(first)s AND wal_seq <= %(last)s")
+        records = f"SELECT account, series, unit, toStartOfHour(ts) FROM {self._db}.raw WHERE {mine}"
+        params: dict[str, Any] = {"since": max(int(since), 0), "wal_id": wal_id, "first": first_seq,
+                                  "last": last_seq}
+        (lo, hi, n), = await self._engine.execute(
+            f"SELECT toUInt32(min(toStartOfHour(ts))), toUInt32(max(toStartOfHour(ts))), count()"
+            f" FROM {self._db}.raw WHERE {mine}", params)
+        if not n:
             return 0
-        params: dict[str, Any] = {
-            "keys": [(str(a), int(s), str(u), int(h)) for a, s, u, h in keys],
-            "accounts": sorted({str(k[0]) for k in keys}), "series": sorted({int(k[1]) for k in keys}),
-            "lo": min(int(k[3]) for k in keys), "hi": max(int(k[3]) for k in keys) + 3600}
-        where = ("account IN %(accounts)s AND series IN %(series)s AND ts >= toDateTime(%(lo)s, 'UTC')"
-                 " AND ts < toDateTime(%(hi)s, 'UTC')"
-                 " AND (account, series, unit, toUInt32(toStartOfHour(ts))) IN %(keys)s")
-        params["accounts"], params["series"] = tuple(params["accounts"]), tuple(params["series"])
-        params["keys"] = tuple(params["keys"])
+        params.update(lo=int(lo), hi=int(hi) + 3600)
+        # the windows are named by a subquery, not listed: thousands of them would outgrow 18.16's
+        # 256 KiB limit on a query's text
+        where = ("ts >= toDateTime(%(lo)s, 'UTC') AND ts < toDateTime(%(hi)s, 'UTC')"
+                 f" AND (account, series, unit, toStartOfHour(ts)) IN ({records})")
         repaired = 0
         for table, _, _, start in ROLLUPS.values():
             raw = await self._engine.execute(
@@ -604,12 +606,14 @@ class MetricStore:
             LOG.warning("rollup %s.%s: %d windows repaired from raw (write-ahead log records %d-%d)",
                         self._db, table, len(fix["a"]), first_seq, last_seq)
             repaired += len(fix["a"])
-            await self._engine.execute(
-                f"INSERT INTO {self._db}.{table} (account, series, unit, ts, count, sum, min, max, hist)"
-                " SELECT %(a)s[i], %(s)s[i], %(u)s[i], toDateTime(%(w)s[i], 'UTC'), sumState(%(n)s[i]),"
-                " sumState(%(x)s[i]), minState(%(lo)s[i]), maxState(%(hi)s[i]),"
-                " sumMapState(arrayMap(k -> toInt64(k), %(k)s[i]), arrayMap(c -> toFloat64(c), %(c)s[i]))"
-                " FROM (SELECT arrayJoin(arrayEnumerate(%(a)s)) AS i) GROUP BY i", fix)
+            for at in range(0, len(fix["a"]), self._REPAIR_CHUNK):  # a bounded query text each
+                await self._engine.execute(
+                    f"INSERT INTO {self._db}.{table} (account, series, unit, ts, count, sum, min, max, hist)"
+                    " SELECT %(a)s[i], %(s)s[i], %(u)s[i], toDateTime(%(w)s[i], 'UTC'), sumState(%(n)s[i]),"
+                    " sumState(%(x)s[i]), minState(%(lo)s[i]), maxState(%(hi)s[i]),"
+                    " sumMapState(arrayMap(k -> toInt64(k), %(k)s[i]), arrayMap(c -> toFloat64(c), %(c)s[i]))"
+                    " FROM (SELECT arrayJoin(arrayEnumerate(%(a)s)) AS i) GROUP BY i",
+                    {col: v[at:at + self._REPAIR_CHUNK] for col, v in fix.items()})
         return repaired
 
     # --- retention --------------------------------------------------------------------------------

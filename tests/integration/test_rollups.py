@@ -297,6 +297,7 @@ async def test_rollup_windows_missed_by_a_failed_insert_are_repaired_from_raw(
     await async_engine.execute(f"DROP TABLE {db}.aaa_sabotage")
     assert await store.logged_rows(9, 1, 2, T0 - DAY) == {(1, 20270115), (2, 20270115)}  # raw holds them
 
+    store._REPAIR_CHUNK = 1  # one INSERT per window: the chunking is exercised too
     repaired = await store.repair_rollups(9, 2, 2, T0 - DAY)
 
     assert repaired >= 1
