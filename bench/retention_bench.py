@@ -65,19 +65,23 @@ RECORD = 1000
 
 
 class Walks:
-    """What agents publish, not random bits: a slow random walk per metric, seeded.
+    """What agents publish, not random bits: a random walk per metric around its own level, seeded.
 
+    Each step moves a metric by 3 % of its level at random and pulls it back 5 % of the way to
+    its level (so it wanders, but neither drifts off nor sticks at a bound over 100,000 steps).
     By kind (``m % 3``): CPU utilisation in percent with two decimals, latency in milliseconds
     with one decimal, bytes received per interval as whole numbers.
     """
 
     def __init__(self, seed: int = 1) -> None:
         self._rng = random.Random(seed)
-        self._level = [[35.0, 120.0, 2.0e6][m % 3] * (0.5 + (m % 17) / 16) for m in range(METRICS)]
+        self._base = [[35.0, 120.0, 2.0e6][m % 3] * (0.5 + (m % 17) / 16) for m in range(METRICS)]
+        self._level = list(self._base)
 
     def next(self, m: int) -> float:
         """Metric ``m``'s next value."""
-        level = self._level[m] = max(self._level[m] * (1 + self._rng.gauss(0, 0.03)), 0.01)
+        base, level = self._base[m], self._level[m]
+        level = self._level[m] = abs(level + 0.05 * (base - level) + self._rng.gauss(0, 0.03 * base))
         kind = m % 3
         return round(min(level, 100.0), 2) if kind == 0 else round(level, 1) if kind == 1 else float(round(level))
 
