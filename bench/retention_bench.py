@@ -48,7 +48,7 @@ from put_bench import capture  # noqa: E402
 from stacks import ACCOUNT, Target, stackwatch_up  # noqa: E402
 
 from services.ingest.domain import CLOUDWATCH  # noqa: E402
-from services.ingest.store import ROLLUPS, MetricStore, Row  # noqa: E402
+from services.ingest.store import ROLLUPS, MetricStore, Row, raw_ddl  # noqa: E402
 from stackwatch.domain.metrics import DatumBatch, Dimension  # noqa: E402
 from stackwatch.store import AsyncEngine, open_engine  # noqa: E402
 from stackwatch.store.testing import ClickHouseServer  # noqa: E402
@@ -130,18 +130,24 @@ async def report_columns(engine: AsyncEngine, db: str) -> None:
     """Bytes on disk per row of each column of raw, compressed and not.
 
     Small parts of modern engines are "compact" (one file for every column), which report no
-    size per column: raw's rows are copied into a scratch table of wide parts to be measured.
-    18.16 writes wide parts only, and reports them in ``system.columns``.
+    size per column: raw's rows are copied into a scratch table of wide parts to be measured,
+    made with this release's DDL (so a store loaded by an earlier release is measured as this
+    one would write it; the total is printed too). 18.16 writes wide parts only, and reports
+    them in ``system.columns``.
     """
     (rows,), = await engine.execute(
         "SELECT sum(rows) FROM system.parts WHERE database = %(db)s AND table = 'raw' AND active", {"db": db})
     print(f"  raw columns, bytes per row compressed (uncompressed), {rows:,} rows:", flush=True)
     if (await engine.dialect()).modern:
         await engine.execute(f"DROP TABLE IF EXISTS {db}.raw_wide")
-        await engine.execute(f"CREATE TABLE {db}.raw_wide AS {db}.raw ENGINE = MergeTree PARTITION BY toYYYYMMDD(ts)"
-                             " ORDER BY (account, series, ts) SETTINGS min_bytes_for_wide_part = 0")
+        ddl = raw_ddl(db, await engine.dialect()).replace(f"{db}.raw ", f"{db}.raw_wide ")
+        await engine.execute(f"{ddl} SETTINGS min_bytes_for_wide_part = 0")
         await engine.execute(f"INSERT INTO {db}.raw_wide SELECT * FROM {db}.raw")
         await engine.execute(f"OPTIMIZE TABLE {db}.raw_wide FINAL")
+        (total,), = await engine.execute("SELECT sum(bytes_on_disk) FROM system.parts WHERE database = %(db)s"
+                                         " AND table = 'raw_wide' AND active", {"db": db})
+        print(f"    as this release writes it (wide parts): {total / max(rows, 1):.2f} bytes per raw datapoint",
+              flush=True)
         sizes = await engine.execute(
             "SELECT column, any(type), sum(column_data_compressed_bytes), sum(column_data_uncompressed_bytes)"
             " FROM system.parts_columns WHERE database = %(db)s AND table = 'raw_wide' AND active GROUP BY column"

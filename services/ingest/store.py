@@ -107,29 +107,31 @@ CATALOG_COLUMNS = ("account", "namespace", "metric", "series", "dim_names", "dim
 def raw_ddl(db: str, d: Dialect) -> str:
     """``CREATE TABLE`` of the raw datapoints.
 
-    On engines with codecs: ZSTD alone for the floats (on values with a few decimal digits, as
-    metrics are, Gorilla's XOR leaves the mantissa's noise and ZSTD then does worse than on the
-    plain bytes), DoubleDelta for the regular timestamps, Delta for the write-ahead log seqs that
-    grow along a series, for the series ids (runs of one id), and for the values (a one-value
-    row's offsets grow by one; the floats themselves come out a few percent smaller).
+    The codecs (engines that have them) are the best of those measured per column on
+    ``bench/retention_bench.py``'s data (see bench/README.md): ZSTD alone for the floats (on values
+    with a few decimal digits, as metrics are, Gorilla's XOR leaves the mantissa's noise and does
+    worse than ZSTD on the plain bytes), Delta before it for the values (a one-value row's
+    offsets grow by one); DoubleDelta for the regular timestamps and, with LZ4, for the
+    write-ahead log id and seqs, which are constant or grow by one along a series (ZSTD alone
+    on those runs of 8-byte integers came out ten times bigger than LZ4).
     """
     lc = d.low_cardinality
     return f"""
 CREATE TABLE IF NOT EXISTS {db}.raw (
     account {lc('String')},
-    series UInt64{d.codec('Delta', 'ZSTD')},
+    series UInt64{d.codec('ZSTD')},
     unit {lc('String')},
     resolution UInt8,
     ts DateTime('UTC'){d.codec('DoubleDelta', 'ZSTD')},
-    ts_ms UInt16{d.codec('ZSTD')},
+    ts_ms UInt16,
     count Float64{d.codec('ZSTD')},
     sum Float64{d.codec('ZSTD')},
     min Float64{d.codec('ZSTD')},
     max Float64{d.codec('ZSTD')},
     values Array(Float64){d.codec('Delta', 'ZSTD')},
     counts Array(Float64){d.codec('ZSTD')},
-    wal_id UInt64{d.codec('ZSTD')},
-    wal_seq UInt64{d.codec('Delta', 'ZSTD')}
+    wal_id UInt64{d.codec('DoubleDelta', 'LZ4')},
+    wal_seq UInt64{d.codec('DoubleDelta', 'LZ4')}
 ) ENGINE = MergeTree
 PARTITION BY toYYYYMMDD(ts)
 ORDER BY (account, series, ts)"""
