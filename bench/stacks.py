@@ -80,10 +80,11 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) ->
 
 @contextlib.contextmanager
 def stackwatch_up(*, clickhouse: bool = False, gateways: int | None = None, log_level: str = "WARNING",
-                  prepare: Callable[[Path], None] | None = None) -> Iterator[Target]:
+                  prepare: Callable[[Path], None] | None = None, data_dir: Path | None = None) -> Iterator[Target]:
     """``stackwatch up`` in a temporary data directory; stopped with SIGTERM (as a user's Ctrl-C) at exit.
 
     ``prepare(data_dir)`` runs first, before anything owns the embedded store (to load data into it).
+    ``data_dir`` is the data directory to use (and keep) instead of a temporary one.
     """
     with tempfile.TemporaryDirectory(prefix="sw-bench-") as tmp, contextlib.ExitStack() as stack:
         tmpdir = Path(tmp)
@@ -91,12 +92,13 @@ def stackwatch_up(*, clickhouse: bool = False, gateways: int | None = None, log_
         creds.write_text(json.dumps({"credentials": [
             {"access_key_id": AK, "secret_access_key": SK, "account_id": ACCOUNT, "user": "bench"}]}))
         port = free_port()
-        command = [str(BIN / "stackwatch"), "up", "--port", str(port), "--data-dir", str(tmpdir / "data"),
+        data = data_dir if data_dir is not None else tmpdir / "data"
+        command = [str(BIN / "stackwatch"), "up", "--port", str(port), "--data-dir", str(data),
                    "--credentials", str(creds)]
         pids: dict[str, int] = {}
         name = "stackwatch up (chDB)"
         if prepare is not None:
-            prepare(tmpdir / "data")
+            prepare(data)
         if clickhouse:
             ch = stack.enter_context(ClickHouseServer(tmpdir / "ch"))
             command += ["--store-url", ch.url]

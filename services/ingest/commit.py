@@ -235,6 +235,8 @@ WalRow = tuple[str, DatumBatch, int]
 WalWriter = Callable[[Sequence[WalRow], float], Awaitable[None]]
 AppliedProbe = Callable[[int, int, int], Awaitable[set[tuple[int, int]]]]
 """(first seq, last seq, earliest timestamp) -> the (seq, day yyyymmdd) pairs of this log ClickHouse holds."""
+RollupRepair = Callable[[int, int, int], Awaitable[int]]
+"""(first seq, last seq, earliest timestamp) -> make whole the rollup windows of these records' rows in raw."""
 Decoder = Callable[[Record], "tuple[str, DatumBatch] | None"]
 
 
@@ -286,15 +288,18 @@ class WalCommitter:
     which (seq, day partition) pairs it already holds (an INSERT spanning partitions may land in
     part), and inserts only the rest. It retries failures with backoff until ClickHouse takes
     the rows; acknowledged data is never dropped, and the bound on unapplied rows turns a long
-    outage into ``Throttling`` for new writes instead of unbounded memory.
+    outage into ``Throttling`` for new writes instead of unbounded memory. Raw's part and the
+    rollup views' parts are not one atomic write: for rows raw already holds, ``repair`` (when
+    given) makes their rollup windows whole again before the rest is inserted.
     """
 
     keeps_requests = True
 
     def __init__(self, wal: WriteAheadLog, write: WalWriter, applied: AppliedProbe, clock: Clock, *,
                  max_rows: int = 100_000, max_pending_rows: int = 1_000_000, min_interval: float = 0.0,
-                 min_rows: int = 5000, read_wait: float = 10.0) -> None:
+                 min_rows: int = 5000, read_wait: float = 10.0, repair: RollupRepair | None = None) -> None:
         self._wal = wal
+        self._repair = repair
         self._write = write
         self._applied_probe = applied
         self._clock = clock
@@ -483,7 +488,8 @@ class WalCommitter:
         if not check:
             return [(i.account, i.batch, i.seq) for i in items if i.batch.size]
         earliest = min(min(i.batch.timestamps, default=0.0) for i in items)
-        present = await self._applied_probe(items[0].seq, items[-1].seq, math.floor(earliest) - 86400)
+        since = math.floor(earliest) - 86400
+        present = await self._applied_probe(items[0].seq, items[-1].seq, since)
         rows: list[WalRow] = []
         for i in items:
             if not i.batch.size:
@@ -498,6 +504,8 @@ class WalCommitter:
         if skipped:
             LOG.info("write-ahead log: %d datums of records %d-%d were already in ClickHouse; not inserted again",
                      skipped, items[0].seq, items[-1].seq)
+            if self._repair is not None:  # raw took them; the views may not have (see repair_rollups)
+                await self._repair(items[0].seq, items[-1].seq, since)
         return rows
 
     def _applied(self, items: list[_Logged], size: int, took: float) -> None:

@@ -62,7 +62,10 @@ async def running(settings: IngestSettings, internal_key: bytes,
         async def present(first: int, last: int, since: int) -> set[tuple[int, int]]:
             return await store.logged_rows(wal.wal_id, first, last, since)
 
-        committer = WalCommitter(wal, write, present, clock, read_wait=settings.read_wait,
+        async def repair(first: int, last: int, since: int) -> int:
+            return await store.repair_rollups(wal.wal_id, first, last, since)
+
+        committer = WalCommitter(wal, write, present, clock, read_wait=settings.read_wait, repair=repair,
                                  **{**limits, "min_interval": settings.apply_interval,
                                     "min_rows": settings.apply_rows})
         committer.recover(decode_record)

@@ -279,6 +279,7 @@ class IngestServicer(metrics_pb2_grpc.IngestServiceServicer):
         now = self._clock.now()
         answers = await asyncio.gather(*[
             self._store.series_buckets(account, f.series, f.start, f.end, f.period, f.unit, histograms=f.histograms,
+                                       extremes=f.extremes,
                                        tier=read_tier(f.start, f.end, f.period, now, self._schedule))
             for f in wanted])
         fetched: dict[Fetch, dict[int, list[SeriesBucket]]] = dict(zip(wanted, answers, strict=True))

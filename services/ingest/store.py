@@ -5,11 +5,13 @@ ingest owns one database (``stackwatch_metrics`` by default) with these tables:
 ``raw``       one row per datum, full precision: MergeTree partitioned by day, sorted by
               (account, series, ts), so one metric's range is one contiguous read. A datum is
               kept as its statistic set (count, sum, min, max) plus its values and counts, which
-              percentiles need. ``ts`` is the second the datum falls in (floor), ``ts_ms`` the
-              milliseconds within it. The metric's identity (namespace, name, dimensions) is not
-              repeated per row: ``series`` names it, and the catalog maps it back. Every read
-              goes by series, and leaving the strings out halves what each insert costs the
-              server and the client library.
+              percentiles need; a one-value datum (the usual ``Value``) keeps its value once, in
+              ``values``, with NaN in sum, min and max and no counts (:data:`RAW_SUM`): the
+              other copies were three quarters of the table's bytes. ``ts`` is the second the
+              datum falls in (floor), ``ts_ms`` the milliseconds within it. The metric's identity
+              (namespace, name, dimensions) is not repeated per row: ``series`` names it, and the
+              catalog maps it back. Every read goes by series, and leaving the strings out halves
+              what each insert costs the server and the client library.
 ``catalog``   one identity per metric for ListMetrics: ReplacingMergeTree(last_seen) sorted by
               (account, namespace, metric, series). ``last_seen`` is the wall-clock time the data
               was *received* (the ``now`` given to :meth:`MetricStore.insert`), not the datum's
@@ -103,32 +105,56 @@ CATALOG_COLUMNS = ("account", "namespace", "metric", "series", "dim_names", "dim
 
 
 def raw_ddl(db: str, d: Dialect) -> str:
-    """``CREATE TABLE`` of the raw datapoints."""
+    """``CREATE TABLE`` of the raw datapoints.
+
+    The codecs (engines that have them) are the best of those measured per column on
+    ``bench/retention_bench.py``'s data (see bench/README.md): ZSTD alone for the floats (on values
+    with a few decimal digits, as metrics are, Gorilla's XOR leaves the mantissa's noise and does
+    worse than ZSTD on the plain bytes), Delta before it for the values (a one-value row's
+    offsets grow by one); DoubleDelta for the regular timestamps and, with LZ4, for the
+    write-ahead log id and seqs, which are constant or grow by one along a series (ZSTD alone
+    on those runs of 8-byte integers came out ten times bigger than LZ4).
+    """
     lc = d.low_cardinality
     return f"""
 CREATE TABLE IF NOT EXISTS {db}.raw (
     account {lc('String')},
-    series UInt64,
+    series UInt64{d.codec('ZSTD')},
     unit {lc('String')},
     resolution UInt8,
     ts DateTime('UTC'){d.codec('DoubleDelta', 'ZSTD')},
     ts_ms UInt16,
-    count Float64{d.codec('Gorilla', 'ZSTD')},
-    sum Float64{d.codec('Gorilla', 'ZSTD')},
-    min Float64{d.codec('Gorilla', 'ZSTD')},
-    max Float64{d.codec('Gorilla', 'ZSTD')},
-    values Array(Float64){d.codec('ZSTD')},
+    count Float64{d.codec('ZSTD')},
+    sum Float64{d.codec('ZSTD')},
+    min Float64{d.codec('ZSTD')},
+    max Float64{d.codec('ZSTD')},
+    values Array(Float64){d.codec('Delta', 'ZSTD')},
     counts Array(Float64){d.codec('ZSTD')},
-    wal_id UInt64,
-    wal_seq UInt64
+    wal_id UInt64{d.codec('DoubleDelta', 'LZ4')},
+    wal_seq UInt64{d.codec('DoubleDelta', 'LZ4')}
 ) ENGINE = MergeTree
 PARTITION BY toYYYYMMDD(ts)
 ORDER BY (account, series, ts)"""
 
 
+#: A raw row's sum, minimum, maximum and counts as SQL. A one-value datum (a single value counted
+#: once, the usual PutMetricData ``Value``) is stored with its value once, in ``values``: NaN in
+#: sum, min and max (never a datum's value: the API refuses NaN) and no counts; see
+#: :func:`build_columns`. Rows written before that, and every other datum, hold their own. Each
+#: expression reads only its own column and the arrays, so that a view can alias it by the
+#: column's name (ClickHouse 18.16 resolves an alias inside the others' expressions).
+RAW_SUM = "if(isNaN(sum), values[1], sum)"
+RAW_MIN = "if(isNaN(min), values[1], min)"
+RAW_MAX = "if(isNaN(max), values[1], max)"
+RAW_COUNTS = "if(empty(counts), arrayMap(x -> 1., values), counts)"
+
+
 #: The rollup tiers: period seconds -> (table, materialized view feeding it from raw, partition expression).
-ROLLUPS = {300: ("roll_5m", "raw_to_5m", "toYYYYMMDD(ts)", "toStartOfFiveMinute(ts)"),
-           3600: ("roll_1h", "raw_to_1h", "toYYYYMM(ts)", "toStartOfHour(ts)")}
+ROLLUPS = {300: ("roll_5m", "raw_to_5m_v2", "toYYYYMMDD(ts)", "toStartOfFiveMinute(ts)"),
+           3600: ("roll_1h", "raw_to_1h_v2", "toYYYYMM(ts)", "toStartOfHour(ts)")}
+#: Views of earlier releases, replaced at start: they read raw's min, max and values as stored,
+#: which one-value rows no longer hold (see :data:`RAW_SUM`).
+_OLD_VIEWS = ("raw_to_5m", "raw_to_1h")
 #: Float64 mantissa bits a rollup's histogram key drops: it keeps the sign, the exponent and the top
 #: 52 - 45 = 7 mantissa bits, so each key covers values within a factor 1 + 2**-7 of each other.
 HISTOGRAM_SHIFT = 45
@@ -174,8 +200,9 @@ ORDER BY (account, series, ts, unit)"""
 def rollup_select(db: str, tier: int) -> str:
     """The ``SELECT`` that rolls raw rows up into ``tier``'s rows (the view's query, and the backfill's)."""
     start = ROLLUPS[tier][3]
-    return (f"SELECT account, series, unit, {start} AS ts, sumState(count) AS count, sumState(sum) AS sum,"
-            f" minState(min) AS min, maxState(max) AS max, sumMapState(arrayMap(v -> {_KEY}, values), counts) AS hist"
+    return (f"SELECT account, series, unit, {start} AS ts, sumState(count) AS count, sumState({RAW_SUM}) AS sum,"
+            f" minState({RAW_MIN}) AS min, maxState({RAW_MAX}) AS max,"
+            f" sumMapState(arrayMap(v -> {_KEY}, values), {RAW_COUNTS}) AS hist"
             f" FROM {db}.raw GROUP BY account, series, unit, ts")
 
 
@@ -202,6 +229,10 @@ def split_timestamp(t: float) -> tuple[int, int]:
     return s, (ms if ms < 1000 else 999)
 
 
+_NONE: tuple[float, ...] = ()
+_NAN = math.nan
+
+
 def build_columns(batch: Sequence[Row],
                   wal_id: int = 0) -> tuple[dict[str, list[Any]], dict[tuple[Any, ...], int]]:
     """The raw columns for one insert, and the series they write to.
@@ -211,7 +242,8 @@ def build_columns(batch: Sequence[Row],
     maps each to its id (the catalog rows, see :func:`catalog_columns`, are made only for the
     series whose catalog row is due). A :class:`Datum` in place of a batch counts as a batch of one. An item may carry a
     third element, the seq of the write-ahead log record it came from, stamped on its rows with
-    ``wal_id`` (0 and 0 for rows written without a log).
+    ``wal_id`` (0 and 0 for rows written without a log). A one-value datum (count 1, one value
+    counted once) is written compactly: its value in ``values`` alone (see :data:`RAW_SUM`).
     """
     raw: dict[str, list[Any]] = {c: [] for c in RAW_COLUMNS}
     seen: dict[tuple[Any, ...], int] = {}
@@ -241,11 +273,22 @@ def build_columns(batch: Sequence[Row],
         raw["ts"].extend(seconds)
         raw["ts_ms"].extend([min(round((t - s) * 1000), 999) for t, s in zip(b.timestamps, seconds, strict=True)])
         raw["count"].extend(b.sample_counts)
-        raw["sum"].extend(b.sums)
-        raw["min"].extend(b.minimums)
-        raw["max"].extend(b.maximums)
+        # A one-value datum keeps its value once, in values (see RAW_SUM): the other copies cost
+        # four times its bytes on disk.
+        single = [c == 1.0 and len(cs) == 1 and cs[0] == 1.0 and len(vs) == 1 and vs[0] == s and lo == s and hi == s
+                  for c, s, lo, hi, vs, cs in zip(b.sample_counts, b.sums, b.minimums, b.maximums, b.values,
+                                                  b.counts, strict=True)]
         raw["values"].extend(b.values)
-        raw["counts"].extend(b.counts)
+        if any(single):
+            raw["sum"].extend([_NAN if one else x for one, x in zip(single, b.sums, strict=True)])
+            raw["min"].extend([_NAN if one else x for one, x in zip(single, b.minimums, strict=True)])
+            raw["max"].extend([_NAN if one else x for one, x in zip(single, b.maximums, strict=True)])
+            raw["counts"].extend([_NONE if one else cs for one, cs in zip(single, b.counts, strict=True)])
+        else:
+            raw["sum"].extend(b.sums)
+            raw["min"].extend(b.minimums)
+            raw["max"].extend(b.maximums)
+            raw["counts"].extend(b.counts)
         raw["wal_seq"].extend([wal[0] if wal else 0] * n)
     raw["wal_id"] = [wal_id] * len(raw["series"])
     return raw, seen
@@ -340,6 +383,10 @@ class MetricStore:
         """
         tables = {name for (name,) in await self._engine.execute(
             "SELECT name FROM system.tables WHERE database = %(db)s", {"db": self._db})}
+        for old in _OLD_VIEWS:
+            if old in tables:  # replaced below by the view of this release, before anything is written
+                await self._engine.execute(f"DROP TABLE {self._db}.{old}")
+                tables.discard(old)
         for tier, (table, view, _, _) in ROLLUPS.items():
             if table not in tables:
                 await self._engine.execute(rollup_ddl(self._db, tier, dialect))
@@ -430,14 +477,21 @@ class MetricStore:
         hists: Histograms = {(r[0], r[1]): list(zip(*r[6], strict=True)) for r in rows if r[6][0]}
         return stats, hists
 
-    def _aggregate_sql(self, tier: int, keys: str, group: str, where: str, *, histograms: bool) -> str:
-        """``SELECT keys, count, sum, min, max[, (values, counts)]`` of raw or a rollup, grouped and ordered."""
+    def _aggregate_sql(self, tier: int, keys: str, group: str, where: str, *, histograms: bool,
+                       extremes: bool = True) -> str:
+        """``SELECT keys, count, sum, min, max[, (values, counts)]`` of raw or a rollup, grouped and ordered.
+
+        Without ``extremes`` (and ``histograms``), min and max are not aggregated: NaN stands in.
+        """
+        extremes = extremes or histograms
         if tier == 0:
-            histogram = ", sumMap(values, counts)" if histograms else ""
-            return (f"SELECT {keys}, sum(count), sum(sum), min(min), max(max){histogram}"
+            histogram = f", sumMap(values, {RAW_COUNTS})" if histograms else ""
+            lo_hi = f"min({RAW_MIN}), max({RAW_MAX})" if extremes else "nan, nan"
+            return (f"SELECT {keys}, sum(count), sum({RAW_SUM}), {lo_hi}{histogram}"
                     f" FROM {self._db}.raw WHERE {where} GROUP BY {group} ORDER BY {group}")
         table = ROLLUPS[tier][0]
-        inner = (f"SELECT {keys}, sumMerge(count) AS n, sumMerge(sum) AS s, minMerge(min) AS lo, maxMerge(max) AS hi"
+        lo_hi = "minMerge(min) AS lo, maxMerge(max) AS hi" if extremes else "nan AS lo, nan AS hi"
+        inner = (f"SELECT {keys}, sumMerge(count) AS n, sumMerge(sum) AS s, {lo_hi}"
                  f"{', sumMapMerge(hist) AS h' if histograms else ''}"
                  f" FROM {self._db}.{table} WHERE {where} GROUP BY {group}")
         # The first key holds the minimum and the last the maximum (when the histogram holds every
@@ -457,7 +511,8 @@ class MetricStore:
         return rows
 
     async def series_buckets(self, account: str, series: Sequence[int], start: int, end: int, period: int,
-                             unit: str | None, *, histograms: bool, tier: int = 0) -> dict[int, list[SeriesBucket]]:
+                             unit: str | None, *, histograms: bool, tier: int = 0,
+                             extremes: bool = True) -> dict[int, list[SeriesBucket]]:
         """Per series and period bucket, for many series at once (GetMetricData): one query.
 
         Args:
@@ -470,6 +525,8 @@ class MetricStore:
             histograms: whether to sum each bucket's values and counts too (for the percentile
                 family; the rest need only the statistic set).
             tier: the table read: 0 raw, 300 or 3600 a rollup (see :meth:`statistics`).
+            extremes: whether min and max are wanted; without (and without ``histograms``) they
+                are not aggregated, and each bucket holds NaN for them.
 
         Returns:
             ``{series: [(bucket start, count, sum, min, max[, histogram]), ...]}`` ordered by bucket,
@@ -484,10 +541,82 @@ class MetricStore:
         where = ("account = %(account)s AND series IN %(series)s"
                  f" AND ts >= toDateTime(%(start)s, 'UTC') AND ts < toDateTime(%(end)s, 'UTC'){unit_filter}")
         rows: list[tuple[Any, ...]] = await self._engine.execute(
-            self._aggregate_sql(tier, f"series, {_BUCKET} AS bucket", "series, bucket", where, histograms=histograms),
+            self._aggregate_sql(tier, f"series, {_BUCKET} AS bucket", "series, bucket", where, histograms=histograms,
+                                extremes=extremes),
             {"account": account, "series": tuple(sorted({int(s) for s in series})), "start": int(start),
              "end": int(end), "period": int(period), "unit": unit})
         return {series: [row[1:] for row in group] for series, group in groupby(rows, itemgetter(0))}
+
+    # --- rollup repair ---------------------------------------------------------------------------
+
+    #: Most windows one repair INSERT writes.
+    _REPAIR_CHUNK = 500
+
+    async def repair_rollups(self, wal_id: int, first_seq: int, last_seq: int, since: int) -> int:
+        """Make whole again the rollup windows holding raw rows of write-ahead log records ``first_seq..last_seq``.
+
+        An INSERT writes raw's part and then the views' parts; when it fails in between (a crash,
+        a full disk), raw holds the rows and a rollup may not, and replay, which skips records
+        raw holds, would never add them. So for each window of each tier that these records'
+        rows fall in, raw's aggregate over the whole window is compared with the rollup's, and
+        the difference is inserted: count, sum and the histogram are additive (a surplus is
+        taken back just as a shortfall is added), min and max are idempotent. A window that
+        already agrees gets nothing. Only rows from ``since`` (epoch seconds) on are looked at.
+
+        Returns:
+            How many (tier, series, unit, window) rows were repaired.
+        """
+        mine = ("ts >= toDateTime(%(since)s, 'UTC') AND wal_id = %(wal_id)s"
+                " AND wal_seq >= %(first)s AND wal_seq <= %(last)s")
+        records = f"SELECT account, series, unit, toStartOfHour(ts) FROM {self._db}.raw WHERE {mine}"
+        params: dict[str, Any] = {"since": max(int(since), 0), "wal_id": wal_id, "first": first_seq,
+                                  "last": last_seq}
+        (lo, hi, n), = await self._engine.execute(
+            f"SELECT toUInt32(min(toStartOfHour(ts))), toUInt32(max(toStartOfHour(ts))), count()"
+            f" FROM {self._db}.raw WHERE {mine}", params)
+        if not n:
+            return 0
+        params.update(lo=int(lo), hi=int(hi) + 3600)
+        # the windows are named by a subquery, not listed: thousands of them would outgrow 18.16's
+        # 256 KiB limit on a query's text
+        where = ("ts >= toDateTime(%(lo)s, 'UTC') AND ts < toDateTime(%(hi)s, 'UTC')"
+                 f" AND (account, series, unit, toStartOfHour(ts)) IN ({records})")
+        repaired = 0
+        for table, _, _, start in ROLLUPS.values():
+            raw = await self._engine.execute(
+                f"SELECT account, series, unit, toUInt32({start}) AS w, sum(count), sum({RAW_SUM}),"
+                f" min({RAW_MIN}), max({RAW_MAX}), sumMap(arrayMap(v -> {_KEY}, values), {RAW_COUNTS})"
+                f" FROM {self._db}.raw WHERE {where} GROUP BY account, series, unit, w", params)
+            rolled = {(str(a), int(s), str(u), int(w)): (n, x, h) for a, s, u, w, n, x, h in await self._engine.execute(
+                f"SELECT account, series, unit, toUInt32(ts) AS w, sumMerge(count), sumMerge(sum), sumMapMerge(hist)"
+                f" FROM {self._db}.{table} WHERE {where} GROUP BY account, series, unit, w", params)}
+            fix: dict[str, list[Any]] = {c: [] for c in ("a", "s", "u", "w", "n", "x", "lo", "hi", "k", "c")}
+            for a, s, u, w, n, x, lo, hi, (hk, hc) in raw:
+                key = (str(a), int(s), str(u), int(w))
+                n0, x0, (hk0, hc0) = rolled.get(key, (0.0, 0.0, ([], [])))
+                diff = dict(zip(hk, hc, strict=True))
+                for k, c in zip(hk0, hc0, strict=True):
+                    diff[k] = diff.get(k, 0.0) - c
+                diff = {k: c for k, c in diff.items() if c != 0.0}
+                if n == n0 and not diff and key in rolled:
+                    continue
+                for col, v in zip(fix, (*key, float(n - n0), float(x - x0), float(lo), float(hi),
+                                        [int(k) for k in diff], [float(c) for c in diff.values()]), strict=True):
+                    fix[col].append(v)
+            if not fix["a"]:
+                continue
+            LOG.warning("rollup %s.%s: %d windows repaired from raw (write-ahead log records %d-%d)",
+                        self._db, table, len(fix["a"]), first_seq, last_seq)
+            repaired += len(fix["a"])
+            for at in range(0, len(fix["a"]), self._REPAIR_CHUNK):  # a bounded query text each
+                await self._engine.execute(
+                    f"INSERT INTO {self._db}.{table} (account, series, unit, ts, count, sum, min, max, hist)"
+                    " SELECT %(a)s[i], %(s)s[i], %(u)s[i], toDateTime(%(w)s[i], 'UTC'), sumState(%(n)s[i]),"
+                    " sumState(%(x)s[i]), minState(%(lo)s[i]), maxState(%(hi)s[i]),"
+                    " sumMapState(arrayMap(k -> toInt64(k), %(k)s[i]), arrayMap(c -> toFloat64(c), %(c)s[i]))"
+                    " FROM (SELECT arrayJoin(arrayEnumerate(%(a)s)) AS i) GROUP BY i",
+                    {col: v[at:at + self._REPAIR_CHUNK] for col, v in fix.items()})
+        return repaired
 
     # --- retention --------------------------------------------------------------------------------
 
@@ -735,7 +864,8 @@ class MetricStore:
             f"SELECT {group}, groupArray(bucket), groupArray(v),"
             f" {self._SERIES_AGG[query.order_by or query.function]} AS o FROM ("
             f" SELECT {', '.join(keys)}, bucket, {self._PERIOD_AGG[query.function]} AS v FROM ("
-            f"  SELECT series, {_BUCKET} AS bucket, count AS n, sum AS s, min AS lo, max AS hi FROM {self._db}.raw"
+            f"  SELECT series, {_BUCKET} AS bucket, count AS n, {RAW_SUM} AS s, {RAW_MIN} AS lo, {RAW_MAX} AS hi"
+            f"  FROM {self._db}.raw"
             "   WHERE account = %(account)s AND ts >= toDateTime(%(start)s, 'UTC') AND ts < toDateTime(%(end)s, 'UTC')"
             f"   AND series IN (SELECT series FROM ({catalog}))"
             f" ) AS d ALL INNER JOIN ({catalog}) AS c USING series"

@@ -69,6 +69,14 @@ _CONFIG = """<?xml version="1.0"?>
   <mark_cache_size>268435456</mark_cache_size>
   <uncompressed_cache_size>268435456</uncompressed_cache_size>
   <max_concurrent_queries>100</max_concurrent_queries>
+  <!-- 18.16 has no per-column codecs: zstd for every part compresses floats ~30 % better than lz4 -->
+  <compression>
+    <case>
+      <min_part_size>0</min_part_size>
+      <min_part_size_ratio>0</min_part_size_ratio>
+      <method>zstd</method>
+    </case>
+  </compression>
 {extra}</yandex>
 """
 

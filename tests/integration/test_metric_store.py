@@ -30,7 +30,7 @@ async def test_ensure_schema_is_idempotent(store: MetricStore, async_engine: Asy
     await store.ensure_schema()
     tables = await async_engine.execute(
         "SELECT name FROM system.tables WHERE database = %(db)s ORDER BY name", {"db": store.database})
-    assert tables == [("catalog",), ("raw",), ("raw_to_1h",), ("raw_to_5m",), ("roll_1h",), ("roll_5m",)]
+    assert tables == [("catalog",), ("raw",), ("raw_to_1h_v2",), ("raw_to_5m_v2",), ("roll_1h",), ("roll_5m",)]
 
 
 async def test_modern_engine_gets_low_cardinality_and_codecs(store: MetricStore,
@@ -43,7 +43,7 @@ async def test_modern_engine_gets_low_cardinality_and_codecs(store: MetricStore,
         assert raw_cols["unit"] == catalog_cols["namespace"] == "LowCardinality(String)"
         assert catalog_cols["dim_names"] == "Array(LowCardinality(String))"
         codecs = {row[0]: row[5] for row in raw}
-        assert codecs["ts"].startswith("DoubleDelta") and codecs["sum"].startswith("Gorilla")
+        assert codecs["ts"].startswith("DoubleDelta") and codecs["sum"].startswith("ZSTD")
     else:
         assert raw_cols["unit"] == catalog_cols["namespace"] == "String"
     assert raw_cols["ts"] == "DateTime('UTC')"

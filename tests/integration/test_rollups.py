@@ -19,9 +19,21 @@ from hypothesis import strategies as st
 
 from services.ingest.domain import RetentionSchedule, partition_end, percentiles
 from services.ingest.domain._statistics import has_exact_percentiles
-from services.ingest.store import PERCENTILE_ERROR, ROLLUPS, MetricStore
+from services.ingest.store import (
+    PERCENTILE_ERROR,
+    RAW_COLUMNS,
+    RAW_COUNTS,
+    RAW_MAX,
+    RAW_MIN,
+    RAW_SUM,
+    ROLLUPS,
+    MetricStore,
+    build_columns,
+    rollup_select,
+)
 from stackwatch.domain.metrics import Datum
 from stackwatch.store import AsyncEngine
+from stackwatch.store.errors import StoreError
 from tests.integration.datums import ACCOUNT_A, T0, sid, stat_set, value, values
 
 DAY = 86400
@@ -211,3 +223,89 @@ async def test_expire_logs_each_drop_and_drops_nothing_twice(store: MetricStore,
     assert not [1 for t, _ in dropped if t == "roll_1h"]
     assert len([r for r in caplog.records if "retention: dropped" in r.getMessage()]) == 25
     assert await store.expire(first + 20 * DAY, schedule) == []
+
+
+# --- one-value rows stored compactly ------------------------------------------------------------
+
+
+async def test_a_one_value_datum_keeps_its_value_once(store: MetricStore, async_engine: AsyncEngine) -> None:
+    await store.insert([(ACCOUNT_A, value(T0 + 1, 2.5)), (ACCOUNT_A, stat_set(T0 + 2, 1, 7, 7, 7)),
+                        (ACCOUNT_A, values(T0 + 3, [4.0], [2.0]))], now=T0)
+    rows = await async_engine.execute(f"SELECT isNaN(sum), isNaN(min), isNaN(max), values, counts"
+                                      f" FROM {store.database}.raw ORDER BY ts")
+    # a statistic set (no values) and a value counted twice keep their own columns
+    assert rows == [(1, 1, 1, [2.5], []), (0, 0, 0, [], []), (0, 0, 0, [4.0], [2.0])]
+    got = await store.statistics_and_histograms(ACCOUNT_A, sid(ACCOUNT_A), T0, T0 + 60, 60, None)
+    assert got == ([(T0, "None", 4.0, 17.5, 2.5, 7.0)], {(T0, "None"): [(2.5, 1.0), (4.0, 2.0)]})
+
+
+async def test_a_data_directory_of_full_rows_and_old_views_reads_the_same_and_gets_the_new_views(
+        async_engine: AsyncEngine, database: str) -> None:
+    """Rows as the previous release wrote them (every copy of the value) beside compact ones, on every tier."""
+    store = MetricStore(async_engine, database)
+    await store.ensure_schema()
+    for tier, (_, view, _, _) in ROLLUPS.items():  # the previous release's views
+        await async_engine.execute(f"DROP TABLE {database}.{view}")
+        old = (rollup_select(database, tier).replace(RAW_SUM, "sum").replace(RAW_MIN, "min")
+               .replace(RAW_MAX, "max").replace(RAW_COUNTS, "counts"))
+        await async_engine.execute(f"CREATE MATERIALIZED VIEW {database}.{view.removesuffix('_v2')}"
+                                   f" TO {database}.{ROLLUPS[tier][0]} AS {old}")
+    before = [(ACCOUNT_A, value(T0 + i * 61, float(i) / 4)) for i in range(60)]
+    columns, _ = build_columns(before)
+    for i, vs in enumerate(columns["values"]):  # full rows, as the previous release wrote them
+        columns["sum"][i] = columns["min"][i] = columns["max"][i] = vs[0]
+        columns["counts"][i] = (1.0,)
+    async_engine.engine.insert(f"{database}.raw", RAW_COLUMNS, columns)
+    await store.ensure_schema()
+    tables = {name for (name,) in await async_engine.execute(
+        "SELECT name FROM system.tables WHERE database = %(db)s", {"db": database})}
+    assert {"raw_to_5m", "raw_to_1h"}.isdisjoint(tables) and {"raw_to_5m_v2", "raw_to_1h_v2"} <= tables
+    await store.insert([(ACCOUNT_A, value(T0 + 30 + i * 61, -float(i))) for i in range(60)], now=T0)
+    series = sid(ACCOUNT_A)
+    everything = [(T0 + i * 61, float(i) / 4) for i in range(60)] + [(T0 + 30 + i * 61, -float(i)) for i in range(60)]
+    for period in (300, 3600):
+        want = []
+        for b in range(T0, T0 + 3 * 3600, period):
+            vs = [v for t, v in everything if b <= t < b + period]
+            if vs:
+                want.append((b, "None", float(len(vs)), math.fsum(vs), min(vs), max(vs)))
+        for tier in (0, period):
+            got = await store.statistics(ACCOUNT_A, series, T0, T0 + 3 * 3600, period, None, tier=tier)
+            assert [(b, u, n, lo, hi) for b, u, n, _, lo, hi in got] == [(b, u, n, lo, hi) for b, u, n, _, lo, hi in want]
+            assert all(math.isclose(g[3], w[3], abs_tol=1e-9) for g, w in zip(got, want, strict=True))
+        hists = await store.histograms(ACCOUNT_A, series, T0, T0 + 3 * 3600, period, None)
+        assert sum(c for h in hists.values() for _, c in h) == len(everything)
+
+
+# --- repair after a failure between raw's part and the views' -----------------------------------
+
+
+async def test_rollup_windows_missed_by_a_failed_insert_are_repaired_from_raw(
+        store: MetricStore, async_engine: AsyncEngine) -> None:
+    """A view that throws fails the INSERT after raw's part is written: replay would skip those rows."""
+    db = store.database
+    series = sid(ACCOUNT_A)
+    await store.insert([(ACCOUNT_A, value(T0 + 100 + i, float(i)), 1) for i in range(5)], now=T0, wal_id=9)
+    await async_engine.execute(f"CREATE TABLE {db}.sink (x UInt8) ENGINE = Null")
+    await async_engine.execute(  # pushed to before the rollup views on both engines, or after: either way
+        f"CREATE MATERIALIZED VIEW {db}.aaa_sabotage TO {db}.sink AS"
+        f" SELECT throwIf(count = 7) AS x FROM {db}.raw")
+    failed = [(ACCOUNT_A, value(T0 + 200, 50.0), 2), (ACCOUNT_A, values(T0 + 4000, [2.0, 3.0], [3.0, 4.0]), 2),
+              (ACCOUNT_A, stat_set(T0 + 4100, 7, 70, 1, 20), 2)]
+    with pytest.raises(StoreError):
+        await store.insert(failed, now=T0, wal_id=9)
+    await async_engine.execute(f"DROP TABLE {db}.aaa_sabotage")
+    assert await store.logged_rows(9, 1, 2, T0 - DAY) == {(1, 20270115), (2, 20270115)}  # raw holds them
+
+    store._REPAIR_CHUNK = 1  # one INSERT per window: the chunking is exercised too
+    repaired = await store.repair_rollups(9, 2, 2, T0 - DAY)
+
+    assert repaired >= 1
+    for period, tier in ((300, 300), (3600, 3600), (3600, 300)):
+        raw = await store.statistics_and_histograms(ACCOUNT_A, series, T0, T0 + 2 * 3600, period, None)
+        rolled = await store.statistics_and_histograms(ACCOUNT_A, series, T0, T0 + 2 * 3600, period, None,
+                                                       tier=tier)
+        assert rolled[0] == raw[0]
+        assert [(k, [c for _, c in h]) for k, h in rolled[1].items()] == [(k, [c for _, c in h])
+                                                                         for k, h in raw[1].items()]
+    assert await store.repair_rollups(9, 1, 2, T0 - DAY) == 0  # whole again: nothing more to do

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from services.ingest.store import MetricStore
 from tests.integration.datums import ACCOUNT_A, ACCOUNT_B, T0, sid, stat_set, value, values
 
@@ -21,6 +23,18 @@ async def test_many_series_in_one_query_grouped_by_series_and_bucket(store: Metr
     assert got == {a: [(T0, 2.0, 4.0, 1.0, 3.0), (T0 + 60, 1.0, 5.0, 5.0, 5.0)],
                    b: [(T0, 1.0, 10.0, 10.0, 10.0)]}
     assert c not in got
+
+
+async def test_without_extremes_min_and_max_are_nan_and_the_rest_unchanged(store: MetricStore) -> None:
+    await store.insert([(ACCOUNT_A, value(T0 + 1, 1.0)), (ACCOUNT_A, value(T0 + 30, 3.0)),
+                        (ACCOUNT_A, stat_set(T0 + 61, 4, 10, 1, 4))], now=T0 + 100)
+    s = sid(ACCOUNT_A)
+    for tier in (0, 300):  # raw and a rollup
+        got = await store.series_buckets(ACCOUNT_A, [s], T0, T0 + 600 if tier else T0 + 120, 300 if tier else 60,
+                                         None, histograms=False, extremes=False, tier=tier)
+        rows = got[s]
+        assert [r[:3] for r in rows] == ([(T0, 6.0, 14.0)] if tier else [(T0, 2.0, 4.0), (T0 + 60, 4.0, 10.0)])
+        assert all(math.isnan(r[3]) and math.isnan(r[4]) for r in rows)
 
 
 async def test_histograms_sum_values_per_bucket_and_statistic_sets_add_none(store: MetricStore) -> None:

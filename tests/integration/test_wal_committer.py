@@ -115,3 +115,46 @@ async def test_an_insert_whose_outcome_was_lost_is_not_repeated(store, tmp_path)
     await asyncio.wait_for(task, 10)
     assert calls["n"] == 1 and c.stats.failures == 1  # the check found every row there: no second INSERT
     assert await stored(store, ACCOUNT_B) == [(2, 7.0)]
+
+
+async def test_rows_raw_took_while_the_rollup_views_failed_are_rolled_up_by_the_retry(store, async_engine,
+                                                                                     tmp_path):
+    """The retry skips rows raw took and repairs their rollup windows from raw.
+
+    A view that throws fails the INSERT after raw's part is written (the engine fails for real).
+    """
+    clock = FakeClock(MIDNIGHT + 3600)
+    log = WriteAheadLog(tmp_path)
+    db = store.database
+    await async_engine.execute(f"CREATE TABLE {db}.sink (x UInt8) ENGINE = Null")
+    await async_engine.execute(f"CREATE MATERIALIZED VIEW {db}.aaa_sabotage TO {db}.sink AS"
+                               f" SELECT throwIf(sum(count) > 0) AS x FROM {db}.raw")
+    calls = {"n": 0}
+
+    async def write(rows: Sequence[WalRow], now: float) -> None:
+        calls["n"] += 1
+        try:
+            await store.insert(rows, now, log.wal_id)
+        finally:
+            if calls["n"] == 1:  # the disk is free again, say
+                await async_engine.execute(f"DROP TABLE {db}.aaa_sabotage")
+
+    async def present(first: int, last: int, since: int) -> set[tuple[int, int]]:
+        return await store.logged_rows(log.wal_id, first, last, since)
+
+    async def repair(first: int, last: int, since: int) -> int:
+        return await store.repair_rollups(log.wal_id, first, last, since)
+
+    c = WalCommitter(log, write, present, clock, repair=repair)
+    task = asyncio.create_task(c.run())
+    req = request((MIDNIGHT + 5, 3.0), (MIDNIGHT + 400, 4.0), (MIDNIGHT + 4000, 5.0))
+    await c.submit(ACCOUNT_A, validate(req, clock.now()), clock.now(), req.SerializeToString())
+    await c.visible(ACCOUNT_A)
+    c.close()
+    await asyncio.wait_for(task, 10)
+    assert calls["n"] == 1 and c.stats.failures == 1  # the retry found every row in raw: no second INSERT
+    sid = series_id(ACCOUNT_A, "App", "Latency", ())
+    for tier in (0, 300, 3600):
+        got = await store.statistics(ACCOUNT_A, sid, MIDNIGHT, MIDNIGHT + 7200, 3600, None, tier=tier)
+        assert [(b, n, s, lo, hi) for b, _, n, s, lo, hi in got] == [
+            (MIDNIGHT, 2.0, 7.0, 3.0, 4.0), (MIDNIGHT + 3600, 1.0, 5.0, 5.0, 5.0)]

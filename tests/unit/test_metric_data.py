@@ -129,6 +129,21 @@ def test_one_fetch_for_every_query_sharing_range_period_unit_and_need_of_values(
         (60, "", False, 1), (60, "", True, 1), (60, "Bytes", False, 1), (300, "", False, 1)]
 
 
+def test_min_and_max_fetched_only_for_the_statistics_that_use_them() -> None:
+    plan = plan_metric_data(request(query("a", metric_stat=stat(s="Average")), query("b", metric_stat=stat(s="Sum")),
+                                    query("c", metric_stat=stat(s="Minimum")), query("d", metric_stat=stat(s="p90"))),
+                            NOW)
+    got = {(f.histograms, f.extremes) for f in fetches(plan.stats, ACCOUNT)}
+    assert got == {(False, False), (False, True), (True, True)}
+    sid = series_id(ACCOUNT, "App", "Latency", ())
+    nan = float("nan")
+    fetched = {f: {sid: [(NOW - 60, 2.0, 6.0, 2.0, 4.0, ([2.0, 4.0], [1.0, 1.0])) if f.histograms else
+                         (NOW - 60, 2.0, 6.0, 2.0, 4.0) if f.extremes else (NOW - 60, 2.0, 6.0, nan, nan)]}
+               for f in fetches(plan.stats, ACCOUNT)}
+    series = metric_series(plan.stats, ACCOUNT, fetched)
+    assert [series[k].values for k in "abcd"] == [(3.0,), (6.0,), (2.0,), (4.0,)]
+
+
 def test_series_statistic_per_bucket_and_default_labels() -> None:
     plan = plan_metric_data(request(query("a", metric_stat=stat(s="Average")), query("b", metric_stat=stat(s="p50")),
                                     query("c", metric_stat=stat(s="Sum"), label="mine"),
