@@ -292,22 +292,13 @@ class ClickHouseServer:
 
     def stop(self, grace: float = 10.0) -> None:
         """SIGTERM, then SIGKILL after ``grace`` seconds."""
-        proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(grace)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(self._proc, grace)
+        self._proc = None
 
     def kill(self) -> None:
         """SIGKILL the server (a crash, as far as it can tell) and reap it."""
-        proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        _stop(self._proc, None)
+        self._proc = None
 
     def __enter__(self) -> ClickHouseServer:
         return self.start()
@@ -437,21 +428,13 @@ class ZooKeeperServer:
 
     def stop(self, grace: float = 10.0) -> None:
         """SIGTERM, then SIGKILL after ``grace`` seconds."""
-        proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(grace)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        _stop(self._proc, grace)
+        self._proc = None
 
     def kill(self) -> None:
         """SIGKILL the server and reap it."""
-        proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        _stop(self._proc, None)
+        self._proc = None
 
 
 class ClickHouseCluster:
@@ -668,3 +651,18 @@ def cluster_main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(cluster_main())
+
+
+def _stop(proc: subprocess.Popen[bytes] | None, grace: float | None) -> None:
+    """End a server process and reap it: SIGTERM, then SIGKILL after ``grace`` s (None: SIGKILL at once)."""
+    if proc is None or proc.poll() is not None:
+        return
+    if grace is not None:
+        proc.terminate()
+        try:
+            proc.wait(grace)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    proc.kill()
+    proc.wait()
