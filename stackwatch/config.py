@@ -164,19 +164,7 @@ class AuthSettings(BaseSettings):
         Raises:
             StackWatchError: not configured, or the file cannot be read.
         """
-        if self.cloudstack_secret_key_file:
-            try:
-                secret = Path(self.cloudstack_secret_key_file).read_text().strip()
-            except OSError as e:
-                raise errors.StackWatchError(
-                    f"cannot read STACKWATCH_AUTH_CLOUDSTACK_SECRET_KEY_FILE: {e.strerror}") from None
-            if not secret:
-                raise errors.StackWatchError("STACKWATCH_AUTH_CLOUDSTACK_SECRET_KEY_FILE is empty")
-            return secret
-        if self.cloudstack_secret_key:
-            return self.cloudstack_secret_key
-        raise errors.StackWatchError("STACKWATCH_AUTH_CLOUDSTACK_URL is set but no secret key is: set "
-                                     "STACKWATCH_AUTH_CLOUDSTACK_SECRET_KEY_FILE")
+        return _cloudstack_secret("STACKWATCH_AUTH_", self.cloudstack_secret_key_file, self.cloudstack_secret_key)
 
 
 class IngestSettings(BaseSettings):
@@ -356,15 +344,25 @@ class AutoscaleSettings(ServiceSettings):
         Raises:
             StackWatchError: not configured, or the file cannot be read.
         """
-        if self.cloudstack_secret_key_file:
-            try:
-                secret = Path(self.cloudstack_secret_key_file).read_text().strip()
-            except OSError as e:
-                raise errors.StackWatchError(
-                    f"cannot read STACKWATCH_AUTOSCALE_CLOUDSTACK_SECRET_KEY_FILE: {e.strerror}") from None
-            if secret:
-                return secret
-        if self.cloudstack_secret_key:
-            return self.cloudstack_secret_key
-        raise errors.StackWatchError("STACKWATCH_AUTOSCALE_CLOUDSTACK_URL is set but no secret key is: set "
-                                     "STACKWATCH_AUTOSCALE_CLOUDSTACK_SECRET_KEY_FILE")
+        return _cloudstack_secret("STACKWATCH_AUTOSCALE_", self.cloudstack_secret_key_file,
+                                  self.cloudstack_secret_key)
+
+
+def _cloudstack_secret(prefix: str, key_file: str | None, key: str | None) -> str:
+    """The service account's secret key from ``<prefix>CLOUDSTACK_SECRET_KEY_FILE``, else the key itself.
+
+    Raises:
+        StackWatchError: neither is set, or the file cannot be read or is empty.
+    """
+    if key_file:
+        try:
+            secret = Path(key_file).read_text().strip()
+        except OSError as e:
+            raise errors.StackWatchError(f"cannot read {prefix}CLOUDSTACK_SECRET_KEY_FILE: {e.strerror}") from None
+        if not secret:
+            raise errors.StackWatchError(f"{prefix}CLOUDSTACK_SECRET_KEY_FILE is empty")
+        return secret
+    if key:
+        return key
+    raise errors.StackWatchError(f"{prefix}CLOUDSTACK_URL is set but no secret key is: set "
+                                 f"{prefix}CLOUDSTACK_SECRET_KEY_FILE")
