@@ -29,7 +29,7 @@ from typing import Any
 
 import orjson
 
-from stackwatch.store import AsyncEngine, RowVersions, identifier
+from stackwatch.store import AsyncEngine, RowVersions, Schema, Step, identifier
 
 COLUMNS = ("account", "name", "version", "deleted", "arn", "body", "size", "modified_ms", "tags")
 
@@ -86,8 +86,10 @@ class DashboardStore:
 
     async def ensure_schema(self) -> None:
         """Create the table if missing (idempotent); versions start above the stored ones."""
-        await self._engine.execute(f"CREATE DATABASE IF NOT EXISTS {self._db}")
-        await self._engine.execute(ddl(self._db))
+        async def tables(schema: Schema) -> None:
+            await schema.create_table(ddl(self._db))
+
+        await Schema(self._engine, self._db).migrate("dashboards", [Step(1, "dashboards", tables)])
         [(newest,)] = await self._engine.execute(f"SELECT max(version) FROM {self._db}.dashboards")
         self._versions.at_least(int(newest))
 

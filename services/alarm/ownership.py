@@ -79,7 +79,7 @@ from dataclasses import dataclass
 
 from stackwatch import errors, retry
 from stackwatch.clock import Clock
-from stackwatch.store import AsyncEngine, Row, identifier
+from stackwatch.store import AsyncEngine, Row, Schema, Step, identifier
 
 LOG = logging.getLogger(__name__)
 
@@ -231,8 +231,10 @@ class Membership:
         """
         if self.single:
             return
-        await self._engine.execute(f"CREATE DATABASE IF NOT EXISTS {self._db}")
-        await self._engine.execute(ddl(self._db))
+        async def tables(schema: Schema) -> None:
+            await schema.create_table(ddl(self._db))
+
+        await Schema(self._engine, self._db).migrate("members", [Step(1, "members", tables)])
         await self.refresh()
         now = self._clock.now()
         previous = self._rows.get(self.replica_id)

@@ -47,7 +47,7 @@ from typing import Any
 
 from services.alarm.domain import AlarmState, HistoryItem, StateRecord
 from services.alarm.domain.model import epoch, from_epoch
-from stackwatch.store import AsyncEngine, RowVersions, identifier
+from stackwatch.store import AsyncEngine, RowVersions, Schema, Step, identifier
 
 ALARM_COLUMNS = ("account", "name", "version", "deleted", "arn", "namespace", "metric", "config", "kind")
 SUPPRESSION_COLUMNS = ("account", "name", "version", "by", "reason")
@@ -141,16 +141,17 @@ class AlarmStore:
 
     async def ensure_schema(self) -> None:
         """Create the database and tables if missing (idempotent); versions start above the stored ones."""
-        await self._engine.execute(f"CREATE DATABASE IF NOT EXISTS {self._db}")
-        for statement in ddl(self._db):
-            await self._engine.execute(statement)
-        columns = await self._engine.execute(
-            "SELECT name FROM system.columns WHERE database = %(db)s AND table = 'alarms'", {"db": self._db})
-        if "kind" not in {str(c) for c, in columns}:
-            await self._engine.execute(f"ALTER TABLE {self._db}.alarms ADD COLUMN kind String DEFAULT 'MetricAlarm'")
+        await Schema(self._engine, self._db).migrate("alarms", [Step(1, "alarms, suppressions, states, history",
+                                                                     self._tables)])
         for table, column in (("alarms", "version"), ("states", "version"), ("history", "seq")):
             [(newest,)] = await self._engine.execute(f"SELECT max({column}) FROM {self._db}.{table}")
             self._versions.at_least(int(newest))
+
+    async def _tables(self, schema: Schema) -> None:
+        for statement in ddl(self._db):
+            await schema.create_table(statement)
+        if "kind" not in await schema.columns("alarms"):  # a table from before composite alarms
+            await schema.alter("alarms", "ADD COLUMN kind String DEFAULT 'MetricAlarm'")
 
     async def put_alarm(self, account: str, name: str, arn: str, namespace: str, metric: str, config: str,
                         now: float, kind: str = METRIC) -> None:

@@ -29,7 +29,7 @@ from typing import Any
 
 import orjson
 
-from stackwatch.store import AsyncEngine, RowVersions, identifier
+from stackwatch.store import AsyncEngine, RowVersions, Schema, Step, identifier
 
 TOPIC_COLUMNS = ("account", "name", "version", "deleted", "arn", "attributes")
 SUBSCRIPTION_COLUMNS = ("account", "topic", "id", "version", "deleted", "arn", "topic_arn", "protocol",
@@ -148,9 +148,11 @@ class NotificationStore:
 
     async def ensure_schema(self) -> None:
         """Create the tables if missing (the database is the alarm store's); versions start above stored ones."""
-        await self._engine.execute(f"CREATE DATABASE IF NOT EXISTS {self._db}")
-        for statement in ddl(self._db):
-            await self._engine.execute(statement)
+        async def tables(schema: Schema) -> None:
+            for statement in ddl(self._db):
+                await schema.create_table(statement)
+
+        await Schema(self._engine, self._db).migrate("topics", [Step(1, "topics, subscriptions, outbox", tables)])
         for table in ("topics", "subscriptions", "outbox"):
             [(newest,)] = await self._engine.execute(f"SELECT max(version) FROM {self._db}.{table}")
             self._versions.at_least(int(newest))

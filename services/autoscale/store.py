@@ -51,7 +51,7 @@ from services.autoscale.records import (
     policy_from_json,
     policy_json,
 )
-from stackwatch.store import AsyncEngine, RowBatcher, RowVersions, identifier
+from stackwatch.store import AsyncEngine, RowBatcher, RowVersions, Schema, Step, identifier
 
 _KEYED = "account String, name String, version UInt64, deleted UInt8, config String"
 
@@ -117,9 +117,12 @@ class AutoscaleStore:
 
     async def ensure_schema(self) -> None:
         """Create the database and tables if missing (idempotent); versions start above the stored ones."""
-        await self._engine.execute(f"CREATE DATABASE IF NOT EXISTS {self._db}")
-        for statement in ddl(self._db):
-            await self._engine.execute(statement)
+        async def tables(schema: Schema) -> None:
+            for statement in ddl(self._db):
+                await schema.create_table(statement)
+
+        await Schema(self._engine, self._db).migrate("autoscale", [Step(1, "groups, launch configurations, policies,"
+                                                                        " activities, instances, executions", tables)])
         for table in ("launch_configurations", "groups", "policies", "activities", "instances", "executions"):
             [(newest,)] = await self._engine.execute(f"SELECT max(version) FROM {self._db}.{table}")
             self._versions.at_least(int(newest))

@@ -64,7 +64,11 @@ class Committer(Protocol):
 
     keeps_requests: bool
     """Whether :meth:`submit` needs the serialized request (a log replays it)."""
-    stats: CommitStats
+
+    @property
+    def stats(self) -> CommitStats:
+        """Counters for logs and benchmarks."""
+        ...
 
     async def submit(self, account: str, batch: DatumBatch, received: float, payload: bytes) -> None:
         """Return once ``batch`` is durable (or raise)."""
@@ -226,6 +230,60 @@ class GroupCommitter:
         """Stop accepting; :meth:`run` returns after writing what is queued."""
         self._closed = True
         self._wake.set()
+
+
+class ShardedCommitter:
+    """One :class:`GroupCommitter` per shard of a cluster store, each writing only its shard's accounts.
+
+    A PutMetricData request belongs to one account, and all of an account's rows live on one
+    shard (``stackwatch.store.shard_of``), so each request goes whole to its shard's committer,
+    whose INSERT touches that shard alone. When a shard cannot take an INSERT, only the callers
+    batched for it fail (503, retryable), and nothing of theirs was written, so the client's retry
+    cannot duplicate rows; the other shards' callers are not held up. Batches form per shard.
+    """
+
+    keeps_requests = False
+
+    def __init__(self, committers: Sequence[GroupCommitter], shard_of: Callable[[str], int]) -> None:
+        if not committers:
+            raise ValueError("a sharded committer needs at least one shard")
+        self._committers = list(committers)
+        self._shard_of = shard_of
+
+    @property
+    def stats(self) -> CommitStats:
+        """The shards' counters, summed (largest batch and slowest write: the largest of any shard)."""
+        out = CommitStats()
+        for c in self._committers:
+            s = c.stats
+            out.commits += s.commits
+            out.rows += s.rows
+            out.failures += s.failures
+            out.write_seconds += s.write_seconds
+            out.largest_batch = max(out.largest_batch, s.largest_batch)
+            out.slowest_write = max(out.slowest_write, s.slowest_write)
+        return out
+
+    @property
+    def pending_rows(self) -> int:
+        """Rows queued on every shard and not yet written."""
+        return sum(c.pending_rows for c in self._committers)
+
+    async def submit(self, account: str, batch: DatumBatch, received: float = 0.0, payload: bytes = b"") -> None:
+        """Queue ``batch`` with the committer of ``account``'s shard; return once it is durable (or raise)."""
+        await self._committers[self._shard_of(account)].submit(account, batch, received, payload)
+
+    async def visible(self, account: str) -> None:
+        """Acknowledged writes are already in ClickHouse: nothing to wait for."""
+
+    async def run(self) -> None:
+        """Run every shard's writer until :meth:`close` and the queues are drained."""
+        await asyncio.gather(*(c.run() for c in self._committers))
+
+    def close(self) -> None:
+        """Stop accepting on every shard."""
+        for c in self._committers:
+            c.close()
 
 
 # -- write-ahead-logged commits ------------------------------------------------------------------

@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from services.ingest.commit import GroupCommitter, WalCommitter, WalRow
+from services.ingest.commit import GroupCommitter, ShardedCommitter, WalCommitter, WalRow
 from services.ingest.domain import RetentionSchedule
 from services.ingest.forward import forwarding
 from services.ingest.servicer import IngestServicer, decode_record
@@ -50,7 +50,7 @@ async def running(settings: IngestSettings, internal_key: bytes,
     schedule = RetentionSchedule.parse(settings.retention)  # a bad schedule stops the start here
     store = MetricStore(engine, settings.database, catalog_refresh=settings.catalog_refresh)
     await store.ensure_schema()
-    committer: GroupCommitter | WalCommitter
+    committer: GroupCommitter | ShardedCommitter | WalCommitter
     limits: dict[str, Any] = {"max_rows": settings.batch_max_rows, "max_pending_rows": settings.max_pending_rows,
                               "min_interval": settings.commit_interval, "min_rows": settings.commit_rows}
     if settings.wal_dir:
@@ -71,6 +71,10 @@ async def running(settings: IngestSettings, internal_key: bytes,
         committer.recover(decode_record)
         LOG.info("ingest: write-ahead log %s (id %016x), %d records to apply", settings.wal_dir, wal.wal_id,
                  committer.replayed)
+    elif store.shards > 1:  # a cluster: one group commit per shard (see ShardedCommitter)
+        committer = ShardedCommitter([GroupCommitter(store.insert, clock, **limits) for _ in range(store.shards)],
+                                     store.shard_of)
+        LOG.info("ingest: one group commit per shard, %d shards", store.shards)
     else:
         committer = GroupCommitter(store.insert, clock, **limits)
     writer = asyncio.create_task(committer.run(), name="ingest-commit")

@@ -87,7 +87,7 @@ from services.ingest.domain._search import SearchFilter, full_token, matches
 from services.ingest.domain._search import Term as SearchTerm
 from services.ingest.domain._tiers import RetentionSchedule, expired
 from stackwatch.domain.metrics import Datum, DatumBatch, series_id
-from stackwatch.store import AsyncEngine, Dialect, identifier
+from stackwatch.store import AsyncEngine, Dialect, Schema, Step, identifier, render, shard_of
 
 LOG = logging.getLogger(__name__)
 
@@ -197,13 +197,16 @@ PARTITION BY {partition}
 ORDER BY (account, series, ts, unit)"""
 
 
-def rollup_select(db: str, tier: int) -> str:
-    """The ``SELECT`` that rolls raw rows up into ``tier``'s rows (the view's query, and the backfill's)."""
+def rollup_select(db: str, tier: int, source: str | None = None) -> str:
+    """The ``SELECT`` that rolls raw rows up into ``tier``'s rows (the view's query, and the backfill's).
+
+    ``source`` is the table read (default ``db.raw``; a cluster's view reads ``db.raw_local``).
+    """
     start = ROLLUPS[tier][3]
     return (f"SELECT account, series, unit, {start} AS ts, sumState(count) AS count, sumState({RAW_SUM}) AS sum,"
             f" minState({RAW_MIN}) AS min, maxState({RAW_MAX}) AS max,"
             f" sumMapState(arrayMap(v -> {_KEY}, values), {RAW_COUNTS}) AS hist"
-            f" FROM {db}.raw GROUP BY account, series, unit, ts")
+            f" FROM {source or db + '.raw'} GROUP BY account, series, unit, ts")
 
 
 def catalog_ddl(db: str, d: Dialect) -> str:
@@ -351,27 +354,44 @@ class MetricStore:
                  catalog_refresh: float = 900.0, catalog_memory: int = 500_000) -> None:
         self._engine = engine
         self._db = identifier(database)
+        self._schema = Schema(engine, self._db)
+        self._shards = 1
         self._catalog = _CatalogMemory(catalog_refresh, catalog_memory)
+        #: The schema's versions, run by :meth:`ensure_schema` (append; never change a released step).
+        self.migrations = (Step(1, "raw, catalog, rollups and their views", self._tables),)
 
     @property
     def database(self) -> str:
         """The database this store owns."""
         return self._db
 
+    @property
+    def shards(self) -> int:
+        """The store's shards: 1 off a cluster (known after :meth:`ensure_schema`)."""
+        return self._shards
+
+    def shard_of(self, account: str) -> int:
+        """The shard (from 0) holding ``account``'s rows (0 off a cluster)."""
+        return shard_of(account, self._shards) if self._shards > 1 else 0
+
     async def ensure_schema(self) -> None:
-        """Create the database and tables if missing (idempotent; no migrations yet)."""
-        dialect = await self._engine.dialect()
-        await self._engine.execute(f"CREATE DATABASE IF NOT EXISTS {self._db}")
-        await self._engine.execute(raw_ddl(self._db, dialect))
-        await self._engine.execute(catalog_ddl(self._db, dialect))
-        have = {name for (name,) in await self._engine.execute(
-            "SELECT name FROM system.columns WHERE database = %(db)s AND table = 'raw'", {"db": self._db})}
+        """Create or migrate the database and tables (idempotent; see :attr:`migrations`)."""
+        await self._schema.migrate("metrics", self.migrations)
+        if self._schema.cluster:
+            self._shards = await self._engine.run_sync(lambda: self._engine.engine.shard_count)  # type: ignore[attr-defined]
+
+    async def _tables(self, schema: Schema) -> None:
+        """Migration 1: raw, catalog and the rollups with their views, from any earlier layout."""
+        dialect = await schema.dialect()
+        await schema.create_table(raw_ddl(self._db, dialect))
+        await schema.create_table(catalog_ddl(self._db, dialect))
+        have = await schema.columns("raw")
         for name, kind in _LATER_RAW_COLUMNS:  # 18.16 has no ADD COLUMN IF NOT EXISTS
             if name not in have:
-                await self._engine.execute(f"ALTER TABLE {self._db}.raw ADD COLUMN {name} {kind}")
-        await self._ensure_rollups(dialect)
+                await schema.alter("raw", f"ADD COLUMN {name} {kind}")
+        await self._ensure_rollups(schema, dialect)
 
-    async def _ensure_rollups(self, dialect: Dialect) -> None:
+    async def _ensure_rollups(self, schema: Schema, dialect: Dialect) -> None:
         """Create the rollup tables and the views that feed them; backfill a new table from raw.
 
         A data directory from before the rollups gets them at its first start: the table is
@@ -379,25 +399,25 @@ class MetricStore:
         INSERT ... SELECT), and only then is the view created. This runs before the service
         writes anything, so no datum is counted twice or missed; with several ingest processes
         sharing one database, the others must be stopped for that first start. An existing
-        view means the tier is complete and is left as it is.
+        view means the tier is complete and is left as it is. On a cluster, each server's view
+        reads its own ``raw_local`` and writes its own shard's rollup (a series' rows are all on
+        one shard), and there is no earlier layout to backfill from.
         """
-        tables = {name for (name,) in await self._engine.execute(
-            "SELECT name FROM system.tables WHERE database = %(db)s", {"db": self._db})}
+        tables = await schema.tables()
         for old in _OLD_VIEWS:
             if old in tables:  # replaced below by the view of this release, before anything is written
-                await self._engine.execute(f"DROP TABLE {self._db}.{old}")
+                await schema.drop(old)
                 tables.discard(old)
         for tier, (table, view, _, _) in ROLLUPS.items():
             if table not in tables:
-                await self._engine.execute(rollup_ddl(self._db, tier, dialect))
-                await self._engine.execute(f"INSERT INTO {self._db}.{table} {rollup_select(self._db, tier)}")
-                (rows,), = await self._engine.execute(f"SELECT count() FROM {self._db}.{table}")
-                if rows:
-                    LOG.info("rollup %s.%s created, backfilled from raw: %d rows", self._db, table, rows)
+                await schema.create_table(rollup_ddl(self._db, tier, dialect))
+                if not schema.cluster:
+                    await self._engine.execute(f"INSERT INTO {self._db}.{table} {rollup_select(self._db, tier)}")
+                    (rows,), = await self._engine.execute(f"SELECT count() FROM {self._db}.{table}")
+                    if rows:
+                        LOG.info("rollup %s.%s created, backfilled from raw: %d rows", self._db, table, rows)
             if view not in tables:
-                await self._engine.execute(
-                    f"CREATE MATERIALIZED VIEW IF NOT EXISTS {self._db}.{view} TO {self._db}.{table}"
-                    f" AS {rollup_select(self._db, tier)}")
+                await schema.create_view(view, table, rollup_select(self._db, tier, schema.local("raw")))
 
     async def insert(self, batch: Sequence[Row], now: float, wal_id: int = 0) -> None:
         """Write ``(account, datum)`` pairs durably: one catalog INSERT, then one raw INSERT.
@@ -608,27 +628,53 @@ class MetricStore:
             LOG.warning("rollup %s.%s: %d windows repaired from raw (write-ahead log records %d-%d)",
                         self._db, table, len(fix["a"]), first_seq, last_seq)
             repaired += len(fix["a"])
-            for at in range(0, len(fix["a"]), self._REPAIR_CHUNK):  # a bounded query text each
-                await self._engine.execute(
-                    f"INSERT INTO {self._db}.{table} (account, series, unit, ts, count, sum, min, max, hist)"
-                    " SELECT %(a)s[i], %(s)s[i], %(u)s[i], toDateTime(%(w)s[i], 'UTC'), sumState(%(n)s[i]),"
-                    " sumState(%(x)s[i]), minState(%(lo)s[i]), maxState(%(hi)s[i]),"
-                    " sumMapState(arrayMap(k -> toInt64(k), %(k)s[i]), arrayMap(c -> toFloat64(c), %(c)s[i]))"
-                    " FROM (SELECT arrayJoin(arrayEnumerate(%(a)s)) AS i) GROUP BY i",
-                    {col: v[at:at + self._REPAIR_CHUNK] for col, v in fix.items()})
+            for shard, rows in self._by_shard(fix).items():
+                for at in range(0, len(rows["a"]), self._REPAIR_CHUNK):  # a bounded query text each
+                    sql = render(
+                        f"INSERT INTO {self._schema.local(table)}"
+                        " (account, series, unit, ts, count, sum, min, max, hist)"
+                        " SELECT %(a)s[i], %(s)s[i], %(u)s[i], toDateTime(%(w)s[i], 'UTC'), sumState(%(n)s[i]),"
+                        " sumState(%(x)s[i]), minState(%(lo)s[i]), maxState(%(hi)s[i]),"
+                        " sumMapState(arrayMap(k -> toInt64(k), %(k)s[i]), arrayMap(c -> toFloat64(c), %(c)s[i]))"
+                        " FROM (SELECT arrayJoin(arrayEnumerate(%(a)s)) AS i) GROUP BY i",
+                        {col: v[at:at + self._REPAIR_CHUNK] for col, v in rows.items()})
+                    if shard is None:
+                        await self._engine.execute(sql, idempotent=False)
+                    else:
+                        await self._engine.run_sync(self._engine.engine.on_shard, shard, sql)  # type: ignore[attr-defined]
         return repaired
+
+    def _by_shard(self, fix: dict[str, list[Any]]) -> dict[int | None, dict[str, list[Any]]]:
+        """Repair rows by the shard holding their account (one group, ``None``, off a cluster)."""
+        if not self._schema.cluster:
+            return {None: fix}
+        engine = self._engine.engine
+        out: dict[int | None, dict[str, list[Any]]] = {}
+        for i, account in enumerate(fix["a"]):
+            part = out.setdefault(engine.shard_of(account), {c: [] for c in fix})  # type: ignore[attr-defined]
+            for c, values in fix.items():
+                part[c].append(values[i])
+        return out
 
     # --- retention --------------------------------------------------------------------------------
 
     async def partitions(self) -> dict[str, list[str]]:
         """Each table's active partitions (``toYYYYMMDD`` or ``toYYYYMM`` values), by table name."""
         tables = ("raw",) + tuple(table for table, _, _, _ in ROLLUPS.values())
-        rows = await self._engine.execute(
-            "SELECT DISTINCT table, partition FROM system.parts"
-            " WHERE database = %(db)s AND active AND table IN %(tables)s", {"db": self._db, "tables": tables})
+        local = {self._schema.local(t).split(".", 1)[1]: t for t in tables}
+        sql = render("SELECT DISTINCT table, partition FROM system.parts"
+                     " WHERE database = %(db)s AND active AND table IN %(tables)s",
+                     {"db": self._db, "tables": tuple(local)})
+        if self._schema.cluster:  # each shard's servers hold their own parts
+            rows = [r for shard in await self._engine.run_sync(self._engine.engine.on_each_shard, sql)  # type: ignore[attr-defined]
+                    for r in shard]
+        else:
+            rows = await self._engine.execute(sql)
         out: dict[str, list[str]] = {t: [] for t in tables}
         for table, partition in rows:
-            out[str(table)].append(str(partition).strip("'"))
+            p = str(partition).strip("'")
+            if p not in out[local[str(table)]]:
+                out[local[str(table)]].append(p)
         return out
 
     async def expire(self, now: float, schedule: RetentionSchedule) -> list[tuple[str, str]]:
@@ -643,7 +689,7 @@ class MetricStore:
             for partition in expired(parts, now, retention[table]):
                 if not partition.isdigit():  # our partition keys are numbers; anything else is not ours
                     continue
-                await self._engine.execute(f"ALTER TABLE {self._db}.{table} DROP PARTITION {partition}")
+                await self._schema.alter(table, f"DROP PARTITION {partition}", front=False)
                 LOG.info("retention: dropped %s.%s partition %s (all of it older than %.4g days)",
                          self._db, table, partition, retention[table] / 86400)
                 dropped.append((table, partition))

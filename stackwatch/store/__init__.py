@@ -18,11 +18,14 @@ chDB is imported only when a ``chdb://`` engine is opened.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from stackwatch.store._async import AsyncEngine
 from stackwatch.store._batch import RowBatcher
+from stackwatch.store._cluster import ClusterEngine, ShardsUnavailable, shard_of
 from stackwatch.store._dialect import Dialect
 from stackwatch.store._engine import Engine, Row
+from stackwatch.store._schema import Schema, Step
 from stackwatch.store._server import ServerEngine
 from stackwatch.store._sql import identifier, quote, render
 from stackwatch.store._versions import RowVersions
@@ -32,9 +35,9 @@ if TYPE_CHECKING:
     from stackwatch.store._chdb import ChdbEngine
 
 __all__ = [
-    "AsyncEngine", "ChdbEngine", "Dialect", "Engine", "Row", "RowBatcher", "RowVersions", "ServerEngine",
-    "StoreConfigError", "StoreError", "StoreQueryError", "StoreUnavailable", "identifier", "open_engine", "quote",
-    "render",
+    "AsyncEngine", "ChdbEngine", "ClusterEngine", "Dialect", "Engine", "Row", "RowBatcher", "RowVersions", "Schema",
+    "ServerEngine", "ShardsUnavailable", "Step", "StoreConfigError", "StoreError", "StoreQueryError",
+    "StoreUnavailable", "identifier", "open_engine", "quote", "render", "shard_of",
 ]
 
 
@@ -43,6 +46,7 @@ def open_engine(url: str) -> Engine:
 
     * ``clickhouse://[user[:password]@]host[:port][/database][?pool_size=4&connect_timeout=5...]``
       -> :class:`ServerEngine` (no I/O until the first call).
+    * the same with ``cluster=NAME`` (and any number of comma-separated hosts) -> :class:`ClusterEngine`.
     * ``chdb:///absolute/data/dir`` -> :class:`ChdbEngine` (claims the directory now).
 
     Raises:
@@ -50,6 +54,8 @@ def open_engine(url: str) -> Engine:
             process or a directory another process holds.
     """
     if url.startswith("clickhouse://"):
+        if "cluster=" in urlsplit(url).query:
+            return ClusterEngine(url)
         return ServerEngine(url)
     if url.startswith("chdb://"):
         from stackwatch.store._chdb import ChdbEngine

@@ -44,11 +44,14 @@ RETRYABLE_CODES = frozenset({
     160,  # TOO_SLOW
     202,  # TOO_MANY_SIMULTANEOUS_QUERIES
     209,  # SOCKET_TIMEOUT
+    225,  # NO_ZOOKEEPER (a replicated table's keeper session expired)
     210,  # NETWORK_ERROR
     241,  # MEMORY_LIMIT_EXCEEDED
     242,  # TABLE_IS_READ_ONLY (a replica lost its keeper session)
     252,  # TOO_MANY_PARTS
     279,  # ALL_CONNECTION_TRIES_FAILED
+    285,  # TOO_FEW_LIVE_REPLICAS (fewer live replicas than insert_quorum)
+    286,  # UNSATISFIED_QUORUM_FOR_PREVIOUS_WRITE
     319,  # UNKNOWN_STATUS_OF_INSERT
     439,  # CANNOT_SCHEDULE_TASK
     999,  # KEEPER_EXCEPTION

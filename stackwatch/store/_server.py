@@ -109,11 +109,29 @@ class ServerEngine(BaseEngine):
     call (after the read retries, for :meth:`execute`).
     """
 
-    def __init__(self, url: str, *, read_attempts: int = 4, read_deadline: float = 10.0) -> None:
+    def __init__(self, url: str, *, read_attempts: int = 4, read_deadline: float = 10.0,
+                 settings: Mapping[str, Any] | None = None) -> None:
         driver, options, shown = _parse(url)
         super().__init__(shown, read_attempts=options.get("read_attempts", read_attempts),
                          read_deadline=options.get("read_deadline", read_deadline))
+        if settings:
+            driver["settings"] = dict(settings)
         self._pool = _ClientPool(driver, options.get("pool_size", 4))
+
+    def session(self, statements: Sequence[str]) -> list[Row]:
+        """Run ``statements`` in order on one connection (``SET`` lasts for the rest); the last one's rows.
+
+        One attempt, no retries. For what 18.16 honours only as a session setting, such as
+        ``distributed_ddl_task_timeout`` before an ``ON CLUSTER`` statement.
+        """
+        try:
+            with self._pool.client() as client:
+                rows: list[Row] = []
+                for sql in statements:
+                    rows = client.execute(sql)
+                return rows
+        except (driver_errors.Error, OSError, EOFError) as e:
+            raise classify(e) from e
 
     def _query(self, sql: str) -> list[Row]:
         try:

@@ -473,6 +473,12 @@ class ClickHouseCluster:
         """The server of ``shard`` and ``replica`` (both from 1)."""
         return self.servers[(shard - 1) * self.replicas + (replica - 1)]
 
+    def url(self, database: str = "default", **options: object) -> str:
+        """The store URL of the cluster (every server an entry point), with extra URL ``options``."""
+        hosts = ",".join(f"127.0.0.1:{s.port}" for s in self.servers)
+        extra = "".join(f"&{k}={v}" for k, v in options.items())
+        return f"clickhouse://{hosts}/{database}?cluster={self.name}{extra}"
+
     def shard_servers(self, shard: int) -> list[ClickHouseServer]:
         """The replicas of ``shard`` (from 1)."""
         return self.servers[(shard - 1) * self.replicas:shard * self.replicas]

@@ -130,7 +130,7 @@ async def test_hostile_strings_are_only_ever_parameters(store: MetricStore, asyn
         assert _keys(rows) == _expected(query, catalog) != []
     tables = await async_engine.execute("SELECT count() FROM system.tables WHERE database = %(db)s",
                                         {"db": store.database})
-    assert tables == [(6,)]  # raw, catalog, two rollups and their views
+    assert tables == [(7,)]  # raw, catalog, two rollups and their views, schema_migrations
 
 
 # --- hypothesis: random catalogs, random filters ---------------------------------------------------

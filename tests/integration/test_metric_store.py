@@ -30,7 +30,8 @@ async def test_ensure_schema_is_idempotent(store: MetricStore, async_engine: Asy
     await store.ensure_schema()
     tables = await async_engine.execute(
         "SELECT name FROM system.tables WHERE database = %(db)s ORDER BY name", {"db": store.database})
-    assert tables == [("catalog",), ("raw",), ("raw_to_1h_v2",), ("raw_to_5m_v2",), ("roll_1h",), ("roll_5m",)]
+    assert tables == [("catalog",), ("raw",), ("raw_to_1h_v2",), ("raw_to_5m_v2",), ("roll_1h",), ("roll_5m",),
+                      ("schema_migrations",)]
 
 
 async def test_modern_engine_gets_low_cardinality_and_codecs(store: MetricStore,
@@ -301,7 +302,7 @@ async def test_hostile_strings_round_trip_exactly(store: MetricStore, async_engi
     assert await store.list_metrics(ACCOUNT_A, namespace=text + "x", active_since=0) == []
     tables = await async_engine.execute("SELECT count() FROM system.tables WHERE database = %(db)s",
                                         {"db": store.database})
-    assert tables == [(6,)]  # raw, catalog, two rollups and their views
+    assert tables == [(7,)]  # raw, catalog, two rollups and their views, schema_migrations
 
 
 async def test_fifty_thousand_datums_in_one_insert(store: MetricStore) -> None:

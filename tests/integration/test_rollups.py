@@ -158,6 +158,7 @@ async def test_a_data_directory_from_before_the_rollups_is_backfilled_at_start(
     for table, view, _, _ in ROLLUPS.values():  # as a directory written by the previous release
         await async_engine.execute(f"DROP TABLE {database}.{view}")
         await async_engine.execute(f"DROP TABLE {database}.{table}")
+    await async_engine.execute(f"DROP TABLE {database}.schema_migrations")  # which had no migrations table
     await store.insert([(ACCOUNT_A, value(T0 + i * 97, float(i))) for i in range(100)], now=T0)
     await store.ensure_schema()
     await store.ensure_schema()  # idempotent: no second backfill
@@ -256,6 +257,7 @@ async def test_a_data_directory_of_full_rows_and_old_views_reads_the_same_and_ge
         columns["sum"][i] = columns["min"][i] = columns["max"][i] = vs[0]
         columns["counts"][i] = (1.0,)
     async_engine.engine.insert(f"{database}.raw", RAW_COLUMNS, columns)
+    await async_engine.execute(f"DROP TABLE {database}.schema_migrations")  # that release had none
     await store.ensure_schema()
     tables = {name for (name,) in await async_engine.execute(
         "SELECT name FROM system.tables WHERE database = %(db)s", {"db": database})}

@@ -1,0 +1,400 @@
+"""ClusterEngine: a ClickHouse cluster of S shards x R replicas, coordinated by ZooKeeper.
+
+``clickhouse://[user[:password]@]host1[:port],host2[:port],.../[database]?cluster=NAME[&option=value...]``
+
+Every host is an entry point: reads and DDL go to the first that answers (a dead one is skipped
+and tried again later). The shards and their replicas are learnt from the entry's
+``system.clusters`` at the first write. Options, besides :class:`~stackwatch.store.ServerEngine`'s:
+
+``cluster``                the ``remote_servers`` cluster holding every table (required)
+``insert_quorum``          replicas of a shard that must have an insert before it is acknowledged
+                           (default: a majority of the shard's replicas; 1 turns the quorum off)
+``insert_quorum_timeout``  seconds a quorum insert waits for the other replicas (default 10; the
+                           server's own default is ten minutes)
+``unknown_wait``           seconds an insert whose outcome is unknown is retried before its caller
+                           is told so (default 30; see below)
+``ddl_timeout``            seconds an ``ON CLUSTER`` statement waits for every host (default 30)
+
+The layout (created by :class:`~stackwatch.store.Schema`): each table ``db.t`` is a
+Replicated*MergeTree ``db.t_local`` on every server, named in ZooKeeper by its shard, and a
+``Distributed`` table ``db.t`` in front of the local ones on every server. Reads go through
+the Distributed tables, so a service's SELECTs are the same as on one server. Each account's rows
+all live on one shard (see :func:`shard_of`): a series, its rollups and its catalog rows are
+together, so ``IN`` subqueries and joins are evaluated shard by shard
+(``distributed_product_mode = 'local'``) and give what one server would.
+
+Writes never go through a Distributed table (it has no sharding key, so ClickHouse refuses a
+multi-shard insert into it): :meth:`ClusterEngine.insert` splits the rows by the ``account``
+column (a table without one lives on the first shard), and writes each shard's rows to one of
+its replicas' local table, all shards at once, with ``insert_quorum``. A shard that fails fails
+its own part: the rows of the other shards are written, and :class:`ShardsUnavailable` says which
+shards failed. Callers that group rows by shard themselves (:meth:`shard_of`,
+:meth:`insert_shard`) can tell exactly whose rows were written.
+
+Exactly once. What the server answers to a quorum insert sorts into three outcomes:
+
+* written: acknowledged on a quorum of the shard's replicas;
+* not written: refused before anything was stored (too few live replicas, a previous quorum
+  still pending, the keeper session lost, the connection refused): another replica is tried, and
+  when none takes the rows the shard's part fails with :class:`~stackwatch.store.StoreUnavailable`;
+* unknown: ``UNKNOWN_STATUS_OF_INSERT`` (the quorum timed out after the part was stored on one
+  replica, where it becomes visible once the quorum is met), or a connection lost after the
+  rows were sent. The *identical* block is sent again, to any replica of the shard, every half
+  second: a ReplicatedMergeTree drops a block it already holds (by a hash of its content), so the
+  retry either writes it or finds it written. Only when that has not succeeded within
+  ``unknown_wait`` seconds is the caller told, with a 503 that says the rows may still appear.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlsplit
+
+from stackwatch.store._engine import BaseEngine, Row, check_columns
+from stackwatch.store._server import ServerEngine
+from stackwatch.store._sql import identifier
+from stackwatch.store.errors import StoreConfigError, StoreError, StoreQueryError, StoreUnavailable
+
+LOG = logging.getLogger(__name__)
+
+_CLUSTER_OPTIONS: dict[str, type[int] | type[float] | type[str]] = {
+    "cluster": str, "insert_quorum": int, "insert_quorum_timeout": float, "unknown_wait": float,
+    "ddl_timeout": float}
+#: How often an insert of unknown outcome is sent again.
+UNKNOWN_RETRY_EVERY = 0.5
+#: How long a host that refused a connection is skipped by reads and DDL.
+_HOST_PENALTY = 5.0
+
+
+class ShardsUnavailable(StoreUnavailable):
+    """Some shards did not take their rows of an insert; the others did.
+
+    Attributes:
+        failed: shard index (from 0) -> the error of that shard.
+        written: the indexes of the shards whose rows were written.
+    """
+
+    def __init__(self, failed: Mapping[int, StoreError], written: Sequence[int]) -> None:
+        detail = "; ".join(f"shard {i + 1}: {e.message}" for i, e in sorted(failed.items()))
+        super().__init__(f"{len(failed)} of {len(failed) + len(written)} shards did not take the insert: {detail}",
+                         db_code=next(iter(failed.values())).db_code)
+        self.failed = dict(failed)
+        self.written = list(written)
+
+
+def shard_of(account: str, shards: int) -> int:
+    """The shard (from 0) that holds ``account``'s rows: a 64-bit BLAKE2b of the account, modulo ``shards``."""
+    digest = hashlib.blake2b(account.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") % shards
+
+
+def _parse(url: str) -> tuple[list[str], dict[str, Any], str]:
+    """-> (one ServerEngine URL per host, cluster options, URL to show)."""
+    parts = urlsplit(url)
+    userinfo, _, hostlist = parts.netloc.rpartition("@")
+    hosts = [h.strip() for h in hostlist.split(",") if h.strip()]
+    if parts.scheme != "clickhouse" or not hosts:
+        raise StoreConfigError(f"not a clickhouse://host[:port][,host[:port]...][/database] URL: {url!r}")
+    options: dict[str, Any] = {}
+    passed: list[tuple[str, str]] = []
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        kind = _CLUSTER_OPTIONS.get(key)
+        if kind is None:
+            passed.append((key, value))
+            continue
+        try:
+            options[key] = kind(value)
+        except ValueError:
+            raise StoreConfigError(f"bad value for {key!r} in store URL: {value!r}") from None
+        if kind is not str and options[key] <= 0:
+            raise StoreConfigError(f"{key} must be positive")
+    if not options.get("cluster"):
+        raise StoreConfigError("a cluster store URL needs cluster=NAME")
+    identifier(options["cluster"])
+    query = "&".join(f"{k}={quote(v)}" for k, v in passed)
+    auth = f"{userinfo}@" if userinfo else ""
+    urls = [f"clickhouse://{auth}{h}{parts.path}" + (f"?{query}" if query else "") for h in hosts]
+    shown = f"clickhouse://{','.join(hosts)}{parts.path or '/'}?cluster={options['cluster']}"
+    return urls, options, shown
+
+
+class _Host:
+    """One server: its engine and when it last refused us."""
+
+    def __init__(self, engine: ServerEngine) -> None:
+        self.engine = engine
+        self.down_until = 0.0
+
+
+def _refused(e: StoreError) -> bool:
+    """Whether the error shows that nothing reached the server (so nothing can have been written)."""
+    text = e.message.lower()
+    return "connection refused" in text or "errno 111" in text or "name or service not known" in text
+
+
+#: Codes that say this insert stored nothing (another replica, or a later try, may take it).
+_NOT_WRITTEN = frozenset({225, 242, 285, 286, 999})
+
+
+class ClusterEngine(BaseEngine):
+    """A ClickHouse cluster (see the module docstring). Opening does no I/O."""
+
+    def __init__(self, url: str, *, read_attempts: int = 4, read_deadline: float = 10.0) -> None:
+        urls, options, shown = _parse(url)
+        self.cluster: str = options["cluster"]
+        self._quorum: int | None = options.get("insert_quorum")
+        self._quorum_timeout = float(options.get("insert_quorum_timeout", 10.0))
+        self._unknown_wait = float(options.get("unknown_wait", 30.0))
+        self._ddl_timeout = float(options.get("ddl_timeout", 30.0))
+        self._urls = urls
+        first = ServerEngine(urls[0], read_attempts=read_attempts, read_deadline=read_deadline)
+        super().__init__(shown, read_attempts=first._read_attempts, read_deadline=first._read_deadline)
+        first.close()
+        self._entries = [_Host(ServerEngine(u, settings=self._read_settings(2))) for u in urls]
+        self._lock = threading.Lock()
+        self._shards: list[list[_Host]] | None = None
+        self._rotation = itertools.count()
+        self._pool: ThreadPoolExecutor | None = None
+
+    # --- settings -----------------------------------------------------------------------------
+    def _read_settings(self, replicas: int) -> dict[str, Any]:
+        settings: dict[str, Any] = {"distributed_product_mode": "local"}
+        if self._quorum is not None and 1 < self._quorum < replicas:
+            # rows acknowledged on a quorum may not be on the replica a read picks: read only those
+            settings["select_sequential_consistency"] = 1
+        return settings
+
+    def quorum(self, replicas: int) -> int:
+        """The insert quorum for a shard of ``replicas`` replicas (0: none)."""
+        q = self._quorum if self._quorum is not None else replicas // 2 + 1
+        return min(q, replicas) if q > 1 else 0
+
+    # --- topology -----------------------------------------------------------------------------
+    def shards(self) -> list[list[ServerEngine]]:
+        """Each shard's replicas (learnt from ``system.clusters`` once), in the cluster's order."""
+        return [[h.engine for h in hosts] for hosts in self._topology()]
+
+    @property
+    def shard_count(self) -> int:
+        """How many shards the cluster has."""
+        return len(self._topology())
+
+    def shard_of(self, account: str) -> int:
+        """The shard (from 0) holding ``account``'s rows."""
+        return shard_of(account, self.shard_count)
+
+    def _topology(self) -> list[list[_Host]]:
+        with self._lock:
+            if self._shards is not None:
+                return self._shards
+        rows = self._query("SELECT shard_num, host_name, port FROM system.clusters"
+                           f" WHERE cluster = '{self.cluster}' ORDER BY shard_num, replica_num")
+        if not rows:
+            raise StoreConfigError(f"the servers know no cluster named {self.cluster!r} (see remote_servers)")
+        grouped: dict[int, list[str]] = {}
+        for shard, host, port in rows:
+            grouped.setdefault(int(shard), []).append(f"{host}:{int(port)}")
+        base = urlsplit(self._urls[0])
+        userinfo = base.netloc.rpartition("@")[0]
+        suffix = base.path + (f"?{base.query}" if base.query else "")
+        shards = []
+        for _, hosts in sorted(grouped.items()):
+            settings = {**self._read_settings(len(hosts)), "insert_quorum": self.quorum(len(hosts)),
+                        "insert_quorum_timeout": int(self._quorum_timeout * 1000)}
+            shards.append([_Host(ServerEngine(f"clickhouse://{userinfo + '@' if userinfo else ''}{h}{suffix}",
+                                              settings=settings)) for h in hosts])
+        with self._lock:
+            if self._shards is None:
+                self._shards = shards
+                self._pool = ThreadPoolExecutor(max_workers=max(2, len(shards)), thread_name_prefix="shard")
+                LOG.info("store: cluster %s has %d shards of %s replicas; insert quorum %s", self.cluster,
+                         len(shards), "/".join(str(len(s)) for s in shards),
+                         "/".join(str(self.quorum(len(s))) for s in shards))
+            else:
+                for hosts in shards:
+                    for h in hosts:
+                        h.engine.close()
+            return self._shards
+
+    def _candidates(self) -> list[_Host]:
+        """Entry hosts first, then the other servers; those that refused us lately last."""
+        hosts = list(self._entries)
+        with self._lock:
+            if self._shards is not None:
+                known = {h.engine.url for h in hosts}
+                hosts += [h for s in self._shards for h in s if h.engine.url not in known]
+        now = time.monotonic()
+        return sorted(hosts, key=lambda h: h.down_until > now)
+
+    # --- reads and DDL ------------------------------------------------------------------------
+    def _on_any(self, call: Any) -> Any:
+        last: StoreError | None = None
+        for host in self._candidates():
+            try:
+                return call(host.engine)
+            except StoreUnavailable as e:
+                last = e
+                if not _refused(e) and e.db_code not in (None, 209, 210):
+                    raise  # the server answered: the cluster, not this host, is the problem
+                host.down_until = time.monotonic() + _HOST_PENALTY
+        assert last is not None
+        raise last
+
+    def _query(self, sql: str) -> list[Row]:
+        rows: list[Row] = self._on_any(lambda e: e._query(sql))
+        return rows
+
+    def ddl(self, sql: str) -> list[Row]:
+        """Run an ``ON CLUSTER`` statement; hosts that are down run it when they return.
+
+        The wait for the other hosts is bounded by ``ddl_timeout`` (a session setting on 18.16).
+        When it passes (code 159), the live hosts have run the statement and the others will when
+        they come back: that is logged and not an error, so the statement must be idempotent.
+        """
+        statements = [f"SET distributed_ddl_task_timeout = {int(self._ddl_timeout)}", sql]
+        try:
+            rows: list[Row] = self._on_any(lambda e: e.session(statements))
+            return rows
+        except StoreUnavailable as e:
+            if e.db_code != 159:
+                raise
+            LOG.warning("store: %s: not every host ran it within %.0f s; the others will when they return: %s",
+                        sql.split("(")[0].strip()[:120], self._ddl_timeout, e.message)
+            return []
+
+    def on_each_shard(self, sql: str) -> list[list[Row]]:
+        """Run a read once per shard, on one live replica of each; each shard's rows, in shard order.
+
+        For what only a shard's own servers know (``system.parts`` of the local tables). A shard
+        with no live replica raises :class:`~stackwatch.store.StoreUnavailable`.
+        """
+        return [self._on_replica(shard, lambda e: e.execute(sql)) for shard in range(self.shard_count)]
+
+    def on_shard(self, shard: int, sql: str) -> list[Row]:
+        """Run a statement that must not run twice (``INSERT ... SELECT`` into a local table) on ``shard``.
+
+        One attempt on one live replica, with the shard's insert quorum.
+        """
+        rows: list[Row] = self._on_replica(shard, lambda e: e.execute(sql, idempotent=False))
+        return rows
+
+    def _on_replica(self, shard: int, call: Any) -> Any:
+        last: StoreError | None = None
+        now = time.monotonic()
+        for host in sorted(self._topology()[shard], key=lambda h: h.down_until > now):
+            try:
+                return call(host.engine)
+            except StoreUnavailable as e:
+                if not _refused(e):
+                    raise
+                last, host.down_until = e, time.monotonic() + _HOST_PENALTY
+        assert last is not None
+        raise last
+
+    # --- writes -------------------------------------------------------------------------------
+    def _insert_columns(self, table: str, columns: list[str], rows: Mapping[str, Sequence[Any]], n: int) -> None:
+        local = f"{table}_local"
+        topology = self._topology()
+        if "account" in rows and len(topology) > 1:
+            count = len(topology)
+            by_shard: dict[int, list[int]] = {}
+            memo: dict[str, int] = {}
+            for i, acct in enumerate(rows["account"]):
+                s = memo.get(acct)
+                if s is None:
+                    s = memo[acct] = shard_of(acct, count)
+                by_shard.setdefault(s, []).append(i)
+            if len(by_shard) == 1:
+                ((shard, _),) = by_shard.items()
+                self.insert_shard(shard, local, columns, rows)
+                return
+            parts: dict[int, Mapping[str, Sequence[Any]]] = {
+                s: {c: [rows[c][i] for i in idx] for c in columns} for s, idx in by_shard.items()}
+        else:
+            parts = {0: {c: rows[c] for c in columns}}
+        if len(parts) == 1:
+            ((shard, block),) = parts.items()
+            self.insert_shard(shard, local, columns, block)
+            return
+        assert self._pool is not None
+        futures = {s: self._pool.submit(self.insert_shard, s, local, columns, block) for s, block in parts.items()}
+        failed: dict[int, StoreError] = {}
+        for s, f in futures.items():
+            try:
+                f.result()
+            except StoreError as e:
+                failed[s] = e
+        if failed:
+            if any(not e.retryable for e in failed.values()):
+                raise next(e for e in failed.values() if not e.retryable)
+            raise ShardsUnavailable(failed, [s for s in parts if s not in failed])
+
+    def insert_shard(self, shard: int, local_table: str, columns: Sequence[str],
+                     rows: Mapping[str, Sequence[Any]]) -> None:
+        """Insert one block into ``shard``'s local table, exactly once (see the module docstring).
+
+        Raises:
+            StoreUnavailable: no replica took the rows (nothing written), or the outcome stayed
+                unknown for ``unknown_wait`` seconds (the rows may still appear).
+            StoreQueryError: the insert is wrong.
+        """
+        n = check_columns(local_table, columns, rows)
+        if not n:
+            return
+        hosts = self._topology()[shard]
+        start = next(self._rotation) % len(hosts)
+        order = hosts[start:] + hosts[:start]
+        deadline: float | None = None
+        while True:
+            unknown = False
+            last: StoreError | None = None
+            now = time.monotonic()
+            for host in sorted(order, key=lambda h: h.down_until > now):
+                try:
+                    host.engine._insert_columns(local_table, list(columns), rows, n)
+                    if deadline is not None:
+                        LOG.info("store: shard %d: an insert of unknown outcome is settled (%d rows)", shard + 1, n)
+                    return
+                except StoreQueryError:
+                    raise
+                except StoreError as e:
+                    last = e
+                    if _refused(e):
+                        host.down_until = time.monotonic() + _HOST_PENALTY
+                    elif e.db_code not in _NOT_WRITTEN:
+                        unknown = True  # 319, or the connection died with the rows sent
+            assert last is not None
+            if deadline is None and not unknown:
+                raise StoreUnavailable(f"shard {shard + 1}: no replica took the insert: {last.message}",
+                                       db_code=last.db_code)
+            if deadline is None:
+                deadline = time.monotonic() + self._unknown_wait
+                LOG.warning("store: shard %d: insert of %d rows has an unknown outcome (%s); sending the same "
+                            "block again for up to %.0f s", shard + 1, n, last.message[:200], self._unknown_wait)
+            if time.monotonic() >= deadline:
+                raise StoreUnavailable(
+                    f"shard {shard + 1}: the outcome of an insert stayed unknown for {self._unknown_wait:.0f} s"
+                    f" (the rows may still appear once the shard's replicas return): {last.message}",
+                    db_code=319)
+            time.sleep(UNKNOWN_RETRY_EVERY)
+
+    def close(self) -> None:
+        """Disconnect from every server."""
+        for host in self._entries:
+            host.engine.close()
+        with self._lock:
+            shards, self._shards = self._shards or [], None
+            pool, self._pool = self._pool, None
+        for hosts in shards:
+            for h in hosts:
+                h.engine.close()
+        if pool is not None:
+            pool.shutdown(wait=False)
+
