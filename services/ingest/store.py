@@ -62,8 +62,10 @@ the engine's :class:`~stackwatch.store.Dialect` (LowCardinality and codecs on mo
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
+import threading
 from collections.abc import Sequence
 from itertools import groupby
 from operator import itemgetter
@@ -87,7 +89,17 @@ from services.ingest.domain._search import SearchFilter, full_token, matches
 from services.ingest.domain._search import Term as SearchTerm
 from services.ingest.domain._tiers import RetentionSchedule, expired
 from stackwatch.domain.metrics import Datum, DatumBatch, series_id
-from stackwatch.store import AsyncEngine, Dialect, Schema, Step, identifier, render, shard_of
+from stackwatch.store import (
+    AsyncEngine,
+    Dialect,
+    Schema,
+    ShardsUnavailable,
+    Step,
+    StoreUnavailable,
+    identifier,
+    render,
+    shard_of,
+)
 
 LOG = logging.getLogger(__name__)
 
@@ -324,6 +336,7 @@ class _CatalogMemory:
         self._refresh = refresh
         self._capacity = capacity
         self._written: dict[int, float] = {}
+        self._lock = threading.Lock()  # a cluster's shards commit on several store threads at once
 
     def due(self, series: int, now: float) -> bool:
         """Whether the series' catalog row should be written (again) at ``now``."""
@@ -332,6 +345,10 @@ class _CatalogMemory:
 
     def written(self, series: Sequence[int], now: float) -> None:
         """Record a successful catalog write of ``series`` at ``now``."""
+        with self._lock:
+            self._remember(series, now)
+
+    def _remember(self, series: Sequence[int], now: float) -> None:
         if len(self._written) + len(series) > self._capacity:
             self._written = {k: t for k, t in self._written.items() if now - t < self._refresh}
             if len(self._written) + len(series) > self._capacity:
@@ -434,8 +451,28 @@ class MetricStore:
                 ``UNKNOWN_STATUS_OF_INSERT``), the catalog rows may have been.
             StoreQueryError: not retryable.
         """
-        if batch:
+        if not batch:
+            return
+        if self._shards == 1:
             await self._engine.run_sync(self._write, batch, now, wal_id)
+            return
+        # a cluster: each shard's rows (catalog, then raw) go on their own, so that a shard that
+        # cannot take them does not hold back the others (ShardsUnavailable names the failed ones)
+        by_shard: dict[int, list[Row]] = {}
+        for row in batch:
+            by_shard.setdefault(self.shard_of(row[0]), []).append(row)
+        shards = sorted(by_shard)
+        outcomes = await asyncio.gather(*(self._engine.run_sync(self._write, by_shard[s], now, wal_id) for s in shards),
+                                        return_exceptions=True)
+        failed = {s: o for s, o in zip(shards, outcomes, strict=True) if isinstance(o, BaseException)}
+        if not failed:
+            return
+        unavailable: dict[int, StoreUnavailable] = {}
+        for shard, o in failed.items():
+            if not isinstance(o, StoreUnavailable):
+                raise o
+            unavailable[shard] = o
+        raise ShardsUnavailable(unavailable, [s for s in shards if s not in failed])
 
     async def logged_rows(self, wal_id: int, first_seq: int, last_seq: int, since: int) -> set[tuple[int, int]]:
         """The (seq, day as yyyymmdd) pairs of write-ahead log ``wal_id`` the raw table holds.
@@ -452,7 +489,7 @@ class MetricStore:
         return {(int(seq), int(day)) for seq, day in rows}
 
     def _write(self, batch: Sequence[Row], now: float, wal_id: int) -> None:
-        # Runs on a store thread, one call at a time (the committer has a single writer).
+        # Runs on a store thread; on a cluster, one call per shard at a time (a committer per shard).
         raw, series = build_columns(batch, wal_id)
         due = {key: sid for key, sid in series.items() if self._catalog.due(sid, now)}
         engine = self._engine.engine

@@ -82,7 +82,8 @@ class ShardsUnavailable(StoreUnavailable):
     """
 
     def __init__(self, failed: Mapping[int, StoreError], written: Sequence[int]) -> None:
-        detail = "; ".join(f"shard {i + 1}: {e.message}" for i, e in sorted(failed.items()))
+        detail = "; ".join(e.message if e.message.startswith(f"shard {i + 1}:") else f"shard {i + 1}: {e.message}"
+                           for i, e in sorted(failed.items()))
         super().__init__(f"{len(failed)} of {len(failed) + len(written)} shards did not take the insert: {detail}",
                          db_code=next(iter(failed.values())).db_code)
         self.failed = dict(failed)
