@@ -180,8 +180,10 @@ async def test_a_shard_without_live_replicas_fails_only_its_own_rows(cluster, cl
 
 
 async def test_an_insert_of_unknown_outcome_is_resent_until_it_is_written_exactly_once(cluster, cluster_engine):
-    """A replica dies under a quorum insert: 319, then 286 while the quorum is pending; the same block is
-    sent again until the replica returns, and the rows are there once.
+    """A replica dies under a quorum insert; the same block is sent until it returns, and lands once.
+
+    The first attempt fails with 319 (the quorum timed out, the part is on the live replica), the
+    resends with 286 (the quorum still pending) until the replica is back.
     """
     db = _db()
     store = MetricStore(cluster_engine, db)
@@ -237,8 +239,10 @@ async def _reads(store: MetricStore, account: str, series: list[int]) -> list[ob
 
 
 def _same(a: object, b: object) -> bool:
-    """Equal, floats up to their last bits: a sum's value depends on the order its terms are added
-    in, which parts and merges decide (it differs between two runs on one server too).
+    """Equal, floats up to their last bits.
+
+    A sum's value depends on the order its terms are added in, which parts and merges decide (it
+    differs between two runs on one server too).
     """
     if isinstance(a, float) and isinstance(b, float):
         return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)
