@@ -315,6 +315,22 @@ def _day(t: float) -> int:
     return d.tm_year * 10000 + d.tm_mon * 100 + d.tm_mday
 
 
+@dataclass
+class _Lane:
+    """The records of one shard's accounts on their way to ClickHouse (one lane off a cluster)."""
+
+    queue: deque[_Logged] = field(default_factory=deque)
+    busy: list[_Logged] = field(default_factory=list)  # taken: being inserted, or failed and retried
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    last_start: float = float("-inf")
+
+    def oldest(self) -> int | None:
+        """The seq of the oldest record not applied yet, if any."""
+        if self.busy:
+            return self.busy[0].seq
+        return self.queue[0].seq if self.queue else None
+
+
 def _take(batch: DatumBatch, keep: list[int]) -> DatumBatch:
     """The datums of ``batch`` at the indices ``keep``, in order."""
     columns: list[list[Any]] = [[column[i] for i in keep] for column in batch[1:]]
@@ -341,6 +357,11 @@ class WalCommitter:
     Reads see every write acknowledged before them: :meth:`visible` waits until the account's
     last logged record is in ClickHouse (the applier hurries when a reader waits).
 
+    Lanes. On a cluster store, records are applied per shard (``shards``, ``shard_of``): each
+    shard's accounts have a lane of their own, with its own INSERTs and retries, so a shard that
+    cannot take rows holds back only its own accounts' records and reads; the others go on. The
+    checkpoint is the oldest record any lane still holds.
+
     Exactly once. Every row carries the log's id and its record's seq. When an INSERT fails, or
     the process restarts with records after the checkpoint, the applier first asks ClickHouse
     which (seq, day partition) pairs it already holds (an INSERT spanning partitions may land in
@@ -355,7 +376,10 @@ class WalCommitter:
 
     def __init__(self, wal: WriteAheadLog, write: WalWriter, applied: AppliedProbe, clock: Clock, *,
                  max_rows: int = 100_000, max_pending_rows: int = 1_000_000, min_interval: float = 0.0,
-                 min_rows: int = 5000, read_wait: float = 10.0, repair: RollupRepair | None = None) -> None:
+                 min_rows: int = 5000, read_wait: float = 10.0, repair: RollupRepair | None = None,
+                 shards: int = 1, shard_of: Callable[[str], int] | None = None) -> None:
+        if shards < 1 or (shards > 1 and shard_of is None):
+            raise ValueError("several shards need shard_of")
         self._wal = wal
         self._repair = repair
         self._write = write
@@ -368,17 +392,17 @@ class WalCommitter:
         self._read_wait = read_wait
         self._frames: list[bytes] = []
         self._unsynced: list[_Logged] = []
-        self._unapplied: deque[_Logged] = deque()
+        self._lanes = [_Lane() for _ in range(shards)]
+        self._shard_of = shard_of if shards > 1 and shard_of is not None else (lambda account: 0)
         self._pending_rows = 0
         self._next_seq = wal.next_seq
-        self._applied_seq = wal.next_seq - 1
+        self._synced_seq = wal.next_seq - 1  # every record up to here is in a lane (or applied)
+        self._checkpointed = wal.next_seq - 1
         self._suspect_upto = 0  # records up to here may already be in ClickHouse (replayed)
         self._last_seq: dict[str, int] = {}
-        self._readers: list[tuple[int, asyncio.Future[None]]] = []
+        self._readers: list[tuple[_Lane, int, asyncio.Future[None]]] = []
         self._sync_wake = asyncio.Event()
-        self._apply_wake = asyncio.Event()
         self._closed = False
-        self._last_start = float("-inf")
         self.stats = CommitStats()
         self.replayed = 0
 
@@ -399,14 +423,14 @@ class WalCommitter:
                 LOG.error("write-ahead log: record %d could not be decoded; skipped", rec.seq)
                 continue
             account, batch = decoded
-            self._unapplied.append(_Logged(rec.seq, account, batch))
+            self._lane(account).queue.append(_Logged(rec.seq, account, batch))
             self._last_seq[account] = rec.seq
+            self._synced_seq = rec.seq
             self._pending_rows += batch.size
             self._suspect_upto = rec.seq
             count += 1
             rows += batch.size
         if count:
-            self._applied_seq = self._unapplied[0].seq - 1
             LOG.info("write-ahead log: %d records (%d datums) after the checkpoint to apply", count, rows)
         self.replayed = count
         return count
@@ -442,11 +466,12 @@ class WalCommitter:
             ServiceUnavailable: ClickHouse did not take them within ``read_wait`` seconds.
         """
         target = self._last_seq.get(account, 0)
-        if target <= self._applied_seq:
+        lane = self._lane(account)
+        if target <= self._applied_upto(lane):
             return
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._readers.append((target, fut))
-        self._apply_wake.set()
+        self._readers.append((lane, target, fut))
+        lane.wake.set()
         try:
             await asyncio.wait_for(asyncio.shield(fut), self._read_wait)
         except TimeoutError:
@@ -465,7 +490,8 @@ class WalCommitter:
         """Stop accepting; :meth:`run` returns after syncing what was submitted and applying what it can."""
         self._closed = True
         self._sync_wake.set()
-        self._apply_wake.set()
+        for lane in self._lanes:
+            lane.wake.set()
 
     # -- syncing ---------------------------------------------------------------------------------
 
@@ -491,36 +517,55 @@ class WalCommitter:
                     # Nothing to apply, but the seq stays in line so that readers waiting for it
                     # (or for later ones) are released when the applier passes it.
                     item.batch, item.future = _take(item.batch, []), None
-                self._unapplied.extend(logged)
-                self._apply_wake.set()
+                self._queue(logged)
                 continue
             for item in logged:
                 if item.future is not None and not item.future.done():
                     item.future.set_result(None)
                 item.future = None
-            self._unapplied.extend(logged)
-            self._apply_wake.set()
+            self._queue(logged)
+
+    def _lane(self, account: str) -> _Lane:
+        return self._lanes[self._shard_of(account)]
+
+    def _queue(self, logged: list[_Logged]) -> None:
+        """Hand synced records to their lanes."""
+        for item in logged:
+            lane = self._lane(item.account)
+            lane.queue.append(item)
+            lane.wake.set()
+        if logged:
+            self._synced_seq = logged[-1].seq
+
+    def _applied_upto(self, lane: _Lane) -> int:
+        """Every record of ``lane`` with a seq up to this one is in ClickHouse."""
+        oldest = lane.oldest()
+        return self._synced_seq if oldest is None else oldest - 1
 
     # -- applying --------------------------------------------------------------------------------
 
     async def _apply_loop(self, syncer: asyncio.Task[None]) -> None:
+        await asyncio.gather(*(self._apply_lane(lane, syncer) for lane in self._lanes))
+
+    async def _apply_lane(self, lane: _Lane, syncer: asyncio.Task[None]) -> None:
         backoff = 0.05
-        retry: list[_Logged] = []
         while True:
-            if not retry and not self._unapplied:
+            if not lane.busy and not lane.queue:
                 if self._closed and syncer.done():
                     return
-                self._apply_wake.clear()
+                lane.wake.clear()
                 if self._closed:  # the syncer is finishing: wait for it or for its records
-                    await asyncio.wait([syncer, asyncio.ensure_future(self._apply_wake.wait())],
+                    await asyncio.wait([syncer, asyncio.ensure_future(lane.wake.wait())],
                                        return_when=asyncio.FIRST_COMPLETED)
                 else:
-                    await self._apply_wake.wait()
+                    await lane.wake.wait()
                 continue
+            retry = bool(lane.busy)
             if not retry:
-                await self._space_out()
-            items = retry or _take_up_to(self._unapplied, self._max_rows, _logged_size)
-            check = bool(retry) or items[0].seq <= self._suspect_upto
+                await self._space_out(lane)
+                lane.busy = _take_up_to(lane.queue, self._max_rows, _logged_size)
+            items = lane.busy
+            check = retry or items[0].seq <= self._suspect_upto
             size = sum(i.batch.size for i in items)
             started = asyncio.get_running_loop().time()
             try:
@@ -529,18 +574,18 @@ class WalCommitter:
                     await self._write(rows, self._clock.now())
             except Exception as e:  # the outcome is unknown: check ClickHouse before the retry
                 self.stats.failures += 1
-                retry = items
                 LOG.warning("write-ahead log: applying records %d-%d (%d rows) failed, retrying in %.1f s: %s",
                             items[0].seq, items[-1].seq, size, backoff, e)
                 if self._closed and syncer.done() and backoff >= 1.6:
                     LOG.warning("write-ahead log: shutting down with %d records not applied; they stay in the "
-                                "log and are applied at the next start", len(items) + len(self._unapplied))
+                                "log and are applied at the next start", len(items) + len(lane.queue))
                     return
                 await asyncio.sleep(backoff * (0.5 + random.random()))
                 backoff = min(backoff * 2, 5.0)
                 continue
-            retry, backoff = [], 0.05
-            self._applied(items, size, asyncio.get_running_loop().time() - started)
+            backoff = 0.05
+            lane.busy = []
+            self._applied(size, asyncio.get_running_loop().time() - started)
 
     async def _rows(self, items: list[_Logged], check: bool) -> list[WalRow]:
         if not check:
@@ -566,29 +611,31 @@ class WalCommitter:
                 await self._repair(items[0].seq, items[-1].seq, since)
         return rows
 
-    def _applied(self, items: list[_Logged], size: int, took: float) -> None:
-        self._applied_seq = items[-1].seq
+    def _applied(self, size: int, took: float) -> None:
         self._pending_rows -= size
         self.stats.committed(size)
         self.stats.timed(took)
-        try:
-            self._wal.checkpoint(self._applied_seq)
-        except OSError as e:  # only a hint for the next start: replay checks ClickHouse anyway
-            LOG.warning("write-ahead log: checkpoint failed: %s", e)
+        upto = min(self._applied_upto(lane) for lane in self._lanes)
+        if upto > self._checkpointed:
+            self._checkpointed = upto
+            try:
+                self._wal.checkpoint(upto)
+            except OSError as e:  # only a hint for the next start: replay checks ClickHouse anyway
+                LOG.warning("write-ahead log: checkpoint failed: %s", e)
         if self._readers:
             waiting = []
-            for target, fut in self._readers:
-                if target <= self._applied_seq:
+            for lane, target, fut in self._readers:
+                if target <= self._applied_upto(lane):
                     if not fut.done():
                         fut.set_result(None)
                 elif not fut.done():
-                    waiting.append((target, fut))
+                    waiting.append((lane, target, fut))
             self._readers = waiting
         if len(self._last_seq) > 10_000:  # forget accounts whose writes are all applied
-            self._last_seq = {a: s for a, s in self._last_seq.items() if s > self._applied_seq}
+            self._last_seq = {a: s for a, s in self._last_seq.items() if s > upto}
 
-    async def _space_out(self) -> None:
-        """Wait until ``min_interval`` since the last INSERT began, unless rows pile up or a reader waits."""
-        await _pause(self._apply_wake, self._last_start + self._min_interval,
+    async def _space_out(self, lane: _Lane) -> None:
+        """Wait until ``min_interval`` since the lane's last INSERT began, unless rows pile up or a reader waits."""
+        await _pause(lane.wake, lane.last_start + self._min_interval,
                      lambda: self._closed or bool(self._readers) or self._pending_rows >= self._min_rows)
-        self._last_start = asyncio.get_running_loop().time()
+        lane.last_start = asyncio.get_running_loop().time()

@@ -373,6 +373,7 @@ class MetricStore:
         self._db = identifier(database)
         self._schema = Schema(engine, self._db)
         self._shards = 1
+        self._quorum_reads = False
         self._catalog = _CatalogMemory(catalog_refresh, catalog_memory)
         #: The schema's versions, run by :meth:`ensure_schema` (append; never change a released step).
         self.migrations = (Step(1, "raw, catalog, rollups and their views", self._tables),)
@@ -395,7 +396,9 @@ class MetricStore:
         """Create or migrate the database and tables (idempotent; see :attr:`migrations`)."""
         await self._schema.migrate("metrics", self.migrations)
         if self._schema.cluster:
-            self._shards = await self._engine.run_sync(lambda: self._engine.engine.shard_count)  # type: ignore[attr-defined]
+            engine = self._engine.engine
+            self._shards = await self._engine.run_sync(lambda: engine.shard_count)  # type: ignore[attr-defined]
+            self._quorum_reads = engine.quorum_writes  # type: ignore[attr-defined]
 
     async def _tables(self, schema: Schema) -> None:
         """Migration 1: raw, catalog and the rollups with their views, from any earlier layout."""
@@ -484,7 +487,10 @@ class MetricStore:
         rows = await self._engine.execute(
             f"SELECT DISTINCT wal_seq, toYYYYMMDD(ts) FROM {self._db}.raw"
             " WHERE ts >= toDateTime(%(since)s, 'UTC') AND wal_id = %(wal_id)s"
-            " AND wal_seq >= %(first)s AND wal_seq <= %(last)s",
+            " AND wal_seq >= %(first)s AND wal_seq <= %(last)s"
+            # a cluster: only rows on a quorum, so that a part whose quorum is still open (written
+            # on one replica before it died) is not seen on one replica and missed on the other
+            + (" SETTINGS select_sequential_consistency = 1" if self._quorum_reads else ""),
             {"since": max(int(since), 0), "wal_id": wal_id, "first": first_seq, "last": last_seq})
         return {(int(seq), int(day)) for seq, day in rows}
 

@@ -183,6 +183,11 @@ class ClusterEngine(BaseEngine):
         return [[h.engine for h in hosts] for hosts in self._topology()]
 
     @property
+    def quorum_writes(self) -> bool:
+        """Whether every shard's inserts wait for a quorum (so ``select_sequential_consistency`` may be read with)."""
+        return all(self.quorum(len(hosts)) > 1 for hosts in self._topology())
+
+    @property
     def shard_count(self) -> int:
         """How many shards the cluster has."""
         return len(self._topology())

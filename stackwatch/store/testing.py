@@ -639,6 +639,7 @@ def cluster_main(argv: Sequence[str] | None = None) -> int:
         print(f"zookeeper 127.0.0.1:{cluster.zookeeper.port}")
         for i, s in enumerate(cluster.servers):
             print(f"shard {i // cluster.replicas + 1} replica {i % cluster.replicas + 1} native port {s.port}")
+        print(f"store URL (stackwatch up --store-url, STACKWATCH_*_STORE_URL): {cluster.url()}")
         return 0
     if state is None:
         print(f"no cluster in {args.dir}", file=sys.stderr)
