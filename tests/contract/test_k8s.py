@@ -60,7 +60,7 @@ SERVER_STOP_GRACE_S = 10
 #: Variables a StackWatch container may set that are not settings: each only feeds a $(...) in
 #: a setting's value (Kubernetes expands it), so a secret need not sit in the ConfigMap.
 HELPER_VARIABLES = {"CLICKHOUSE_STACKWATCH_PASSWORD", "CLICKHOUSE_HOSTS", "CLICKHOUSE_OPTIONS"}
-#: The components that keep a database in ClickHouse, and their store URL settings.
+#: The components that keep a database in ClickHouse (each has a STACKWATCH_<COMPONENT>_STORE_URL).
 STORE_OWNERS = ("ingest", "alarm", "autoscale")
 GRPC_COMPONENTS = ("auth", "ingest", "alarm", "autoscale")
 WORKLOAD_KINDS = ("Deployment", "StatefulSet")
@@ -495,6 +495,8 @@ def test_component_settings_parse_from_the_pod_environment(component, monkeypatc
 #: What the cluster form of the store URL adds to the single-server one (the lead's store change
 #: for issue 11): several comma-separated hosts, and these options.
 CLUSTER_STORE_OPTIONS = ("cluster", "insert_quorum", "insert_quorum_timeout")
+#: The smallest URL of that form: when the store accepts it, it has its cluster mode.
+CLUSTER_STORE_PROBE = "clickhouse://u:p@h1:9000,h2:9000/?cluster=c&insert_quorum=2&insert_quorum_timeout=10"
 
 
 @pytest.mark.parametrize("component", STORE_OWNERS)
@@ -502,8 +504,9 @@ def test_store_url_opens_with_the_real_store_parser(component, monkeypatch):
     """The URL the pod gets is one ``open_engine`` accepts (it does no I/O until the first call).
 
     Until the store's cluster mode is merged, the parser on this branch refuses the cluster form
-    (several hosts, ``cluster``, ``insert_quorum``, ``insert_quorum_timeout``): then this test checks
-    that the URL minus those additions parses, and skips.
+    (several hosts, ``cluster``, ``insert_quorum``, ``insert_quorum_timeout``; even
+    CLUSTER_STORE_PROBE): then this test checks that the URL minus those additions parses, and
+    skips. Once the store accepts the probe, the pods' URL must open: no skip.
     """
     from stackwatch.store import StoreConfigError, open_engine
 
@@ -511,10 +514,12 @@ def test_store_url_opens_with_the_real_store_parser(component, monkeypatch):
     _use_pod_environment(container, monkeypatch)
     url = _component_settings(component)().store_url
     try:
-        open_engine(url).close()
-        return
+        open_engine(CLUSTER_STORE_PROBE).close()
     except StoreConfigError as e:
         refusal = str(e)
+    else:
+        open_engine(url).close()
+        return
     hosts, options = store_url_parts(url)
     user = urlsplit(url).netloc.rpartition("@")[0]
     rest = "&".join(f"{k}={v}" for k, v in options.items() if k not in CLUSTER_STORE_OPTIONS)
