@@ -431,6 +431,7 @@ class WalCommitter:
             count += 1
             rows += batch.size
         if count:
+            self._checkpointed = min(lane.oldest() or self._synced_seq + 1 for lane in self._lanes) - 1
             LOG.info("write-ahead log: %d records (%d datums) after the checkpoint to apply", count, rows)
         self.replayed = count
         return count

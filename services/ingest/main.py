@@ -66,6 +66,7 @@ async def running(settings: IngestSettings, internal_key: bytes,
             return await store.repair_rollups(wal.wal_id, first, last, since)
 
         committer = WalCommitter(wal, write, present, clock, read_wait=settings.read_wait, repair=repair,
+                                 shards=store.shards, shard_of=store.shard_of,
                                  **{**limits, "min_interval": settings.apply_interval,
                                     "min_rows": settings.apply_rows})
         committer.recover(decode_record)

@@ -147,3 +147,27 @@ async def test_a_failed_log_write_refuses_its_callers_and_does_not_hold_up_reade
     await c.visible("a")
     assert w.calls == [[1], [3]]
     assert c.pending_rows == 0
+
+
+async def test_a_shard_that_cannot_take_rows_holds_back_only_its_own_accounts(started, tmp_path):
+    """On a cluster store each shard's accounts have their own lane: "b"'s shard is down, "a"'s is not."""
+    down = {"b"}
+    calls: list[list[tuple[str, int]]] = []
+
+    async def write(rows, now) -> None:
+        if {account for account, _, _ in rows} & down:
+            raise errors.ServiceUnavailable("shard 2: no replica took the insert")
+        calls.append([(account, seq) for account, _, seq in rows])
+
+    c = await started(write, shards=2, shard_of=lambda account: int(account == "b"), read_wait=0.5)
+    for account in ("b", "a", "b", "a"):
+        await asyncio.wait_for(c.submit(account, batch(1), 0.0, b"request"), 2)
+    await asyncio.wait_for(c.visible("a"), 2)  # a's records are in, although b's are older
+    assert sorted(x for call in calls for x in call) == [("a", 2), ("a", 4)]
+    with pytest.raises(errors.ServiceUnavailable):
+        await c.visible("b")
+    assert list(WriteAheadLog(tmp_path).replay())[0].seq == 1  # the checkpoint stays before b's first record
+    down.clear()  # the shard is back: b's records go in once, in order
+    await asyncio.wait_for(c.visible("b"), 10)
+    assert [x for call in calls for x in call if x[0] == "b"] == [("b", 1), ("b", 3)]
+    assert c.pending_rows == 0
