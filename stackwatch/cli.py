@@ -32,7 +32,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from stackwatch import logs, tracing
 from stackwatch.config import (
@@ -161,7 +161,9 @@ async def up_in_one_process(host: str, port: int, data_dir: Path, credentials: P
 def _shown(url: str) -> str:
     """A store URL as it may be printed: without a password."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname}:{parts.port or 9000}{parts.path}"
+    hosts = parts.netloc.rpartition("@")[2]  # one host:port, or a cluster's several
+    cluster = [v for k, v in parse_qsl(parts.query) if k == "cluster"]
+    return f"{parts.scheme}://{hosts}{parts.path}" + (f" (cluster {cluster[0]})" if cluster else "")
 
 
 def _banner(endpoint: str, cred: dict[str, str], creds_file: Path, store: str,
