@@ -15,6 +15,12 @@ and tried again later). The shards and their replicas are learnt from the entry'
                            is told so (default 30; see below)
 ``ddl_timeout``            seconds an ``ON CLUSTER`` statement waits for every host (default 30)
 
+Reads. With the default quorum (a majority) and R = 2 every acknowledged row is on both
+replicas, so any replica answers completely. With R > 2 a read may pick a replica that has not
+fetched the newest part yet (replication lag, usually well under a second): reads are eventually
+consistent, as CloudWatch's are. The write-ahead log's own "already inserted?" question asks with
+``select_sequential_consistency`` (see ``services.ingest.store``).
+
 The layout (created by :class:`~stackwatch.store.Schema`): each table ``db.t`` is a
 Replicated*MergeTree ``db.t_local`` on every server, named in ZooKeeper by its shard, and a
 ``Distributed`` table ``db.t`` in front of the local ones on every server. Reads go through
@@ -59,6 +65,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 from stackwatch.store._engine import BaseEngine, Row, check_columns
 from stackwatch.store._server import ServerEngine
+from stackwatch.store._server import _parse as parse_server_url
 from stackwatch.store._sql import identifier
 from stackwatch.store.errors import StoreConfigError, StoreError, StoreQueryError, StoreUnavailable
 
@@ -67,6 +74,10 @@ LOG = logging.getLogger(__name__)
 _CLUSTER_OPTIONS: dict[str, type[int] | type[float] | type[str]] = {
     "cluster": str, "insert_quorum": int, "insert_quorum_timeout": float, "unknown_wait": float,
     "ddl_timeout": float}
+#: Settings of every connection: an ``IN``/``JOIN`` subquery on a Distributed table inside a
+#: distributed query reads each shard's local table (right, since an account lives on one shard;
+#: the default refuses such queries).
+_READ_SETTINGS = {"distributed_product_mode": "local"}
 #: How often an insert of unknown outcome is sent again.
 UNKNOWN_RETRY_EVERY = 0.5
 #: How long a host that refused a connection is skipped by reads and DDL.
@@ -155,22 +166,14 @@ class ClusterEngine(BaseEngine):
         self._unknown_wait = float(options.get("unknown_wait", 30.0))
         self._ddl_timeout = float(options.get("ddl_timeout", 30.0))
         self._urls = urls
-        first = ServerEngine(urls[0], read_attempts=read_attempts, read_deadline=read_deadline)
-        super().__init__(shown, read_attempts=first._read_attempts, read_deadline=first._read_deadline)
-        first.close()
-        self._entries = [_Host(ServerEngine(u, settings=self._read_settings(2))) for u in urls]
+        _, engine_options, _ = parse_server_url(urls[0])  # checks the options every host shares
+        super().__init__(shown, read_attempts=engine_options.get("read_attempts", read_attempts),
+                         read_deadline=engine_options.get("read_deadline", read_deadline))
+        self._entries = [_Host(ServerEngine(u, settings=_READ_SETTINGS)) for u in urls]
         self._lock = threading.Lock()
         self._shards: list[list[_Host]] | None = None
         self._rotation = itertools.count()
         self._pool: ThreadPoolExecutor | None = None
-
-    # --- settings -----------------------------------------------------------------------------
-    def _read_settings(self, replicas: int) -> dict[str, Any]:
-        settings: dict[str, Any] = {"distributed_product_mode": "local"}
-        if self._quorum is not None and 1 < self._quorum < replicas:
-            # rows acknowledged on a quorum may not be on the replica a read picks: read only those
-            settings["select_sequential_consistency"] = 1
-        return settings
 
     def quorum(self, replicas: int) -> int:
         """The insert quorum for a shard of ``replicas`` replicas (0: none)."""
@@ -212,7 +215,7 @@ class ClusterEngine(BaseEngine):
         suffix = base.path + (f"?{base.query}" if base.query else "")
         shards = []
         for _, hosts in sorted(grouped.items()):
-            settings = {**self._read_settings(len(hosts)), "insert_quorum": self.quorum(len(hosts)),
+            settings = {**_READ_SETTINGS, "insert_quorum": self.quorum(len(hosts)),
                         "insert_quorum_timeout": int(self._quorum_timeout * 1000)}
             shards.append([_Host(ServerEngine(f"clickhouse://{userinfo + '@' if userinfo else ''}{h}{suffix}",
                                               settings=settings)) for h in hosts])
