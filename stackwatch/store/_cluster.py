@@ -233,8 +233,9 @@ class ClusterEngine(BaseEngine):
             return self._shards
 
     def _candidates(self) -> list[_Host]:
-        """Entry hosts first, then the other servers; those that refused us lately last."""
-        hosts = list(self._entries)
+        """Entry hosts (each call starts at the next one), then the other servers; recent refusers last."""
+        start = next(self._rotation) % len(self._entries)
+        hosts = self._entries[start:] + self._entries[:start]
         with self._lock:
             if self._shards is not None:
                 known = {h.engine.url for h in hosts}
