@@ -87,6 +87,9 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
     root.setLevel(level.upper())
     # Access logs of every request are noise at INFO; errors still show.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # clickhouse-driver logs a traceback for every refused connection (a replica that is down);
+    # the store logs each failure itself, once, classified (stackwatch.store._cluster).
+    logging.getLogger("clickhouse_driver.connection").setLevel(logging.ERROR)
 
 
 class RateLimitedLog:

@@ -144,6 +144,14 @@ class _Host:
         self.engine = engine
         self.down_until = 0.0
 
+    def refused(self, e: StoreError) -> None:
+        """Skip this server for a while; say so once per outage, not once per call."""
+        now = time.monotonic()
+        if self.down_until <= now - _HOST_PENALTY:
+            LOG.warning("store: %s is unreachable (%s); using the other servers", self.engine.url,
+                        e.message.split("(")[0].strip()[:120])
+        self.down_until = now + _HOST_PENALTY
+
 
 def _refused(e: StoreError) -> bool:
     """Whether the error shows that nothing reached the server (so nothing can have been written)."""
@@ -253,7 +261,7 @@ class ClusterEngine(BaseEngine):
                 last = e
                 if not _refused(e) and e.db_code not in (None, 209, 210):
                     raise  # the server answered: the cluster, not this host, is the problem
-                host.down_until = time.monotonic() + _HOST_PENALTY
+                host.refused(e)
         assert last is not None
         raise last
 
@@ -304,7 +312,8 @@ class ClusterEngine(BaseEngine):
             except StoreUnavailable as e:
                 if not _refused(e):
                     raise
-                last, host.down_until = e, time.monotonic() + _HOST_PENALTY
+                last = e
+                host.refused(e)
         assert last is not None
         raise last
 
@@ -377,7 +386,7 @@ class ClusterEngine(BaseEngine):
                 except StoreError as e:
                     last = e
                     if _refused(e):
-                        host.down_until = time.monotonic() + _HOST_PENALTY
+                        host.refused(e)
                     elif e.db_code not in _NOT_WRITTEN:
                         unknown = True  # 319, or the connection died with the rows sent
             assert last is not None
