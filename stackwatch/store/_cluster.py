@@ -316,6 +316,20 @@ class ClusterEngine(BaseEngine):
         """
         return [self._on_replica(shard, lambda e: e.execute(sql)) for shard in range(self.shard_count)]
 
+    def on_each_server(self, sql: str) -> list[list[Row] | None]:
+        """Run a read once on every server of the cluster, one attempt each; None for a server that is down.
+
+        For what each server knows of itself (``system.tables``), e.g. whether an ``ON CLUSTER``
+        statement is still needed.
+        """
+        out: list[list[Row] | None] = []
+        for host in (h for hosts in self._topology() for h in hosts):
+            try:
+                out.append(host.engine._query(sql))
+            except StoreUnavailable:
+                out.append(None)
+        return out
+
     def on_shard(self, shard: int, sql: str) -> list[Row]:
         """Run a statement that must not run twice (``INSERT ... SELECT`` into a local table) on ``shard``.
 
