@@ -199,7 +199,7 @@ class Gateway:
 async def _backends_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     backends = Backends(settings.auth_address, settings.ingest_address, settings.rpc_timeout,
-                        settings.alarm_address, settings.autoscale_address)
+                        settings.alarm_address, settings.autoscale_address, settings.put_timeout)
     app[BACKENDS] = backends
     yield
     await backends.close()

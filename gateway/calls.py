@@ -26,8 +26,11 @@ class Backends:
     """Channels and stubs to the services, opened once per gateway process."""
 
     def __init__(self, auth_address: str, ingest_address: str, timeout: float,
-                 alarm_address: str = "127.0.0.1:50053", autoscale_address: str = "127.0.0.1:50054") -> None:
+                 alarm_address: str = "127.0.0.1:50053", autoscale_address: str = "127.0.0.1:50054",
+                 put_timeout: float | None = None) -> None:
         self.timeout = timeout
+        #: The deadline of PutMetricData (see ``GatewaySettings.put_timeout``).
+        self.put_timeout = put_timeout or timeout
         self._channels = [open_channel(auth_address), open_channel(ingest_address), open_channel(alarm_address),
                           open_channel(autoscale_address)]
         self.auth = auth_pb2_grpc.AuthServiceStub(self._channels[0])
@@ -74,9 +77,10 @@ class Call:
     principal: auth_pb2.Principal
     token: str
 
-    async def ingest(self, method: str, request: Any, *, idempotent: bool = True) -> Any:
-        """Call ``IngestService/<method>`` for this principal."""
-        return await self._call(getattr(self.backends.ingest, method), request, idempotent)
+    async def ingest(self, method: str, request: Any, *, idempotent: bool = True,
+                     timeout: float | None = None) -> Any:
+        """Call ``IngestService/<method>`` for this principal (deadline: ``timeout`` or the backends' own)."""
+        return await self._call(getattr(self.backends.ingest, method), request, idempotent, timeout)
 
     async def alarm(self, method: str, request: Any, *, idempotent: bool = True) -> Any:
         """Call ``AlarmService/<method>`` for this principal."""
@@ -89,18 +93,19 @@ class Call:
         """Call ``NotificationService/<method>`` (SNS topics, served by the alarm process) for this principal."""
         return await self._call(getattr(self.backends.notifications, method), request, idempotent)
 
-    async def _call(self, stub_method: Any, request: Any, idempotent: bool) -> Any:
+    async def _call(self, stub_method: Any, request: Any, idempotent: bool, timeout: float | None = None) -> Any:
         metadata = principal_metadata(self.token)
+        deadline = timeout or self.backends.timeout
 
         async def once() -> Any:
             try:
-                return await stub_method(request, timeout=self.backends.timeout, metadata=metadata)
+                return await stub_method(request, timeout=deadline, metadata=metadata)
             except grpc.aio.AioRpcError as e:
                 raise error_from_rpc(e) from None
 
         if not idempotent:
             return await once()
-        return await retry.idempotent(once, deadline=self.backends.timeout)
+        return await retry.idempotent(once, deadline=deadline)
 
 
 __all__ = ["Backends", "Call", "errors"]

@@ -84,6 +84,12 @@ class GatewaySettings(BaseSettings):
     """``host:port`` of the autoscale service."""
     rpc_timeout: float = Field(default=10.0, gt=0)
     """Deadline in seconds for each call to a service."""
+    put_timeout: float = Field(default=50.0, gt=0)
+    """Deadline in seconds of each PutMetricData call to ingest. Longer than ingest may need to
+    learn how its INSERT ended (on a cluster: the store's ``insert_quorum_timeout`` plus
+    ``unknown_wait``, 40 s by default, while a replica that died mid-insert comes back): answered
+    with an error while its rows are still being written, a client would retry and store them
+    twice. Below the SDKs' read timeout (60 s for boto3 and the AWS CLI), which would cause the same."""
     max_body_bytes: int = Field(default=1_048_576 * 2, gt=0)
     """Largest request body accepted as sent (possibly gzipped)."""
     max_decoded_bytes: int = Field(default=1_048_576 + 65_536, gt=0)

@@ -119,7 +119,9 @@ async def put_metric_data(call: Call, p: Params) -> Result:
             data.extend(entity.get("MetricData", ()))
         if data:
             request.metric_columns.CopyFrom(_columns(data))
-    await call.ingest("PutMetricData", request, idempotent=False)
+    # not retried, and given time to finish: an error while the rows may still be written would
+    # have the client's retry store them twice (see GatewaySettings.put_timeout)
+    await call.ingest("PutMetricData", request, idempotent=False, timeout=call.backends.put_timeout)
     return {}
 
 

@@ -32,6 +32,12 @@ not wait at all once a batch of ``min_rows`` has gathered, which is big enough t
 
 The queue is bounded by rows: past ``max_pending_rows`` a submit fails at once with ``Throttling``,
 which AWS SDKs retry with backoff, instead of growing memory without limit.
+
+A caller that gives up (its gRPC deadline passes, so the gateway answers its client with an error
+and the client retries) is taken out of the queue if its rows are not in a write yet: they are
+never written, so its retry cannot store them twice. Rows already in a write share its outcome;
+the gateway's deadline for PutMetricData (``GatewaySettings.put_timeout``) is meant to outlast the
+longest write, so that it does not answer while one is still under way.
 """
 
 from __future__ import annotations
@@ -173,10 +179,27 @@ class GroupCommitter:
         if self._pending_rows + size > self._max_pending:
             raise errors.Throttling("Rate exceeded")
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending([(account, batch)], size, fut))
+        pending = _Pending([(account, batch)], size, fut)
+        self._queue.append(pending)
         self._pending_rows += size
         self._wake.set()
-        await asyncio.shield(fut)  # a cancelled caller must not cancel the shared write
+        try:
+            await asyncio.shield(fut)  # a cancelled caller must not cancel the shared write
+        except asyncio.CancelledError:
+            self._withdraw(pending)
+            raise
+
+    def _withdraw(self, pending: _Pending) -> None:
+        """Take a caller that gave up out of the queue, if its rows are not in a write yet.
+
+        Its caller is cancelled when its deadline passes: the gateway then answers the client
+        with an error, and the client retries. Rows written after that would be stored twice.
+        """
+        for i, queued in enumerate(self._queue):
+            if queued is pending:
+                del self._queue[i]
+                self._pending_rows -= pending.size
+                return
 
     async def run(self) -> None:
         """Write batches until :meth:`close` is called and the queue is drained."""

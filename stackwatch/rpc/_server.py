@@ -29,8 +29,8 @@ LOG = logging.getLogger(__name__)
 #: Longest life of a client connection: how stale a client's list of pods can get.
 MAX_CONNECTION_AGE_MS = 5 * 60 * 1000
 #: Time calls in flight on an aged connection get to finish (above every client deadline: the
-#: gateway's default is 10 s).
-MAX_CONNECTION_AGE_GRACE_MS = 30 * 1000
+#: gateway's defaults are 10 s, and 50 s for PutMetricData).
+MAX_CONNECTION_AGE_GRACE_MS = 60 * 1000
 
 SERVER_OPTIONS = (
     *CHANNEL_OPTIONS,

@@ -2,9 +2,10 @@
 
 ``clickhouse://[user[:password]@]host1[:port],host2[:port],.../[database]?cluster=NAME[&option=value...]``
 
-Every host is an entry point: reads and DDL go to the first that answers (a dead one is skipped
-and tried again later). The shards and their replicas are learnt from the entry's
-``system.clusters`` at the first write. Options, besides :class:`~stackwatch.store.ServerEngine`'s:
+Every host is an entry point: DDL and reads of no particular account go to the first that
+answers (a dead one is skipped and tried again later). The shards and their replicas are learnt
+from the entry's ``system.clusters`` at the first write or tenant read. Options, besides
+:class:`~stackwatch.store.ServerEngine`'s:
 
 ``cluster``                the ``remote_servers`` cluster holding every table (required)
 ``insert_quorum``          replicas of a shard that must have an insert before it is acknowledged
@@ -28,6 +29,14 @@ the Distributed tables, so a service's SELECTs are the same as on one server. Ea
 all live on one shard (see :func:`shard_of`): a series, its rollups and its catalog rows are
 together, so ``IN`` subqueries and joins are evaluated shard by shard
 (``distributed_product_mode = 'local'``) and give what one server would.
+
+A tenant's reads need only its own shard. A read whose parameters name an ``account`` (every
+tenant read filters on ``account = %(account)s``) runs on a replica of that account's shard,
+which reads its own shard's rows locally (``prefer_localhost_replica``, on by default) and skips
+the shards that have no live replica (``skip_unavailable_shards``): they hold none of the
+account's rows. So a shard that is down entirely fails the reads of its own accounts only (their
+replicas refuse the connection: 503), where a read through any server would fail for everyone
+(code 279, every connection to that shard refused).
 
 Writes never go through a Distributed table (it has no sharding key, so ClickHouse refuses a
 multi-shard insert into it): :meth:`ClusterEngine.insert` splits the rows by the ``account``
@@ -163,6 +172,20 @@ def _refused(e: StoreError) -> bool:
 _NOT_WRITTEN = frozenset({225, 242, 285, 286, 999})
 
 
+class _ShardReads(BaseEngine):
+    """Statements run on one shard's live replicas, with :class:`BaseEngine`'s read retries around them."""
+
+    def __init__(self, cluster: ClusterEngine, shard: int) -> None:
+        super().__init__(f"{cluster.url} shard {shard + 1}", read_attempts=cluster._read_attempts,
+                         read_deadline=cluster._read_deadline)
+        self._cluster = cluster
+        self._shard = shard
+
+    def _query(self, sql: str) -> list[Row]:
+        rows: list[Row] = self._cluster._on_replica(self._shard, lambda e: e._query(sql))
+        return rows
+
+
 class ClusterEngine(BaseEngine):
     """A ClickHouse cluster (see the module docstring). Opening does no I/O."""
 
@@ -180,6 +203,7 @@ class ClusterEngine(BaseEngine):
         self._entries = [_Host(ServerEngine(u, settings=_READ_SETTINGS)) for u in urls]
         self._lock = threading.Lock()
         self._shards: list[list[_Host]] | None = None
+        self._shard_reads: list[_ShardReads] = []
         self._rotation = itertools.count()
         self._pool: ThreadPoolExecutor | None = None
 
@@ -223,13 +247,15 @@ class ClusterEngine(BaseEngine):
         suffix = base.path + (f"?{base.query}" if base.query else "")
         shards = []
         for _, hosts in sorted(grouped.items()):
-            settings = {**_READ_SETTINGS, "insert_quorum": self.quorum(len(hosts)),
+            # a shard's own servers also answer the reads of its accounts (see the module docstring)
+            settings = {**_READ_SETTINGS, "skip_unavailable_shards": 1, "insert_quorum": self.quorum(len(hosts)),
                         "insert_quorum_timeout": int(self._quorum_timeout * 1000)}
             shards.append([_Host(ServerEngine(f"clickhouse://{userinfo + '@' if userinfo else ''}{h}{suffix}",
                                               settings=settings)) for h in hosts])
         with self._lock:
             if self._shards is None:
                 self._shards = shards
+                self._shard_reads = [_ShardReads(self, i) for i in range(len(shards))]
                 self._pool = ThreadPoolExecutor(max_workers=max(2, len(shards)), thread_name_prefix="shard")
                 LOG.info("store: cluster %s has %d shards of %s replicas; insert quorum %s", self.cluster,
                          len(shards), "/".join(str(len(s)) for s in shards),
@@ -252,6 +278,18 @@ class ClusterEngine(BaseEngine):
         return sorted(hosts, key=lambda h: h.down_until > now)
 
     # --- reads and DDL ------------------------------------------------------------------------
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None, *,
+                idempotent: bool = True) -> list[Row]:
+        """Run one statement (see :meth:`~stackwatch.store.Engine.execute`).
+
+        One whose ``params`` have an ``account`` runs on a live replica of that account's shard
+        (see the module docstring); the others on any server.
+        """
+        account = params.get("account") if params else None
+        if isinstance(account, str) and len(self._topology()) > 1:
+            return self._shard_reads[self.shard_of(account)].execute(sql, params, idempotent=idempotent)
+        return super().execute(sql, params, idempotent=idempotent)
+
     def _on_any(self, call: Any) -> Any:
         last: StoreError | None = None
         for host in self._candidates():
@@ -295,6 +333,20 @@ class ClusterEngine(BaseEngine):
         """
         return [self._on_replica(shard, lambda e: e.execute(sql)) for shard in range(self.shard_count)]
 
+    def on_each_server(self, sql: str) -> list[list[Row] | None]:
+        """Run a read once on every server of the cluster, one attempt each; None for a server that is down.
+
+        For what each server knows of itself (``system.tables``), e.g. whether an ``ON CLUSTER``
+        statement is still needed.
+        """
+        out: list[list[Row] | None] = []
+        for host in (h for hosts in self._topology() for h in hosts):
+            try:
+                out.append(host.engine._query(sql))
+            except StoreUnavailable:
+                out.append(None)
+        return out
+
     def on_shard(self, shard: int, sql: str) -> list[Row]:
         """Run a statement that must not run twice (``INSERT ... SELECT`` into a local table) on ``shard``.
 
@@ -306,7 +358,9 @@ class ClusterEngine(BaseEngine):
     def _on_replica(self, shard: int, call: Any) -> Any:
         last: StoreError | None = None
         now = time.monotonic()
-        for host in sorted(self._topology()[shard], key=lambda h: h.down_until > now):
+        hosts = self._topology()[shard]
+        start = next(self._rotation) % len(hosts)  # spread over the replicas; those that refused us lately last
+        for host in sorted(hosts[start:] + hosts[:start], key=lambda h: h.down_until > now):
             try:
                 return call(host.engine)
             except StoreUnavailable as e:

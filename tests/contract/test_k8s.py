@@ -724,7 +724,8 @@ def test_channels_and_servers_are_configured_to_spread_calls():
     assert _channel.channel_target("dns:///auth:50051") == "dns:///auth:50051"
     server = dict(_server.SERVER_OPTIONS)
     assert 0 < server["grpc.max_connection_age_ms"] <= 10 * 60 * 1000
-    assert server["grpc.max_connection_age_grace_ms"] > 1000 * GatewaySettings().rpc_timeout, \
+    assert server["grpc.max_connection_age_grace_ms"] > 1000 * max(GatewaySettings().rpc_timeout,
+                                                                  GatewaySettings().put_timeout), \
         "calls in flight on an aged connection must be able to run to their deadline"
     assert server["grpc.http2.min_ping_interval_without_data_ms"] < options["grpc.keepalive_time_ms"], \
         "the server would answer the clients' keepalive pings with GOAWAY too_many_pings"

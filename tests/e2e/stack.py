@@ -32,14 +32,21 @@ TENANTS = {
           "account_id": "0d5f0c4e-5b7e-4a53-9d2f-aaaaaaaaaaaa", "user": "alice"},
     "b": {"access_key_id": "AKIATENANTB000000002", "secret_access_key": "secret-of-tenant-b-0000000000000000000000",
           "account_id": "6f1c2b9a-3e4d-4c2b-8a1f-bbbbbbbbbbbb", "user": "bob"},
+    # on a 2-shard cluster, a and b live on shard 0 and c on shard 1 (stackwatch.store.shard_of)
+    "c": {"access_key_id": "AKIATENANTC000000003", "secret_access_key": "secret-of-tenant-c-0000000000000000000000",
+          "account_id": "0d5f0c4e-5b7e-4a53-9d2f-cccccccccccc", "user": "carol"},
 }
 
 
 class Stack:
-    """A running stack; ``endpoint`` is its CloudWatch URL."""
+    """A running stack; ``endpoint`` is its CloudWatch URL.
+
+    ``wal=False`` runs ingest without its write-ahead log, as on a cluster in production: a
+    PutMetricData is acknowledged only once its INSERT is done (on a cluster: on a quorum).
+    """
 
     def __init__(self, store_url: str, database: str, workdir: Path, *, auth: dict[str, Any] | None = None,
-                 autoscale: dict[str, Any] | None = None, **gateway: Any) -> None:
+                 autoscale: dict[str, Any] | None = None, wal: bool = True, **gateway: Any) -> None:
         self.store_url = store_url
         self.database = database
         self.creds_file = workdir / "credentials.json"
@@ -48,7 +55,7 @@ class Stack:
         self.auth_options = auth if auth is not None else {"credentials_file": str(self.creds_file)}
         self.gateway_options = gateway
         self.autoscale_options = autoscale or {}  # e.g. a CloudStack endpoint for the reconcilers
-        self.wal_dir = workdir / "wal"  # as `stackwatch up` runs ingest: acknowledged once logged
+        self.wal_dir = workdir / "wal" if wal else None  # as `stackwatch up` runs ingest: acknowledged once logged
         self.signing_key_file = workdir / "sns-signing-key.pem"
         self.endpoint = ""
         self._ready = threading.Event()
@@ -67,8 +74,8 @@ class Stack:
         return self
 
     def stop(self) -> None:
-        """Stop gracefully and join the thread."""
-        if self._loop and self._stop:
+        """Stop gracefully and join the thread (again: nothing)."""
+        if self._loop and self._stop and self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(30)
 
@@ -90,7 +97,7 @@ class Stack:
             alarm_port = free_port()  # alarm starts after ingest (which streams to it) and autoscale (which makes alarms there)
             ingest = await stack.enter_async_context(ingest_running(IngestSettings(
                 bind="127.0.0.1:0", store_url=self.store_url, database=self.database,
-                auth_address=f"127.0.0.1:{auth.port}", wal_dir=str(self.wal_dir),
+                auth_address=f"127.0.0.1:{auth.port}", wal_dir=str(self.wal_dir) if self.wal_dir else None,
                 alarm_address=f"127.0.0.1:{alarm_port}"), INTERNAL_KEY))
             autoscale = await stack.enter_async_context(autoscale_running(AutoscaleSettings(
                 bind="127.0.0.1:0", store_url=self.store_url, database=f"{self.database}_autoscale",

@@ -157,6 +157,24 @@ async def test_a_cancelled_caller_does_not_cancel_the_shared_write(running):
     assert sum(w.calls) == 5
 
 
+async def test_a_caller_that_gives_up_while_queued_is_never_written(running):
+    w = Writer()
+    w.gate = asyncio.Event()
+    c = await running(w)
+    first = asyncio.create_task(c.submit("a", batch(2)))  # in a write (blocked)
+    await asyncio.sleep(0.01)
+    gave_up = asyncio.create_task(c.submit("a", batch(3)))  # queued behind it
+    stays = asyncio.create_task(c.submit("a", batch(4)))
+    await asyncio.sleep(0.01)
+    gave_up.cancel()  # its deadline passed: its client is told it failed and will retry
+    with pytest.raises(asyncio.CancelledError):
+        await gave_up
+    assert c.pending_rows == 6
+    w.gate.set()
+    await asyncio.gather(first, stays)
+    assert w.calls == [2, 4] and c.pending_rows == 0
+
+
 async def test_close_drains_then_refuses():
     w = Writer()
     c = GroupCommitter(w, FakeClock())
