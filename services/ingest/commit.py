@@ -160,12 +160,19 @@ class GroupCommitter:
         self._pending_rows = 0
         self._wake = asyncio.Event()
         self._closed = False
+        self._writing_since: float | None = None
         self.stats = CommitStats()
 
     @property
     def pending_rows(self) -> int:
         """Rows queued and not yet written."""
         return self._pending_rows
+
+    def writing_for(self) -> float:
+        """Seconds the write under way has taken so far (0 when none is)."""
+        if self._writing_since is None:
+            return 0.0
+        return asyncio.get_running_loop().time() - self._writing_since
 
     async def submit(self, account: str, batch: DatumBatch, received: float = 0.0, payload: bytes = b"") -> None:
         """Queue ``batch`` of ``account`` and return once it is durable (or raise).
@@ -215,7 +222,7 @@ class GroupCommitter:
             self._last_callers = len(batch)
             rows = [r for p in batch for r in p.rows]
             size = sum(p.size for p in batch)
-            started = asyncio.get_running_loop().time()
+            started = self._writing_since = asyncio.get_running_loop().time()
             try:
                 await self._write(rows, self._clock.now())
             except Exception as e:  # every waiter learns the outcome; nothing is acknowledged
@@ -232,6 +239,7 @@ class GroupCommitter:
                     if not p.future.done():
                         p.future.set_result(None)
             finally:
+                self._writing_since = None
                 self._pending_rows -= size
                 self.stats.timed(asyncio.get_running_loop().time() - started)
 
@@ -263,15 +271,23 @@ class ShardedCommitter:
     whose INSERT touches that shard alone. When a shard cannot take an INSERT, only the callers
     batched for it fail (503, retryable), and nothing of theirs was written, so the client's retry
     cannot duplicate rows; the other shards' callers are not held up. Batches form per shard.
+
+    A shard whose write has been under way for ``stall_after`` seconds (a replica died under it:
+    the quorum wait, then resends of a block of unknown outcome, up to ``insert_quorum_timeout`` +
+    ``unknown_wait``) takes no new callers meanwhile: they are answered ``ServiceUnavailable`` at
+    once, nothing of theirs written, instead of queueing behind it. Queued, each would hold one of
+    the gateway's request turns for as long, and enough of them would throttle every tenant.
     """
 
     keeps_requests = False
 
-    def __init__(self, committers: Sequence[GroupCommitter], shard_of: Callable[[str], int]) -> None:
+    def __init__(self, committers: Sequence[GroupCommitter], shard_of: Callable[[str], int], *,
+                 stall_after: float = 2.0) -> None:
         if not committers:
             raise ValueError("a sharded committer needs at least one shard")
         self._committers = list(committers)
         self._shard_of = shard_of
+        self._stall_after = stall_after
 
     @property
     def stats(self) -> CommitStats:
@@ -293,8 +309,15 @@ class ShardedCommitter:
         return sum(c.pending_rows for c in self._committers)
 
     async def submit(self, account: str, batch: DatumBatch, received: float = 0.0, payload: bytes = b"") -> None:
-        """Queue ``batch`` with the committer of ``account``'s shard; return once it is durable (or raise)."""
-        await self._committers[self._shard_of(account)].submit(account, batch, received, payload)
+        """Queue ``batch`` with the committer of ``account``'s shard; return once it is durable (or raise).
+
+        Raises:
+            ServiceUnavailable: the shard's write has been stalled for ``stall_after`` seconds.
+        """
+        committer = self._committers[self._shard_of(account)]
+        if committer.writing_for() >= self._stall_after:
+            raise errors.ServiceUnavailable("The metric store is unavailable. Please retry.")
+        await committer.submit(account, batch, received, payload)
 
     async def visible(self, account: str) -> None:
         """Acknowledged writes are already in ClickHouse: nothing to wait for."""

@@ -11,7 +11,7 @@ import asyncio
 
 import pytest
 
-from services.ingest.commit import GroupCommitter
+from services.ingest.commit import GroupCommitter, ShardedCommitter
 from stackwatch import errors
 from stackwatch.clock import FakeClock
 from stackwatch.domain.metrics import DatumBatch
@@ -187,3 +187,22 @@ async def test_close_drains_then_refuses():
     with pytest.raises(errors.ServiceUnavailable):
         await c.submit("a", batch(1))
     assert w.calls == [4]
+
+
+async def test_a_stalled_shard_refuses_new_callers_at_once_and_the_other_shard_goes_on(running):
+    stuck, healthy = Writer(), Writer()
+    stuck.gate = asyncio.Event()  # shard 0's write hangs (a replica died under it)
+    shards = [await running(stuck), await running(healthy)]
+    c = ShardedCommitter(shards, lambda account: int(account == "b"), stall_after=0.05)
+    first = asyncio.create_task(c.submit("a", batch(2)))
+    await asyncio.sleep(0.01)
+    queued = asyncio.create_task(c.submit("a", batch(3)))  # before the stall shows: queued behind it
+    await asyncio.sleep(0.1)
+    with pytest.raises(errors.ServiceUnavailable):  # now refused at once, nothing of it queued
+        await asyncio.wait_for(c.submit("a", batch(4)), 1)
+    await asyncio.wait_for(c.submit("b", batch(5)), 1)  # the other shard is not held up
+    assert healthy.calls == [5] and c.pending_rows == 5  # shard 0: the write under way and the queued caller
+    stuck.gate.set()
+    await asyncio.gather(first, queued)
+    assert stuck.calls == [2, 3]
+    await asyncio.wait_for(c.submit("a", batch(1)), 1)  # the stall is over
