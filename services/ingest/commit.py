@@ -337,10 +337,11 @@ class ShardedCommitter:
 WalRow = tuple[str, DatumBatch, int]
 """(account, batch, seq of the log record it came from)."""
 WalWriter = Callable[[Sequence[WalRow], float], Awaitable[None]]
-AppliedProbe = Callable[[int, int, int], Awaitable[set[tuple[int, int]]]]
-"""(first seq, last seq, earliest timestamp) -> the (seq, day yyyymmdd) pairs of this log ClickHouse holds."""
-RollupRepair = Callable[[int, int, int], Awaitable[int]]
-"""(first seq, last seq, earliest timestamp) -> make whole the rollup windows of these records' rows in raw."""
+AppliedProbe = Callable[[int, int, int, "int | None"], Awaitable[set[tuple[int, int]]]]
+"""(first seq, last seq, earliest timestamp, shard) -> the (seq, day yyyymmdd) pairs of this log ClickHouse
+holds (on a cluster, among ``shard``'s rows; None: one store)."""
+RollupRepair = Callable[[int, int, int, "int | None"], Awaitable[int]]
+"""(first seq, last seq, earliest timestamp, shard) -> make whole the rollup windows of these records' rows in raw."""
 Decoder = Callable[[Record], "tuple[str, DatumBatch] | None"]
 
 
@@ -365,6 +366,7 @@ def _day(t: float) -> int:
 class _Lane:
     """The records of one shard's accounts on their way to ClickHouse (one lane off a cluster)."""
 
+    shard: int | None = None  # None off a cluster
     queue: deque[_Logged] = field(default_factory=deque)
     busy: list[_Logged] = field(default_factory=list)  # taken: being inserted, or failed and retried
     wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -438,7 +440,7 @@ class WalCommitter:
         self._read_wait = read_wait
         self._frames: list[bytes] = []
         self._unsynced: list[_Logged] = []
-        self._lanes = [_Lane() for _ in range(shards)]
+        self._lanes = [_Lane(i if shards > 1 else None) for i in range(shards)]
         self._shard_of = shard_of if shards > 1 and shard_of is not None else (lambda account: 0)
         self._pending_rows = 0
         self._next_seq = wal.next_seq
@@ -616,7 +618,7 @@ class WalCommitter:
             size = sum(i.batch.size for i in items)
             started = asyncio.get_running_loop().time()
             try:
-                rows = await self._rows(items, check)
+                rows = await self._rows(items, check, lane.shard)
                 if rows:
                     await self._write(rows, self._clock.now())
             except Exception as e:  # the outcome is unknown: check ClickHouse before the retry
@@ -634,12 +636,12 @@ class WalCommitter:
             lane.busy = []
             self._applied(size, asyncio.get_running_loop().time() - started)
 
-    async def _rows(self, items: list[_Logged], check: bool) -> list[WalRow]:
+    async def _rows(self, items: list[_Logged], check: bool, shard: int | None) -> list[WalRow]:
         if not check:
             return [(i.account, i.batch, i.seq) for i in items if i.batch.size]
         earliest = min(min(i.batch.timestamps, default=0.0) for i in items)
         since = math.floor(earliest) - 86400
-        present = await self._applied_probe(items[0].seq, items[-1].seq, since)
+        present = await self._applied_probe(items[0].seq, items[-1].seq, since, shard)
         rows: list[WalRow] = []
         for i in items:
             if not i.batch.size:
@@ -655,7 +657,7 @@ class WalCommitter:
             LOG.info("write-ahead log: %d datums of records %d-%d were already in ClickHouse; not inserted again",
                      skipped, items[0].seq, items[-1].seq)
             if self._repair is not None:  # raw took them; the views may not have (see repair_rollups)
-                await self._repair(items[0].seq, items[-1].seq, since)
+                await self._repair(items[0].seq, items[-1].seq, since, shard)
         return rows
 
     def _applied(self, size: int, took: float) -> None:

@@ -59,11 +59,11 @@ async def running(settings: IngestSettings, internal_key: bytes,
         async def write(rows: Sequence[WalRow], now: float) -> None:
             await store.insert(rows, now, wal.wal_id)
 
-        async def present(first: int, last: int, since: int) -> set[tuple[int, int]]:
-            return await store.logged_rows(wal.wal_id, first, last, since)
+        async def present(first: int, last: int, since: int, shard: int | None) -> set[tuple[int, int]]:
+            return await store.logged_rows(wal.wal_id, first, last, since, shard)
 
-        async def repair(first: int, last: int, since: int) -> int:
-            return await store.repair_rollups(wal.wal_id, first, last, since)
+        async def repair(first: int, last: int, since: int, shard: int | None) -> int:
+            return await store.repair_rollups(wal.wal_id, first, last, since, shard)
 
         committer = WalCommitter(wal, write, present, clock, read_wait=settings.read_wait, repair=repair,
                                  shards=store.shards, shard_of=store.shard_of,

@@ -65,6 +65,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import re
 import threading
 from collections.abc import Sequence
 from itertools import groupby
@@ -374,6 +375,7 @@ class MetricStore:
         self._schema = Schema(engine, self._db)
         self._shards = 1
         self._quorum_reads = False
+        self._local_tables = re.compile(rf"\b{self._db}\.(raw|catalog|roll_5m|roll_1h)\b")  # their _local tables
         self._catalog = _CatalogMemory(catalog_refresh, catalog_memory)
         #: The schema's versions, run by :meth:`ensure_schema` (append; never change a released step).
         self.migrations = (Step(1, "raw, catalog, rollups and their views", self._tables),)
@@ -477,14 +479,28 @@ class MetricStore:
             unavailable[shard] = o
         raise ShardsUnavailable(unavailable, [s for s in shards if s not in failed])
 
-    async def logged_rows(self, wal_id: int, first_seq: int, last_seq: int, since: int) -> set[tuple[int, int]]:
+    async def _on_shard(self, shard: int | None, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Run a read of this store's tables; on a cluster and given a ``shard``, on that shard's own rows only.
+
+        The write-ahead log applies each shard's records apart (one lane per shard), so what it
+        asks of ClickHouse about them must not depend on the other shards being up.
+        """
+        if shard is None or not self._schema.cluster:
+            return await self._engine.execute(sql, params)
+        local = self._local_tables.sub(r"\g<0>_local", sql)
+        engine = self._engine.engine
+        return await self._engine.run_sync(engine.read_shard, shard, local, params)  # type: ignore[attr-defined]
+
+    async def logged_rows(self, wal_id: int, first_seq: int, last_seq: int, since: int,
+                          shard: int | None = None) -> set[tuple[int, int]]:
         """The (seq, day as yyyymmdd) pairs of write-ahead log ``wal_id`` the raw table holds.
 
         Only records ``first_seq..last_seq`` and rows from ``since`` (epoch seconds) on are looked
         at: the partitions before it are not read. An INSERT is atomic per partition, not across
-        partitions, so a record is present or absent day by day.
+        partitions, so a record is present or absent day by day. On a cluster, ``shard`` limits
+        the question to that shard's rows (the records of its accounts).
         """
-        rows = await self._engine.execute(
+        rows = await self._on_shard(shard,
             f"SELECT DISTINCT wal_seq, toYYYYMMDD(ts) FROM {self._db}.raw"
             " WHERE ts >= toDateTime(%(since)s, 'UTC') AND wal_id = %(wal_id)s"
             " AND wal_seq >= %(first)s AND wal_seq <= %(last)s"
@@ -615,7 +631,8 @@ class MetricStore:
     #: Most windows one repair INSERT writes.
     _REPAIR_CHUNK = 500
 
-    async def repair_rollups(self, wal_id: int, first_seq: int, last_seq: int, since: int) -> int:
+    async def repair_rollups(self, wal_id: int, first_seq: int, last_seq: int, since: int,
+                             shard: int | None = None) -> int:
         """Make whole again the rollup windows holding raw rows of write-ahead log records ``first_seq..last_seq``.
 
         An INSERT writes raw's part and then the views' parts; when it fails in between (a crash,
@@ -634,7 +651,7 @@ class MetricStore:
         records = f"SELECT account, series, unit, toStartOfHour(ts) FROM {self._db}.raw WHERE {mine}"
         params: dict[str, Any] = {"since": max(int(since), 0), "wal_id": wal_id, "first": first_seq,
                                   "last": last_seq}
-        (lo, hi, n), = await self._engine.execute(
+        (lo, hi, n), = await self._on_shard(shard,
             f"SELECT toUInt32(min(toStartOfHour(ts))), toUInt32(max(toStartOfHour(ts))), count()"
             f" FROM {self._db}.raw WHERE {mine}", params)
         if not n:
@@ -646,11 +663,11 @@ class MetricStore:
                  f" AND (account, series, unit, toStartOfHour(ts)) IN ({records})")
         repaired = 0
         for table, _, _, start in ROLLUPS.values():
-            raw = await self._engine.execute(
+            raw = await self._on_shard(shard,
                 f"SELECT account, series, unit, toUInt32({start}) AS w, sum(count), sum({RAW_SUM}),"
                 f" min({RAW_MIN}), max({RAW_MAX}), sumMap(arrayMap(v -> {_KEY}, values), {RAW_COUNTS})"
                 f" FROM {self._db}.raw WHERE {where} GROUP BY account, series, unit, w", params)
-            rolled = {(str(a), int(s), str(u), int(w)): (n, x, h) for a, s, u, w, n, x, h in await self._engine.execute(
+            rolled = {(str(a), int(s), str(u), int(w)): (n, x, h) for a, s, u, w, n, x, h in await self._on_shard(shard,
                 f"SELECT account, series, unit, toUInt32(ts) AS w, sumMerge(count), sumMerge(sum), sumMapMerge(hist)"
                 f" FROM {self._db}.{table} WHERE {where} GROUP BY account, series, unit, w", params)}
             fix: dict[str, list[Any]] = {c: [] for c in ("a", "s", "u", "w", "n", "x", "lo", "hi", "k", "c")}

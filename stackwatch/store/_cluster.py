@@ -325,6 +325,11 @@ class ClusterEngine(BaseEngine):
                         sql.split("(")[0].strip()[:120], self._ddl_timeout, e.message)
             return []
 
+    def read_shard(self, shard: int, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        """A read on a live replica of ``shard`` (from 0), with the read retries: e.g. of its ``_local`` tables."""
+        self._topology()
+        return self._shard_reads[shard].execute(sql, params)
+
     def on_each_shard(self, sql: str) -> list[list[Row]]:
         """Run a read once per shard, on one live replica of each; each shard's rows, in shard order.
 

@@ -15,14 +15,18 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from services.ingest.commit import GroupCommitter, ShardedCommitter
+from services.ingest.commit import GroupCommitter, ShardedCommitter, WalCommitter
 from services.ingest.domain import RetentionSchedule, parse_insights, parse_search
+from services.ingest.servicer import validate
 from services.ingest.store import MetricStore
+from services.ingest.wal import WriteAheadLog
+from stackwatch import errors
 from stackwatch.clock import SystemClock
 from stackwatch.domain.metrics import DatumBatch
 from stackwatch.store import AsyncEngine, Schema, ShardsUnavailable, Step, StoreUnavailable, open_engine, shard_of
 from stackwatch.store.testing import ClickHouseCluster
 from tests.integration.datums import T0, value, values
+from tests.integration.test_wal_committer import request
 
 from .conftest import connect
 
@@ -282,3 +286,56 @@ async def test_expiry_drops_old_partitions_on_every_shard(cluster, cluster_engin
     for shard in (1, 2):
         for replica in (1, 2):
             assert _count(cluster, shard, replica, f"{db}.raw_local") == 1
+
+
+async def test_the_write_ahead_log_goes_on_for_live_shards_and_applies_a_dead_ones_records_once(
+        cluster, cluster_engine, tmp_path):
+    """`stackwatch up`'s path: acknowledged once logged; each shard's records applied in a lane of their own."""
+    db = _db()
+    store = MetricStore(cluster_engine, db)
+    await store.ensure_schema()
+    log = WriteAheadLog(tmp_path)
+
+    async def write(rows, now) -> None:
+        await store.insert(rows, now, log.wal_id)
+
+    async def present(first: int, last: int, since: int, shard: int | None) -> set[tuple[int, int]]:
+        return await store.logged_rows(log.wal_id, first, last, since, shard)
+
+    committer = WalCommitter(log, write, present, SystemClock(), read_wait=1.0, shards=store.shards,
+                             shard_of=store.shard_of)
+    task = asyncio.create_task(committer.run())
+    live, dead = ON_0[0], ON_1[0]
+
+    async def put(account: str, t: int) -> None:
+        req = request((t, 1.0))
+        await committer.submit(account, validate(req, T0), T0, req.SerializeToString())
+
+    try:
+        await put(live, T0)
+        await committer.visible(live)
+        for server in cluster.shard_servers(2):
+            server.kill()
+        try:
+            for i in range(1, 6):  # acknowledged: in the log
+                await put(dead, T0 + i)
+                await put(live, T0 + i)
+            await committer.visible(live)  # the live shard's records went in although older ones wait
+            with pytest.raises(errors.ServiceUnavailable):
+                await committer.visible(dead)
+        finally:
+            for server in cluster.shard_servers(2):
+                server.start()
+        deadline = time.monotonic() + 60
+        while True:  # each look waits read_wait (1 s); the shard takes a few seconds to settle
+            try:
+                await committer.visible(dead)
+                break
+            except errors.ServiceUnavailable:
+                assert time.monotonic() < deadline, "the dead shard's records were not applied after its return"
+    finally:
+        committer.close()
+        await asyncio.wait_for(task, 30)
+    for account, n in ((live, 6), (dead, 5)):
+        [(count,)] = await cluster_engine.execute(f"SELECT count() FROM {db}.raw WHERE account = %(a)s", {"a": account})
+        assert count == n

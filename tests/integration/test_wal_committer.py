@@ -34,8 +34,8 @@ def committer(store: MetricStore, log: WriteAheadLog, clock: FakeClock, **kw: fl
     async def write(rows: Sequence[WalRow], now: float) -> None:
         await store.insert(rows, now, log.wal_id)
 
-    async def present(first: int, last: int, since: int) -> set[tuple[int, int]]:
-        return await store.logged_rows(log.wal_id, first, last, since)
+    async def present(first: int, last: int, since: int, shard: int | None) -> set[tuple[int, int]]:
+        return await store.logged_rows(log.wal_id, first, last, since, shard)
 
     return WalCommitter(log, write, present, clock, **kw)
 
@@ -103,8 +103,8 @@ async def test_an_insert_whose_outcome_was_lost_is_not_repeated(store, tmp_path)
         if calls["n"] == 1:  # the rows went in, but the answer never came back
             raise StoreUnavailable("connection reset by peer")
 
-    async def present(first: int, last: int, since: int) -> set[tuple[int, int]]:
-        return await store.logged_rows(log.wal_id, first, last, since)
+    async def present(first: int, last: int, since: int, shard: int | None) -> set[tuple[int, int]]:
+        return await store.logged_rows(log.wal_id, first, last, since, shard)
 
     c = WalCommitter(log, write, present, clock)
     task = asyncio.create_task(c.run())
@@ -139,11 +139,11 @@ async def test_rows_raw_took_while_the_rollup_views_failed_are_rolled_up_by_the_
             if calls["n"] == 1:  # the disk is free again, say
                 await async_engine.execute(f"DROP TABLE {db}.aaa_sabotage")
 
-    async def present(first: int, last: int, since: int) -> set[tuple[int, int]]:
-        return await store.logged_rows(log.wal_id, first, last, since)
+    async def present(first: int, last: int, since: int, shard: int | None) -> set[tuple[int, int]]:
+        return await store.logged_rows(log.wal_id, first, last, since, shard)
 
-    async def repair(first: int, last: int, since: int) -> int:
-        return await store.repair_rollups(log.wal_id, first, last, since)
+    async def repair(first: int, last: int, since: int, shard: int | None) -> int:
+        return await store.repair_rollups(log.wal_id, first, last, since, shard)
 
     c = WalCommitter(log, write, present, clock, repair=repair)
     task = asyncio.create_task(c.run())

@@ -33,7 +33,7 @@ class Writer:
         self.calls.append([seq for _, _, seq in rows])
 
 
-async def nothing_there(first: int, last: int, since: int) -> set[tuple[int, int]]:
+async def nothing_there(first: int, last: int, since: int, shard: int | None) -> set[tuple[int, int]]:
     return set()
 
 
