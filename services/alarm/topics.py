@@ -277,7 +277,10 @@ class NotificationStore:
             "SELECT account, id, argMax(alarm_name, version), argMax(alarm_arn, version), argMax(target, version),"
             " argMax(key, version), argMax(message, version), argMax(created_ms, version) AS created,"
             " argMax(reason_data, version), argMax(alarm_type, version), argMax(done, version) AS finished"
-            f" FROM {self._db}.outbox GROUP BY account, id HAVING finished = 0 ORDER BY created, id LIMIT %(limit)s",
+            f" FROM {self._db}.outbox GROUP BY account, id HAVING finished = 0 ORDER BY created, id LIMIT %(limit)s"
+            # on a cluster, a shard that is down keeps its accounts' actions until it returns;
+            # the other shards' are delivered meanwhile
+            " SETTINGS skip_unavailable_shards = 1",
             {"limit": limit})
         return [PendingAction(str(a), str(i), str(n), str(arn), str(t), str(k), str(m), int(c), str(r), str(at))
                 for a, i, n, arn, t, k, m, c, r, at, _ in rows]
