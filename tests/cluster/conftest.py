@@ -12,6 +12,8 @@ import logging
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from clickhouse_driver import Client  # type: ignore[import-untyped]
@@ -25,14 +27,13 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseCluster]:
-    """ZooKeeper and 2 x 2 clickhouse-server processes for this test process."""
+def start_cluster(directory: Path, **options: Any) -> ClickHouseCluster:
+    """ZooKeeper and a 2 x 2 cluster in ``directory`` (``options`` for :class:`ClickHouseCluster`), or skip/fail."""
     if server_command() is None:
         _unavailable("clickhouse-server is not installed (apt-get install clickhouse-server)")
     if zookeeper_command() is None:
         _unavailable("ZooKeeper is not installed (apt-get install zookeeper, or run scripts/cluster.sh up once)")
-    c = ClickHouseCluster(tmp_path_factory.mktemp("cluster"))
+    c = ClickHouseCluster(directory, **options)
     try:
         c.zookeeper.start()
     except (RuntimeError, OSError) as e:
@@ -42,6 +43,13 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseClus
     except (RuntimeError, OSError) as e:
         pytest.fail(f"could not start the ClickHouse cluster: {e}")
     logging.getLogger("clickhouse_driver.connection").setLevel(logging.CRITICAL)
+    return c
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseCluster]:
+    """ZooKeeper and 2 x 2 clickhouse-server processes for this test process."""
+    c = start_cluster(tmp_path_factory.mktemp("cluster"))
     yield c
     for client in _clients:  # 18.16 delays a SIGTERM shutdown while an idle client stays connected
         client.disconnect()

@@ -35,11 +35,11 @@ import botocore.exceptions
 import pytest
 
 from stackwatch.store import shard_of
-from stackwatch.store.testing import ClickHouseCluster, server_command, zookeeper_command
+from stackwatch.store.testing import ClickHouseCluster
 from tests.e2e.clients import cloudwatch
 from tests.e2e.stack import TENANTS, Stack
 
-from .conftest import _unavailable
+from .conftest import start_cluster
 
 pytestmark = pytest.mark.cluster
 LOG = logging.getLogger(__name__)
@@ -54,16 +54,7 @@ SESSION_TIMEOUT_MS = 6000
 @pytest.fixture(scope="module")
 def faulty_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseCluster]:
     """A 2 x 2 cluster for this module alone (its tests kill its processes)."""
-    if server_command() is None:
-        _unavailable("clickhouse-server is not installed (apt-get install clickhouse-server)")
-    if zookeeper_command() is None:
-        _unavailable("ZooKeeper is not installed (apt-get install zookeeper, or run scripts/cluster.sh up once)")
-    c = ClickHouseCluster(tmp_path_factory.mktemp("faulty-cluster"), zookeeper_session_timeout_ms=SESSION_TIMEOUT_MS)
-    try:
-        c.start()
-    except (RuntimeError, OSError) as e:
-        pytest.fail(f"could not start the ClickHouse cluster: {e}")
-    logging.getLogger("clickhouse_driver.connection").setLevel(logging.CRITICAL)
+    c = start_cluster(tmp_path_factory.mktemp("faulty-cluster"), zookeeper_session_timeout_ms=SESSION_TIMEOUT_MS)
     yield c
     c.stop()
 
