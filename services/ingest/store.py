@@ -66,6 +66,7 @@ import asyncio
 import logging
 import math
 import re
+import secrets
 import threading
 from collections.abc import Sequence
 from itertools import groupby
@@ -249,17 +250,18 @@ _NONE: tuple[float, ...] = ()
 _NAN = math.nan
 
 
-def build_columns(batch: Sequence[Row],
-                  wal_id: int = 0) -> tuple[dict[str, list[Any]], dict[tuple[Any, ...], int]]:
+def build_columns(batch: Sequence[Row], wal_id: int = 0,
+                  commit_id: int = 0) -> tuple[dict[str, list[Any]], dict[tuple[Any, ...], int]]:
     """The raw columns for one insert, and the series they write to.
 
     Each ``(account, DatumBatch)`` extends every raw column at once; each distinct (account,
     namespace, metric, dimensions) is hashed once into its series id, and the second result
     maps each to its id (the catalog rows, see :func:`catalog_columns`, are made only for the
-    series whose catalog row is due). A :class:`Datum` in place of a batch counts as a batch of one. An item may carry a
-    third element, the seq of the write-ahead log record it came from, stamped on its rows with
-    ``wal_id`` (0 and 0 for rows written without a log). A one-value datum (count 1, one value
-    counted once) is written compactly: its value in ``values`` alone (see :data:`RAW_SUM`).
+    series whose catalog row is due). A :class:`Datum` in place of a batch counts as a batch of
+    one. An item may carry a third element, the seq of the write-ahead log record it came from,
+    stamped on its rows with ``wal_id``; rows written without a log get ``wal_id`` 0 and
+    ``commit_id`` as their seq. A one-value datum (count 1, one value counted once) is written
+    compactly: its value in ``values`` alone (see :data:`RAW_SUM`).
     """
     raw: dict[str, list[Any]] = {c: [] for c in RAW_COLUMNS}
     seen: dict[tuple[Any, ...], int] = {}
@@ -305,7 +307,7 @@ def build_columns(batch: Sequence[Row],
             raw["min"].extend(b.minimums)
             raw["max"].extend(b.maximums)
             raw["counts"].extend(b.counts)
-        raw["wal_seq"].extend([wal[0] if wal else 0] * n)
+        raw["wal_seq"].extend([wal[0] if wal else commit_id] * n)
     raw["wal_id"] = [wal_id] * len(raw["series"])
     return raw, seen
 
@@ -512,7 +514,11 @@ class MetricStore:
 
     def _write(self, batch: Sequence[Row], now: float, wal_id: int) -> None:
         # Runs on a store thread; on a cluster, one call per shard at a time (a committer per shard).
-        raw, series = build_columns(batch, wal_id)
+        # Without a log, the commit's own random id marks its rows: a replicated table drops a
+        # block identical to one it holds, so two commits of the same rows (two clients sending one
+        # value at one timestamp, or one client twice) would otherwise be stored once. A resend of
+        # this very block (stackwatch.store.ClusterEngine) keeps the id and is dropped, as it must be.
+        raw, series = build_columns(batch, wal_id, 0 if wal_id else secrets.randbits(63) | 1)
         due = {key: sid for key, sid in series.items() if self._catalog.due(sid, now)}
         engine = self._engine.engine
         if due:

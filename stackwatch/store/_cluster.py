@@ -51,7 +51,11 @@ Exactly once. What the server answers to a quorum insert sorts into three outcom
 * written: acknowledged on a quorum of the shard's replicas;
 * not written: refused before anything was stored (too few live replicas, a previous quorum
   still pending, the keeper session lost, the connection refused): another replica is tried, and
-  when none takes the rows the shard's part fails with :class:`~stackwatch.store.StoreUnavailable`;
+  when none takes the rows the shard's part fails with :class:`~stackwatch.store.StoreUnavailable`.
+  18.16 runs one quorum insert per table and shard at a time, and refuses the others with
+  "quorum for previous write has not been satisfied yet" (286): such an insert waits for its turn,
+  with backoff, for up to ``insert_quorum_timeout`` (the same answer comes from a quorum that a dead
+  replica keeps open, hence the bound);
 * unknown: ``UNKNOWN_STATUS_OF_INSERT`` (the quorum timed out after the part was stored on one
   replica, where it becomes visible once the quorum is met), or a connection lost after the
   rows were sent. The *identical* block is sent again, to any replica of the shard, every half
@@ -65,6 +69,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
+import random
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -430,8 +435,10 @@ class ClusterEngine(BaseEngine):
         start = next(self._rotation) % len(hosts)
         order = hosts[start:] + hosts[:start]
         deadline: float | None = None
+        busy_until = time.monotonic() + self._quorum_timeout
+        pause = 0.01
         while True:
-            unknown = False
+            unknown = busy = False
             last: StoreError | None = None
             now = time.monotonic()
             for host in sorted(order, key=lambda h: h.down_until > now):
@@ -448,7 +455,13 @@ class ClusterEngine(BaseEngine):
                         host.refused(e)
                     elif e.db_code not in _NOT_WRITTEN:
                         unknown = True  # 319, or the connection died with the rows sent
+                    elif e.db_code == 286:
+                        busy = True  # another quorum insert is under way on the shard (or stuck)
             assert last is not None
+            if deadline is None and not unknown and busy and time.monotonic() < busy_until:
+                time.sleep(pause * (0.5 + random.random()))  # nothing written: wait for our turn
+                pause = min(pause * 2, 0.25)
+                continue
             if deadline is None and not unknown:
                 raise StoreUnavailable(f"shard {shard + 1}: no replica took the insert: {last.message}",
                                        db_code=last.db_code)

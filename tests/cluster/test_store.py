@@ -149,6 +149,47 @@ async def test_a_resent_block_is_written_once_with_its_rollups(cluster, cluster_
     assert _count(cluster, 2, 1, f"{db}.raw_local") == 5
 
 
+async def test_two_commits_of_identical_rows_are_both_stored(cluster, cluster_engine):
+    """Two clients sending one value at one timestamp: both stored.
+
+    A replicated table would drop the second block as a repeat of the first, were the commits not
+    told apart (wal_seq holds a commit id).
+    """
+    db = _db()
+    store = MetricStore(cluster_engine, db)
+    await store.ensure_schema()
+    batch = [(ON_0[0], value(T0 + i, 1.0)) for i in range(5)]
+    await store.insert(batch, now=T0)
+    await store.insert(batch, now=T0)
+    [(n, rolled)] = await cluster_engine.execute(
+        f"SELECT (SELECT count() FROM {db}.raw), (SELECT sumMerge(count) FROM {db}.roll_5m)")
+    assert (n, rolled) == (10, 10.0)
+
+
+async def test_writers_to_one_shard_take_turns_instead_of_failing(cluster):
+    """Several ingest processes writing to one shard wait for their turn.
+
+    18.16 runs one quorum insert per table and shard at a time and refuses the others (286).
+    """
+    db = _db()
+    engines = [AsyncEngine(open_engine(cluster.url(insert_quorum_timeout=10))) for _ in range(4)]
+    try:
+        stores = [MetricStore(e, db) for e in engines]
+        for store in stores:
+            await store.ensure_schema()
+
+        async def writer(store: MetricStore, k: int) -> None:
+            for i in range(10):
+                await store.insert([(ON_1[0], value(T0 + 1000 * k + i, float(k)))], now=T0)
+
+        await asyncio.gather(*(writer(store, k) for k, store in enumerate(stores)))
+        [(n,)] = await engines[0].execute(f"SELECT count() FROM {db}.raw")
+        assert n == 40
+    finally:
+        for e in engines:
+            e.close()
+
+
 async def test_a_shard_without_live_replicas_fails_only_its_own_rows(cluster, cluster_engine):
     db = _db()
     store = MetricStore(cluster_engine, db)
