@@ -30,6 +30,7 @@ import random
 import statistics
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -91,19 +92,25 @@ def put_calls(n_bodies: int, datums: int, values: int, worker: int) -> list[tupl
 
 
 async def put_load(target: Target, protocol: str, clients: int, seconds: float, datums: int, values: int,
-                   rate: float | None, tmp: Path) -> None:
+                   rate: float | None, tmp: Path, *, per_worker: int = 4) -> dict[str, float]:
     """Closed loop (``clients`` senders, each waiting for its answer) or, with ``rate``, open loop.
 
     Open loop sends ``rate`` requests a second on schedule, whatever the answers do, with at most
     ``clients`` connections; latency counts from the scheduled send time, so a server falling
     behind shows as latency instead of as a slower client (no coordinated omission).
+
+    Up to 16 workers each send their own ``per_worker`` distinct bodies in turn, signed with the
+    keys of account ``w % len(target.keys)``. Returns the figures printed: ``ok``, ``failed``,
+    ``datums_per_s``, ``p50``/``p99`` (seconds), ``seconds``, and ``cpu:<process>`` (cores busy).
     """
     procs = target.pids
     workers = min(clients, 16)
-    calls = [put_calls(4, datums, values, w) for w in range(workers)]
+    calls = [put_calls(per_worker, datums, values, w) for w in range(workers)]
 
     def signed() -> list[list[Request]]:
-        return [capture(target, protocol, c, tmp) for c in calls]
+        return [capture(replace(target, access_key=target.keys[w % len(target.keys)][0],
+                                secret_key=target.keys[w % len(target.keys)][1]), protocol, c, tmp)
+                for w, c in enumerate(calls)]
 
     bodies = signed()
     signed_at = time.monotonic()
@@ -139,7 +146,7 @@ async def put_load(target: Target, protocol: str, clients: int, seconds: float, 
     async def worker(w: int, session: aiohttp.ClientSession) -> None:
         i = 0
         while time.monotonic() < deadline:
-            body = bodies[w % len(bodies)][i % 4]
+            body = bodies[w % len(bodies)][i % per_worker]
             i += 1
             await send(session, body, time.perf_counter())
 
@@ -150,7 +157,7 @@ async def put_load(target: Target, protocol: str, clients: int, seconds: float, 
         while time.monotonic() < deadline:
             due = start + i / rate
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            task = asyncio.create_task(send(session, bodies[i % len(bodies)][i % 4], due))
+            task = asyncio.create_task(send(session, bodies[i % len(bodies)][i // len(bodies) % per_worker], due))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
             i += 1
@@ -199,6 +206,8 @@ async def put_load(target: Target, protocol: str, clients: int, seconds: float, 
     print("  p50 / p99 latency by 15 s of sending: " + "  ".join(
         f"{w}s {statistics.median(v) * 1000:.0f}/{sorted(v)[int(len(v) * 0.99) - 1 if len(v) > 1 else 0] * 1000:.0f}"
         for w, v in sorted(windows.items())))
+    return {"ok": ok, "failed": failed, "datums_per_s": dps, "p50": q[49], "p99": q[98], "seconds": elapsed,
+            **{f"cpu:{name}": sec / elapsed for name, sec in cpu.items()}}
 
 
 async def stats_latency(target: Target, calls: int, tmp: Path) -> None:
