@@ -26,8 +26,9 @@ and ``quorum2+wal``, ingest with its log as ``stackwatch up`` runs it. For each,
    acknowledged datums missing at quorum 2 in a first run; none at 128). Acknowledged datums/s,
    latency p50/p99, CPU of every process (ClickHouse servers and ZooKeeper included), the load
    average; then the raw rows stored against the datums acknowledged. Without the log, a request
-   holds one of its gateway's turns (8 each, ``--turns``) until its INSERT is done, so more than
-   16 senders are refused with Throttling unless ``--turns`` is raised.
+   holds one of its gateway's turns until its INSERT is done; with the stack's default of 8 turns
+   a gateway, 2 gateways let 16 requests wait on ingest (at most 8,000 rows per shard's commit)
+   and refuse the rest with Throttling, so the bench raises them (``--turns 32``) for 64 senders.
 3. **GetMetricData** through the stack on the same store: 10 metrics at one datapoint a minute
    over the last 13 days put through the stack, then (boto3, json, ``--calls`` times) 10 metrics
    over 1 day at 60 s (raw) and over 13 days at 1 h (the hourly rollup), p50/p99 as boto3 sees
@@ -37,9 +38,9 @@ Then a table of every configuration and a paper estimate of the cluster for 10 m
 datapoints a minute (166,667/s) from the measured figures, with its assumptions printed.
 
     .venv/bin/python bench/cluster_bench.py                          # single, quorum2, quorum1; ~8 min
-    .venv/bin/python bench/cluster_bench.py --seconds 60 --wal       # and both with the log
+    .venv/bin/python bench/cluster_bench.py --clients 16 --turns 8   # the stack's default turns: 16 in flight
+    .venv/bin/python bench/cluster_bench.py --configs single+wal,quorum2+wal --calls 0 --no-inserts
     .venv/bin/python bench/cluster_bench.py --configs quorum2 --seconds 30
-    .venv/bin/python bench/cluster_bench.py --clients 64 --turns 32 --calls 0 --no-inserts   # deeper batches
 """
 
 from __future__ import annotations
@@ -360,9 +361,10 @@ def estimate(results: dict[str, Figures], cores: int, utilization: float) -> Non
         by_cpu = max(1, math.ceil(math.ceil(ch_cores / (cores * utilization)) / r))
         by_insert = math.ceil(TARGET_PER_S / (ceiling * utilization)) if ceiling else 0
         shards = max(by_cpu, by_insert)
-        print(f"  R={r}: ClickHouse CPU {ch_cores:.1f} cores -> {by_cpu} shards by CPU; {by_insert} shards by the"
-              f" insert ceiling; so {shards} shards x {r} = {shards * r} servers of {cores} cores"
-              f" ({TARGET_PER_S / shards:,.0f} datapoints/s per shard)")
+        ceiling_text = f"{by_insert} by the insert ceiling" if ceiling else "the insert ceiling not measured"
+        print(f"  R={r}: ClickHouse CPU {ch_cores:.1f} cores -> {by_cpu} shards by CPU, {ceiling_text}; so {shards}"
+              f" shards x {r} = {shards * r} servers of {cores} cores ({TARGET_PER_S / shards:,.0f} datapoints/s"
+              " per shard)")
     if f.commits and f.commits[0]:
         seconds = f.put["seconds"]
         print(f"  ZooKeeper: {zk:.2f} cores here for ~{f.commits[0] / seconds:.0f} commits/s (its work follows"
@@ -377,13 +379,13 @@ def main() -> None:
                         help=f"comma-separated, of: {', '.join(CONFIGS)}")
     parser.add_argument("--wal", action="store_true", help="also single+wal and quorum2+wal")
     parser.add_argument("--seconds", type=float, default=40, help="PutMetricData load per configuration")
-    parser.add_argument("--clients", type=int, default=16,
+    parser.add_argument("--clients", type=int, default=64,
                         help="closed-loop senders; 16 accounts (fewer if fewer senders), senders spread over them")
     parser.add_argument("--bodies", type=int, default=128, help="distinct request bodies per account")
-    parser.add_argument("--turns", type=int, default=None,
-                        help="requests each gateway works on at once (STACKWATCH_GATEWAY_MAX_ACTIVE_REQUESTS, default"
-                        " 8); without the log a request holds its turn until its INSERT is done, so 2 gateways"
-                        " let 16 requests wait on ingest and refuse the rest with Throttling")
+    parser.add_argument("--turns", type=int, default=32,
+                        help="requests each gateway works on at once (STACKWATCH_GATEWAY_MAX_ACTIVE_REQUESTS; the"
+                        " stack's default is 8); without the log a request holds its turn until its INSERT is done,"
+                        " so with 8, 2 gateways let 16 requests wait on ingest and refuse the rest with Throttling")
     parser.add_argument("--calls", type=int, default=30, help="GetMetricData calls per query (0: none)")
     parser.add_argument("--repeats", type=int, default=20, help="raw inserts of each size")
     parser.add_argument("--no-inserts", action="store_true", help="skip the raw INSERT figures")
@@ -396,7 +398,7 @@ def main() -> None:
     unknown = [n for n in names if n not in CONFIGS]
     if unknown:
         parser.error(f"unknown configurations: {unknown}")
-    if args.turns:
+    if args.turns != 8:
         os.environ["STACKWATCH_GATEWAY_MAX_ACTIVE_REQUESTS"] = str(args.turns)  # the stack's processes inherit it
     accts = accounts(min(args.clients, 16))
     split = [sum(1 for a in accts if shard_of(a, SHARDS) == s) for s in range(SHARDS)]
