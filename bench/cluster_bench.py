@@ -37,7 +37,7 @@ and ``quorum2+wal``, ingest with its log as ``stackwatch up`` runs it. For each,
 Then a table of every configuration and a paper estimate of the cluster for 10 million
 datapoints a minute (166,667/s) from the measured figures, with its assumptions printed.
 
-    .venv/bin/python bench/cluster_bench.py                          # single, quorum2, quorum1; ~8 min
+    .venv/bin/python bench/cluster_bench.py                          # single, quorum2, quorum1; ~6 min
     .venv/bin/python bench/cluster_bench.py --clients 16 --turns 8   # the stack's default turns: 16 in flight
     .venv/bin/python bench/cluster_bench.py --configs single+wal,quorum2+wal --calls 0 --no-inserts
     .venv/bin/python bench/cluster_bench.py --configs quorum2 --seconds 30
