@@ -84,8 +84,9 @@ def _pcts(times: list[float]) -> str:
     return f"p50 {times[len(times) // 2] * 1000:.1f} ms  p99 {times[min(len(times) - 1, int(len(times) * .99))] * 1000:.1f} ms"
 
 
-def timed(label: str, fn, calls: int, raw: tuple[str, dict[str, str], bytes] | None = None) -> None:
-    """Print boto3's time and, with ``raw``, the same request's HTTP round trip alone.
+def timed(label: str, fn, calls: int,
+          raw: tuple[str, dict[str, str], bytes] | None = None) -> tuple[list[float], list[float]]:
+    """Print boto3's time and, with ``raw``, the same request's HTTP round trip alone; return both lists.
 
     boto3's is what a user waits, its own parsing of thousands of timestamps included; the round
     trip alone is the server's time.
@@ -97,6 +98,7 @@ def timed(label: str, fn, calls: int, raw: tuple[str, dict[str, str], bytes] | N
         out = fn()
         times.append(time.perf_counter() - t0)
     line = f"  {label}: boto3 {_pcts(times)}"
+    server: list[float] = []
     if raw is not None:
         url, headers, body = raw
         with requests.Session() as http:
@@ -108,6 +110,7 @@ def timed(label: str, fn, calls: int, raw: tuple[str, dict[str, str], bytes] | N
                 server.append(time.perf_counter() - t0)
         line += f";  HTTP round trip alone {_pcts(server)}"
     print(f"{line}  ({out})", flush=True)
+    return times, server
 
 
 def queries(t: Target, calls: int) -> None:
