@@ -24,6 +24,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from stackwatch import errors
+from stackwatch.store.errors import StoreError
 
 LOG = logging.getLogger(__name__)
 DOMAIN = "stackwatch"
@@ -79,6 +80,8 @@ def error_from_rpc(exc: grpc.aio.AioRpcError) -> errors.ServiceError:
 
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+#: What a caller is told when the store is unavailable (the details go to the log).
+_STORE_DOWN = "The service is unavailable. Please retry."
 
 
 def servicer_errors(method: F) -> F:
@@ -88,6 +91,10 @@ def servicer_errors(method: F) -> F:
     async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         try:
             return await method(self, request, context)
+        except StoreError as e:  # its message names servers and tables: for our log, not for tenants
+            LOG.warning("%s: store error: %s", method.__qualname__, e.message)
+            await abort_with(context, errors.ServiceUnavailable(_STORE_DOWN) if e.retryable else errors.InternalFailure(
+                "The request processing has failed because of an unknown error."))
         except errors.ServiceError as e:
             await abort_with(context, e)
         except grpc.aio.AbortError:
