@@ -175,6 +175,12 @@ def _cluster_xml(layout: Layout) -> str:
       <distributed_ddl>
         <path>{DDL_PATH}</path>
       </distributed_ddl>
+      <!-- A replica killed mid-insert finds parts on its disk that ZooKeeper never committed (never
+           acknowledged): it sets them aside and fetches what its peers hold, however many there are
+           (by default it refuses to start when they are over half a table's rows, as a small table's are). -->
+      <merge_tree>
+        <replicated_max_ratio_of_wrong_parts>1</replicated_max_ratio_of_wrong_parts>
+      </merge_tree>
     </clickhouse>"""
 
 

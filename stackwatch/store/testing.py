@@ -508,7 +508,11 @@ class ClickHouseCluster:
                 f"<replica>r{replica}</replica></macros>\n"
                 f"  <zookeeper>\n    <node><host>127.0.0.1</host><port>{self.zookeeper.port}</port></node>\n"
                 f"    <session_timeout_ms>{session_timeout_ms}</session_timeout_ms>\n  </zookeeper>\n"
-                "  <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>\n")
+                "  <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>\n"
+                # a replica killed mid-insert sets aside the parts ZooKeeper never committed, however
+                # many: by default it refuses to start when they are over half a (small) table's rows
+                "  <merge_tree><replicated_max_ratio_of_wrong_parts>1</replicated_max_ratio_of_wrong_parts>"
+                "</merge_tree>\n")
 
     def start(self) -> ClickHouseCluster:
         """Start ZooKeeper (unless running), then every server at once; wait until all answer; stop all on failure.
