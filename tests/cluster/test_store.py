@@ -380,3 +380,31 @@ async def test_the_write_ahead_log_goes_on_for_live_shards_and_applies_a_dead_on
     for account, n in ((live, 6), (dead, 5)):
         [(count,)] = await cluster_engine.execute(f"SELECT count() FROM {db}.raw WHERE account = %(a)s", {"a": account})
         assert count == n
+
+
+def test_three_replicas_with_a_quorum_of_two_keep_writing_while_one_is_down(tmp_path):
+    """What the docs say R = 3 buys: a replica SIGKILLed, and quorum inserts go on at once."""
+    from .conftest import start_cluster
+
+    cluster = start_cluster(tmp_path / "r3", shards=1, replicas=3)
+    engine = AsyncEngine(open_engine(cluster.url(insert_quorum_timeout=5, unknown_wait=10)))
+    try:
+        async def scenario() -> None:
+            db = _db()
+            store = MetricStore(engine, db)
+            await store.ensure_schema()
+            await store.insert([(ON_0[0], value(T0, 1.0))], now=T0)
+            cluster.server(1, 3).kill()  # ZooKeeper still thinks it is alive: the other two make the quorum
+            for i in range(1, 11):
+                await store.insert([(ON_0[0], value(T0 + i, 1.0))], now=T0)
+            for replica in (1, 2):
+                assert _count(cluster, 1, replica, f"{db}.raw_local") == 11
+            cluster.server(1, 3).start()
+            await store.insert([(ON_0[0], value(T0 + 11, 1.0))], now=T0)
+            [(n,)] = await engine.execute(f"SELECT count() FROM {db}.raw")
+            assert n == 12
+
+        asyncio.run(scenario())
+    finally:
+        engine.close()
+        cluster.stop()
