@@ -243,7 +243,8 @@ class Membership:
         else:
             self._started_ms = round(now * 1000)
         [(newest,)] = await self._engine.execute(
-            f"SELECT max(version) FROM {self._db}.members WHERE member = %(m)s", {"m": self.replica_id})
+            f"SELECT max(version) FROM {self._db}.members WHERE member = %(m)s SETTINGS skip_unavailable_shards = 1",
+            {"m": self.replica_id})
         self._version = int(newest)
         await self.beat()
         if loop:
@@ -279,7 +280,9 @@ class Membership:
         async def read() -> list[Row]:
             return list(await self._engine.execute(
                 "SELECT member, argMax(started_ms, version), argMax(beat_ms, version), argMax(left, version)"
-                f" FROM {self._db}.members GROUP BY member HAVING max(beat_ms) >= %(since)s",
+                f" FROM {self._db}.members GROUP BY member HAVING max(beat_ms) >= %(since)s"
+                # on a cluster every shard holds the heartbeats: one that is down is not needed
+                " SETTINGS skip_unavailable_shards = 1",
                 {"since": max(since, 0)}))
 
         rows = await retry.idempotent(read, deadline=self.interval)

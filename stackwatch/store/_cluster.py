@@ -40,8 +40,12 @@ replicas refuse the connection: 503), where a read through any server would fail
 
 Writes never go through a Distributed table (it has no sharding key, so ClickHouse refuses a
 multi-shard insert into it): :meth:`ClusterEngine.insert` splits the rows by the ``account``
-column (a table without one lives on the first shard), and writes each shard's rows to one of
-its replicas' local table, all shards at once, with ``insert_quorum``. A shard that fails fails
+column and writes each shard's rows to one of its replicas' local table, all shards at once,
+with ``insert_quorum``. A table without an ``account`` column is a small global one (the alarm
+replicas' heartbeats, the migrations applied) whose rows are replaced by newer versions: its rows
+go to every shard, once to a replica of each, and the insert is done when one shard has them, so
+that it does not hang on a shard that is down; reads of it see the union (``argMax``, ``DISTINCT``),
+skipping shards that are down. A shard that fails fails
 its own part: the rows of the other shards are written, and :class:`ShardsUnavailable` says which
 shards failed. Callers that group rows by shard themselves (:meth:`shard_of`,
 :meth:`insert_shard`) can tell exactly whose rows were written.
@@ -73,7 +77,7 @@ import random
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
@@ -211,6 +215,7 @@ class ClusterEngine(BaseEngine):
         self._shard_reads: list[_ShardReads] = []
         self._rotation = itertools.count()
         self._pool: ThreadPoolExecutor | None = None
+        self._broadcasts: ThreadPoolExecutor | None = None
 
     def quorum(self, replicas: int) -> int:
         """The insert quorum for a shard of ``replicas`` replicas (0: none)."""
@@ -262,6 +267,7 @@ class ClusterEngine(BaseEngine):
                 self._shards = shards
                 self._shard_reads = [_ShardReads(self, i) for i in range(len(shards))]
                 self._pool = ThreadPoolExecutor(max_workers=max(2, len(shards)), thread_name_prefix="shard")
+                self._broadcasts = ThreadPoolExecutor(max_workers=2 * len(shards), thread_name_prefix="broadcast")
                 LOG.info("store: cluster %s has %d shards of %s replicas; insert quorum %s", self.cluster,
                          len(shards), "/".join(str(len(s)) for s in shards),
                          "/".join(str(self.quorum(len(s))) for s in shards))
@@ -385,7 +391,10 @@ class ClusterEngine(BaseEngine):
     def _insert_columns(self, table: str, columns: list[str], rows: Mapping[str, Sequence[Any]], n: int) -> None:
         local = f"{table}_local"
         topology = self._topology()
-        if "account" in rows and len(topology) > 1:
+        if "account" not in rows:
+            self._broadcast(local, columns, rows)
+            return
+        if len(topology) > 1:
             count = len(topology)
             by_shard: dict[int, list[int]] = {}
             memo: dict[str, int] = {}
@@ -418,6 +427,41 @@ class ClusterEngine(BaseEngine):
             if any(not e.retryable for e in failed.values()):
                 raise next(e for e in failed.values() if not e.retryable)
             raise ShardsUnavailable(failed, [s for s in parts if s not in failed])
+
+    def _broadcast(self, local_table: str, columns: Sequence[str], rows: Mapping[str, Sequence[Any]]) -> None:
+        """Write a global table's rows to every shard; done when one shard has them (see the module docstring)."""
+        assert self._broadcasts is not None
+        futures = [self._broadcasts.submit(self._insert_once, shard, local_table, columns, rows)
+                   for shard in range(len(self._topology()))]
+        failures: list[StoreError] = []
+        for future in as_completed(futures):
+            try:
+                future.result()
+                return  # the other shards' writes finish (or fail) on their own
+            except StoreQueryError:
+                raise
+            except StoreError as e:
+                failures.append(e)
+        raise StoreUnavailable(f"no shard took the rows of {local_table}: {failures[0].message}",
+                               db_code=failures[0].db_code)
+
+    def _insert_once(self, shard: int, local_table: str, columns: Sequence[str],
+                     rows: Mapping[str, Sequence[Any]]) -> None:
+        """One attempt on each replica of ``shard`` in turn, until one takes the rows."""
+        n = check_columns(local_table, columns, rows)
+        last: StoreError | None = None
+        for host in self._topology()[shard]:
+            try:
+                host.engine._insert_columns(local_table, list(columns), rows, n)
+                return
+            except StoreQueryError:
+                raise
+            except StoreError as e:
+                last = e
+                if _refused(e):
+                    host.refused(e)
+        assert last is not None
+        raise last
 
     def insert_shard(self, shard: int, local_table: str, columns: Sequence[str],
                      rows: Mapping[str, Sequence[Any]]) -> None:
@@ -483,9 +527,11 @@ class ClusterEngine(BaseEngine):
         with self._lock:
             shards, self._shards = self._shards or [], None
             pool, self._pool = self._pool, None
+            broadcasts, self._broadcasts = self._broadcasts, None
         for hosts in shards:
             for h in hosts:
                 h.engine.close()
-        if pool is not None:
-            pool.shutdown(wait=False)
+        for executor in (pool, broadcasts):
+            if executor is not None:
+                executor.shutdown(wait=False)
 

@@ -89,8 +89,9 @@ async def test_every_table_is_replicated_with_a_distributed_front_on_every_serve
         assert engines["roll_5m_local"] == "ReplicatedAggregatingMergeTree"
         assert engines["catalog_local"] == "ReplicatedReplacingMergeTree"
         assert engines["raw_to_5m_v2"] == engines["raw_to_1h_v2"] == "MaterializedView"
-    [(applied,)] = await cluster_engine.execute(f"SELECT count() FROM {db}.schema_migrations")
-    assert applied == 1
+    [(applied, copies)] = await cluster_engine.execute(
+        f"SELECT uniqExact(scope, version), count() FROM {db}.schema_migrations")
+    assert (applied, copies) == (1, 2)  # once, on each shard (a global table)
     replicas = connect(cluster.server(2, 2)).execute(
         "SELECT zookeeper_path, total_replicas, active_replicas FROM system.replicas"
         " WHERE database = %(db)s AND table = 'raw_local'", {"db": db})
@@ -188,6 +189,33 @@ async def test_writers_to_one_shard_take_turns_instead_of_failing(cluster):
     finally:
         for e in engines:
             e.close()
+
+
+async def test_a_global_tables_rows_go_to_every_shard_and_need_only_one(cluster, cluster_engine):
+    """Tables without an account (alarm heartbeats, migrations applied) live on every shard.
+
+    So a shard that is down stops none of their writes and reads.
+    """
+    db = _db()
+    schema = Schema(cluster_engine, db)
+    await schema.migrate("members", [Step(1, "members", lambda s: s.create_table(
+        f"CREATE TABLE IF NOT EXISTS {db}.members (member String, version UInt64)"
+        " ENGINE = ReplacingMergeTree(version) ORDER BY member"))])
+    await cluster_engine.insert(f"{db}.members", ("member", "version"), {"member": ["m1"], "version": [1]})
+    for shard in (1, 2):
+        assert _count(cluster, shard, 1, f"{db}.members_local") == 1
+    read = (f"SELECT member, max(version) FROM {db}.members GROUP BY member"
+            " SETTINGS skip_unavailable_shards = 1")
+    for server in cluster.shard_servers(1):
+        server.kill()
+    try:
+        await cluster_engine.insert(f"{db}.members", ("member", "version"), {"member": ["m1"], "version": [2]})
+        assert await cluster_engine.execute(read) == [("m1", 2)]
+        assert await Schema(cluster_engine, db).migrate("members", []) == []  # the start of a service
+    finally:
+        for server in cluster.shard_servers(1):
+            server.start()
+    assert await cluster_engine.execute(read) == [("m1", 2)]
 
 
 async def test_a_shard_without_live_replicas_fails_only_its_own_rows(cluster, cluster_engine):
