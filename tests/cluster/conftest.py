@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 from clickhouse_driver import Client  # type: ignore[import-untyped]
+from clickhouse_driver.errors import ServerException  # type: ignore[import-untyped]
 
 from stackwatch.store.testing import ClickHouseCluster, ClickHouseServer, server_command, zookeeper_command
 
@@ -75,5 +77,13 @@ def cluster_db(cluster: ClickHouseCluster) -> Iterator[str]:
     client.execute(f"CREATE DATABASE {name} ON CLUSTER {cluster.name}")
     yield name
     client = connect(cluster.server(1, 1))
-    client.execute(f"DROP DATABASE IF EXISTS {name} ON CLUSTER {cluster.name}")
+    deadline = time.monotonic() + 30
+    while True:  # after a ZooKeeper test, the servers' sessions take a few seconds to come back
+        try:
+            client.execute(f"DROP DATABASE IF EXISTS {name} ON CLUSTER {cluster.name}")
+            break
+        except ServerException as e:
+            if e.code not in (225, 242, 999) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
     client.disconnect()

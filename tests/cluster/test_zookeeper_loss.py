@@ -27,8 +27,9 @@ def test_without_zookeeper_reads_go_on_and_inserts_fail_fast_until_it_returns(cl
         started = time.monotonic()
         with pytest.raises(ServerException) as e:
             insert(c, f"{cluster_db}.t", rows("no-zookeeper", 5))
-        # 225 "ZooKeeper session has been expired" first, then 242 "Table is in readonly mode".
-        assert e.value.code in (225, 242), e.value.message
+        # 225 "ZooKeeper session has been expired" first, then 242 "Table is in readonly mode"; or,
+        # when the kill lands while the insert talks to ZooKeeper, 999 "Session expired" (seen in CI)
+        assert e.value.code in (225, 242, 999), e.value.message
         assert time.monotonic() - started < 2
         for server in cluster.servers:
             assert connect(server).execute(f"SELECT count() FROM {cluster_db}.t_all") == [(100,)]
