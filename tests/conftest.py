@@ -48,15 +48,19 @@ from stackwatch.store.testing import ClickHouseServer, server_command
 ENGINES = [pytest.param("server", id="server", marks=pytest.mark.clickhouse), pytest.param("chdb", id="chdb")]
 
 
+def unavailable(reason: str) -> None:
+    """Skip the test for lack of a server it needs; under CI (``CI`` set) fail instead."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}; CI is set, so this is a failure, not a skip")
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def clickhouse_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseServer]:
     """A private clickhouse-server process for this test process (see the module docstring)."""
     if server_command() is None:
-        reason = ("clickhouse-server is not installed (apt-get install clickhouse-server, or set "
-                  "STACKWATCH_CLICKHOUSE_SERVER)")
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}; CI is set, so this is a failure, not a skip")
-        pytest.skip(reason)
+        unavailable("clickhouse-server is not installed (apt-get install clickhouse-server, or set "
+                    "STACKWATCH_CLICKHOUSE_SERVER)")
     server = ClickHouseServer(tmp_path_factory.mktemp("clickhouse"))
     try:
         server.start()

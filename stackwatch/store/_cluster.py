@@ -78,6 +78,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
@@ -175,6 +176,15 @@ def _refused(e: StoreError) -> bool:
     """Whether the error shows that nothing reached the server (so nothing can have been written)."""
     text = e.message.lower()
     return "connection refused" in text or "errno 111" in text or "name or service not known" in text
+
+
+@dataclass
+class _Pass:
+    """What one offer of a block to each replica of a shard came to, when none took it."""
+
+    last: StoreError = field(default_factory=lambda: StoreUnavailable("the shard has no replicas"))
+    unknown: bool = False  # some replica may have stored it
+    busy: bool = False  # some replica was busy with another quorum insert
 
 
 #: Codes that say this insert stored nothing (another replica, or a later try, may take it).
@@ -347,7 +357,7 @@ class ClusterEngine(BaseEngine):
         For what only a shard's own servers know (``system.parts`` of the local tables). A shard
         with no live replica raises :class:`~stackwatch.store.StoreUnavailable`.
         """
-        return [self._on_replica(shard, lambda e: e.execute(sql)) for shard in range(self.shard_count)]
+        return [self.read_shard(shard, sql) for shard in range(self.shard_count)]
 
     def on_each_server(self, sql: str) -> list[list[Row] | None]:
         """Run a read once on every server of the cluster, one attempt each; None for a server that is down.
@@ -448,20 +458,31 @@ class ClusterEngine(BaseEngine):
     def _insert_once(self, shard: int, local_table: str, columns: Sequence[str],
                      rows: Mapping[str, Sequence[Any]]) -> None:
         """One attempt on each replica of ``shard`` in turn, until one takes the rows."""
+        failed = self._try_replicas(self._topology()[shard], local_table, columns, rows)
+        if failed is not None:
+            raise failed.last
+
+    def _try_replicas(self, hosts: Sequence[_Host], local_table: str, columns: Sequence[str],
+                      rows: Mapping[str, Sequence[Any]]) -> _Pass | None:
+        """Offer the block to each replica once (recent refusers last); None when one took it."""
         n = check_columns(local_table, columns, rows)
-        last: StoreError | None = None
-        for host in self._topology()[shard]:
+        outcome = _Pass()
+        now = time.monotonic()
+        for host in sorted(hosts, key=lambda h: h.down_until > now):
             try:
                 host.engine._insert_columns(local_table, list(columns), rows, n)
-                return
+                return None
             except StoreQueryError:
                 raise
             except StoreError as e:
-                last = e
+                outcome.last = e
                 if _refused(e):
                     host.refused(e)
-        assert last is not None
-        raise last
+                elif e.db_code not in _NOT_WRITTEN:
+                    outcome.unknown = True  # 319, or the connection died with the rows sent
+                elif e.db_code == 286:
+                    outcome.busy = True  # another quorum insert is under way on the shard (or stuck)
+        return outcome
 
     def insert_shard(self, shard: int, local_table: str, columns: Sequence[str],
                      rows: Mapping[str, Sequence[Any]]) -> None:
@@ -482,31 +503,17 @@ class ClusterEngine(BaseEngine):
         busy_until = time.monotonic() + self._quorum_timeout
         pause = 0.01
         while True:
-            unknown = busy = False
-            last: StoreError | None = None
-            now = time.monotonic()
-            for host in sorted(order, key=lambda h: h.down_until > now):
-                try:
-                    host.engine._insert_columns(local_table, list(columns), rows, n)
-                    if deadline is not None:
-                        LOG.info("store: shard %d: an insert of unknown outcome is settled (%d rows)", shard + 1, n)
-                    return
-                except StoreQueryError:
-                    raise
-                except StoreError as e:
-                    last = e
-                    if _refused(e):
-                        host.refused(e)
-                    elif e.db_code not in _NOT_WRITTEN:
-                        unknown = True  # 319, or the connection died with the rows sent
-                    elif e.db_code == 286:
-                        busy = True  # another quorum insert is under way on the shard (or stuck)
-            assert last is not None
-            if deadline is None and not unknown and busy and time.monotonic() < busy_until:
-                time.sleep(pause * (0.5 + random.random()))  # nothing written: wait for our turn
-                pause = min(pause * 2, 0.25)
-                continue
-            if deadline is None and not unknown:
+            failed = self._try_replicas(order, local_table, columns, rows)
+            if failed is None:
+                if deadline is not None:
+                    LOG.info("store: shard %d: an insert of unknown outcome is settled (%d rows)", shard + 1, n)
+                return
+            last = failed.last
+            if deadline is None and not failed.unknown:
+                if failed.busy and time.monotonic() < busy_until:
+                    time.sleep(pause * (0.5 + random.random()))  # nothing written: wait for our turn
+                    pause = min(pause * 2, 0.25)
+                    continue
                 raise StoreUnavailable(f"shard {shard + 1}: no replica took the insert: {last.message}",
                                        db_code=last.db_code)
             if deadline is None:

@@ -161,7 +161,35 @@ class _PortTaken(RuntimeError):
     """The server could not listen on the port it was given (someone took it first)."""
 
 
-class ClickHouseServer:
+class _ServerProcess:
+    """What both test servers share: the process this object started, and stopping it."""
+
+    _proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        """The server's process id."""
+        if self._proc is None:
+            raise RuntimeError(f"{type(self).__name__} is not running")
+        return self._proc.pid
+
+    @property
+    def running(self) -> bool:
+        """Whether this object started the server and it has not exited."""
+        return self._proc is not None and self._proc.poll() is None
+
+    def stop(self, grace: float = 10.0) -> None:
+        """SIGTERM, then SIGKILL after ``grace`` seconds."""
+        _stop(self._proc, grace)
+        self._proc = None
+
+    def kill(self) -> None:
+        """SIGKILL the server (a crash, as far as it can tell) and reap it."""
+        _stop(self._proc, None)
+        self._proc = None
+
+
+class ClickHouseServer(_ServerProcess):
     """A ClickHouse server owning ``directory`` (see the module docstring).
 
     Args:
@@ -198,13 +226,6 @@ class ClickHouseServer:
     def url(self) -> str:
         """``clickhouse://127.0.0.1:PORT``."""
         return f"clickhouse://127.0.0.1:{self.port}"
-
-    @property
-    def pid(self) -> int:
-        """The server's process id."""
-        if self._proc is None:
-            raise RuntimeError("the server is not running")
-        return self._proc.pid
 
     @property
     def log_path(self) -> Path:
@@ -306,16 +327,6 @@ class ClickHouseServer:
                 client.disconnect()
         return False
 
-    def stop(self, grace: float = 10.0) -> None:
-        """SIGTERM, then SIGKILL after ``grace`` seconds."""
-        _stop(self._proc, grace)
-        self._proc = None
-
-    def kill(self) -> None:
-        """SIGKILL the server (a crash, as far as it can tell) and reap it."""
-        _stop(self._proc, None)
-        self._proc = None
-
     def __enter__(self) -> ClickHouseServer:
         return self.start()
 
@@ -373,7 +384,7 @@ def rss_bytes(pid: int) -> int:
     return 0
 
 
-class ZooKeeperServer:
+class ZooKeeperServer(_ServerProcess):
     """A standalone ZooKeeper server owning ``directory`` (data and log), on 127.0.0.1.
 
     Args:
@@ -392,18 +403,6 @@ class ZooKeeperServer:
         self.startup_timeout = startup_timeout
         self.die_with_parent = die_with_parent
         self._proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def pid(self) -> int:
-        """The server's process id."""
-        if self._proc is None:
-            raise RuntimeError("ZooKeeper is not running")
-        return self._proc.pid
-
-    @property
-    def running(self) -> bool:
-        """Whether this object started the server and it has not exited."""
-        return self._proc is not None and self._proc.poll() is None
 
     def log_tail(self, lines: int = 30) -> str:
         """The last ``lines`` lines of the server's output."""
@@ -439,17 +438,6 @@ class ZooKeeperServer:
         self.stop()
         raise RuntimeError(f"ZooKeeper on port {self.port} did not serve requests within {self.startup_timeout:.0f} s "
                            f"(exit code {code}); log tail:\n{self.log_tail()}")
-
-    def stop(self, grace: float = 10.0) -> None:
-        """SIGTERM, then SIGKILL after ``grace`` seconds."""
-        _stop(self._proc, grace)
-        self._proc = None
-
-    def kill(self) -> None:
-        """SIGKILL the server and reap it."""
-        _stop(self._proc, None)
-        self._proc = None
-
 
 class ClickHouseCluster:
     """ZooKeeper plus ``shards`` x ``replicas`` ClickHouse servers under ``directory``.

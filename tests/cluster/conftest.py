@@ -9,7 +9,6 @@ start, the tests are skipped with the reason, unless ``CI`` is set, where that i
 from __future__ import annotations
 
 import logging
-import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,25 +20,20 @@ from clickhouse_driver import Client  # type: ignore[import-untyped]
 from clickhouse_driver.errors import ServerException  # type: ignore[import-untyped]
 
 from stackwatch.store.testing import ClickHouseCluster, ClickHouseServer, server_command, zookeeper_command
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}; CI is set, so this is a failure, not a skip")
-    pytest.skip(reason)
+from tests.conftest import unavailable
 
 
 def start_cluster(directory: Path, **options: Any) -> ClickHouseCluster:
     """ZooKeeper and a 2 x 2 cluster in ``directory`` (``options`` for :class:`ClickHouseCluster`), or skip/fail."""
     if server_command() is None:
-        _unavailable("clickhouse-server is not installed (apt-get install clickhouse-server)")
+        unavailable("clickhouse-server is not installed (apt-get install clickhouse-server)")
     if zookeeper_command() is None:
-        _unavailable("ZooKeeper is not installed (apt-get install zookeeper, or run scripts/cluster.sh up once)")
+        unavailable("ZooKeeper is not installed (apt-get install zookeeper, or run scripts/cluster.sh up once)")
     c = ClickHouseCluster(directory, **options)
     try:
         c.zookeeper.start()
     except (RuntimeError, OSError) as e:
-        _unavailable(f"ZooKeeper does not start on this machine: {e}")
+        unavailable(f"ZooKeeper does not start on this machine: {e}")
     try:
         c.start()
     except (RuntimeError, OSError) as e:
